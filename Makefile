@@ -1,0 +1,87 @@
+# Every target is documented by its '##' comment; `make help` prints them.
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+MAKEFLAGS += --no-print-directory
+
+export CHECKPOINT_DISABLE := 1
+export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED := true
+export NODE_NO_WARNINGS := 1
+
+ENV ?= dev
+export ENV
+TSX := node --import tsx
+INSTALL_STAMP := node_modules/.install-stamp
+
+.PHONY: help install build synth validate plan-offline typecheck test test-unit demo sandbox bench bench-smoke \
+        plan deploy destroy outputs bootstrap plan-summary unlock clean
+
+help: ## List every target
+	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "} {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}'
+
+$(INSTALL_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+install: $(INSTALL_STAMP) ## Install dependencies (npm ci) when package-lock.json changed
+
+build: $(INSTALL_STAMP) ## Bundle every function with esbuild into reproducible dist/<name>.zip
+	$(TSX) scripts/build.ts
+
+synth: build ## Build, then synthesize the Terraform JSON into cdktf.out/
+	$(TSX) main.ts
+	@$(TSX) scripts/where.ts
+
+validate: synth ## terraform init (provider mirror when found) and terraform validate
+	$(TSX) scripts/terraform.ts validate
+
+plan-offline: synth ## terraform plan with placeholder credentials; create-only check; writes the plan JSON
+	$(TSX) scripts/terraform.ts plan-offline
+
+typecheck: $(INSTALL_STAMP) ## Type-check every TypeScript file
+	npx tsc -p tsconfig.json
+
+test: $(INSTALL_STAMP) ## Run every test: types, build, synth, terraform validate and offline plan, unit, sandbox end-to-end, reliability, bench smoke
+	$(MAKE) typecheck
+	$(MAKE) plan-offline
+	$(MAKE) validate
+	npx c8 mocha
+
+test-unit: $(INSTALL_STAMP) ## Run the mocha suites only (expects a prior build and synth)
+	npx mocha
+
+demo: build ## Run the whole sign-up and sign-in journey offline in the local sandbox, then tear it down
+	$(TSX) sandbox/demo.ts
+
+sandbox: build ## Start the local sandbox on fixed ports and keep it running (Ctrl-C stops it)
+	$(TSX) sandbox/serve.ts
+
+bench: build ## Measure cold starts, warm latency, sandbox latency, build and synth; writes bench/results.json
+	$(TSX) bench/run.ts
+
+bench-smoke: build ## One quick round of the benchmark, to keep it working
+	$(TSX) bench/run.ts --smoke
+
+plan: synth ## terraform plan against real AWS for ENV (needs credentials and, for shared state, TF_STATE_BUCKET)
+	$(TSX) scripts/deploy.ts plan
+
+deploy: synth ## Show the plan for ENV and apply it after confirmation (AUTO_APPROVE=1 skips the prompt)
+	$(TSX) scripts/deploy.ts deploy
+
+destroy: synth ## Name what ENV holds and destroy it after confirmation; refuses protected environments
+	$(TSX) scripts/deploy.ts destroy
+
+outputs: ## Print the stack outputs of ENV
+	$(TSX) scripts/deploy.ts outputs
+
+bootstrap: $(INSTALL_STAMP) ## One-time: create the versioned, encrypted S3 state bucket (needs credentials)
+	$(TSX) scripts/bootstrap.ts
+
+plan-summary: plan-offline ## Print the pull-request plan summary of the offline plan
+	$(TSX) scripts/plan-summary.ts cdktf.out/plan.json
+
+unlock: $(INSTALL_STAMP) ## Clear a user's sign-in lockout: make unlock USERNAME=frodo@gmail.com
+	$(TSX) scripts/unlock-user.ts "$(USERNAME)"
+
+clean: ## Remove build output, synth output and local state
+	rm -rf dist cdktf.out .build .sandbox coverage

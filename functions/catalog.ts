@@ -1,0 +1,53 @@
+/**
+ * The single list of deployable functions. The build, the stack, the sandbox and the benchmark all
+ * read it, so a function added here is bundled, deployed, served locally and measured everywhere.
+ */
+
+/** How a function is invoked, which decides its timeout and who may call it. */
+export type FunctionKind =
+  /** Called synchronously by Cognito, which gives up after 5 s. */
+  | 'sync-trigger'
+  /** Called asynchronously by Cognito (custom senders); Lambda retries when it throws. */
+  | 'async-trigger'
+  /** Called by the sign-up reminder state machine. */
+  | 'workflow-task';
+
+/** The Cognito `lambda_config` slot a trigger fills. */
+export type TriggerSlot =
+  | 'pre_sign_up'
+  | 'custom_message'
+  | 'post_confirmation'
+  | 'pre_authentication'
+  | 'post_authentication'
+  | 'pre_token_generation'
+  | 'user_migration'
+  | 'custom_email_sender'
+  | 'custom_sms_sender';
+
+export interface FunctionSpec {
+  /** Folder under `functions/`, bundle under `dist/`, and suffix of the deployed function name. */
+  readonly name: string;
+  readonly kind: FunctionKind;
+  /** Present for Cognito triggers. */
+  readonly trigger?: TriggerSlot;
+  readonly description: string;
+}
+
+export const FUNCTIONS = [
+  { name: 'pre-sign-up', kind: 'sync-trigger', trigger: 'pre_sign_up', description: 'Allows listed email domains and starts the sign-up reminder workflow' },
+  { name: 'custom-message', kind: 'sync-trigger', trigger: 'custom_message', description: 'Personalises every message Cognito sends' },
+  { name: 'post-confirmation', kind: 'sync-trigger', trigger: 'post_confirmation', description: 'Saves the confirmed user and sends one welcome email' },
+  { name: 'pre-authentication', kind: 'sync-trigger', trigger: 'pre_authentication', description: 'Counts sign-in attempts and locks out after too many' },
+  { name: 'post-authentication', kind: 'sync-trigger', trigger: 'post_authentication', description: 'Audits each sign-in and clears the attempt counter' },
+  { name: 'pre-token-generation', kind: 'sync-trigger', trigger: 'pre_token_generation', description: 'Removes the email claims from ID tokens' },
+  { name: 'user-migration', kind: 'sync-trigger', trigger: 'user_migration', description: 'Moves users lazily from the legacy provider' },
+  { name: 'custom-email-sender', kind: 'async-trigger', trigger: 'custom_email_sender', description: 'Decrypts Cognito codes and emails them through SendGrid' },
+  { name: 'custom-sms-sender', kind: 'async-trigger', trigger: 'custom_sms_sender', description: 'Decrypts Cognito codes and texts them through Twilio' },
+  { name: 'send-reminder', kind: 'workflow-task', description: 'Reminds a user who has not confirmed yet' },
+  { name: 'delete-unconfirmed-user', kind: 'workflow-task', description: 'Deletes a user who never confirmed and says so' },
+] as const satisfies readonly FunctionSpec[];
+
+export type FunctionName = (typeof FUNCTIONS)[number]['name'];
+
+/** The functions that only exist when Cognito hands delivery to our own senders. */
+export const SENDER_FUNCTIONS: readonly FunctionName[] = ['custom-email-sender', 'custom-sms-sender'];
