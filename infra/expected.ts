@@ -1,0 +1,38 @@
+/**
+ * The resources a configuration must produce, by Terraform type. The offline plan and the tests check
+ * the plan against this, so a resource that silently disappears (or appears) fails the build.
+ */
+import { FUNCTIONS, SENDER_FUNCTIONS } from '../functions/catalog.ts';
+import type { Config } from './config.ts';
+
+/** Functions deployed in a delivery mode. */
+export function deployedFunctions(config: Pick<Config, 'deliveryMode'>): (typeof FUNCTIONS)[number][] {
+  return FUNCTIONS.filter((f) => config.deliveryMode === 'custom-senders' || !SENDER_FUNCTIONS.includes(f.name));
+}
+
+/** Functions whose policy names the user pool, which therefore needs a second, separate policy. */
+export const POOL_SCOPED_FUNCTIONS = ['send-reminder', 'delete-unconfirmed-user'] as const;
+
+/** Expected resource count per Terraform type. */
+export function expectedResourceCounts(config: Config): Record<string, number> {
+  const fns = deployedFunctions(config);
+  const triggers = fns.filter((f) => 'trigger' in f).length;
+  const senders = config.deliveryMode === 'custom-senders';
+  const legacy = config.legacyPool.create ? 1 : 0;
+  const counts: Record<string, number> = {
+    aws_lambda_function: fns.length,
+    aws_iam_role: fns.length + 1,
+    aws_iam_role_policy: fns.length + POOL_SCOPED_FUNCTIONS.length + 1,
+    aws_cloudwatch_log_group: fns.length + 1,
+    aws_lambda_permission: triggers,
+    aws_cognito_user_pool: 1 + legacy,
+    aws_cognito_user_pool_client: 1 + legacy,
+    aws_dynamodb_table: 1,
+    aws_sfn_state_machine: 1,
+    aws_sesv2_email_identity: 1 + config.email.sesReceiverIdentities.length,
+  };
+  if (senders) {
+    Object.assign(counts, { aws_kms_key: 1, aws_kms_alias: 1, aws_kms_key_policy: 1, aws_secretsmanager_secret: 2 });
+  }
+  return counts;
+}

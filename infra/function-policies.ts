@@ -1,0 +1,77 @@
+/**
+ * What each function may do, and on what. One place, so a reviewer reads every grant on one screen
+ * and the tests compare each role with it.
+ */
+import type { FunctionName } from '../functions/catalog.ts';
+import { allow, IDEMPOTENCY_ITEM_ACTIONS, type PolicyStatement } from './iam.ts';
+
+/** ARNs the grants name. */
+export interface GrantTargets {
+  /** The data table. */
+  readonly tableArn: string;
+  /** The reminder state machine. */
+  readonly stateMachineArn: string;
+  /** The user pool (only in pool-scoped statements). */
+  readonly userPoolArn: string;
+  /** The legacy pool user migration reads. */
+  readonly legacyUserPoolArn: string;
+  /** SES identities ses:SendEmail is checked against: sender, plus receivers in the SES sandbox. */
+  readonly sesIdentityArns: readonly string[];
+  /** The custom-sender key (custom-senders mode). */
+  readonly kmsKeyArn?: string;
+  /** The SendGrid secret (custom-senders mode). */
+  readonly sendgridSecretArn?: string;
+  /** The Twilio secret (custom-senders mode). */
+  readonly twilioSecretArn?: string;
+}
+
+/** A function's grants: `own` goes in its main policy, `pool` (naming the user pool) in a separate one. */
+export interface FunctionGrants {
+  readonly own: readonly PolicyStatement[];
+  readonly pool: readonly PolicyStatement[];
+}
+
+function need(value: string | undefined, what: string): string {
+  if (value === undefined) throw new Error(`${what} exists only in custom-senders mode`);
+  return value;
+}
+
+/** The grants of one function, beyond writing to its own log group. */
+export function functionGrants(name: FunctionName, t: GrantTargets): FunctionGrants {
+  const sendEmail = allow('SendEmailAsSender', ['ses:SendEmail'], t.sesIdentityArns);
+  switch (name) {
+    case 'pre-sign-up':
+      return { own: [allow('StartReminderWorkflow', ['states:StartExecution'], [t.stateMachineArn])], pool: [] };
+    case 'custom-message':
+    case 'pre-token-generation':
+      return { own: [], pool: [] };
+    case 'post-confirmation':
+      return { own: [allow('SaveProfile', IDEMPOTENCY_ITEM_ACTIONS, [t.tableArn]), sendEmail], pool: [] };
+    case 'pre-authentication':
+      return { own: [allow('CountAttempts', ['dynamodb:UpdateItem'], [t.tableArn])], pool: [] };
+    case 'post-authentication':
+      // One TransactWriteItems: audit Put, profile Update, attempt-state Delete, dedupe ConditionCheck.
+      return {
+        own: [allow('AuditSignIn', ['dynamodb:UpdateItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:ConditionCheckItem'], [t.tableArn])],
+        pool: [],
+      };
+    case 'user-migration':
+      return { own: [allow('ReadLegacyPool', ['cognito-idp:AdminInitiateAuth', 'cognito-idp:AdminGetUser'], [t.legacyUserPoolArn])], pool: [] };
+    case 'custom-email-sender':
+    case 'custom-sms-sender': {
+      const secret = name === 'custom-email-sender' ? need(t.sendgridSecretArn, 'The SendGrid secret') : need(t.twilioSecretArn, 'The Twilio secret');
+      return {
+        own: [
+          allow('DecryptCodes', ['kms:Decrypt'], [need(t.kmsKeyArn, 'The sender key')]),
+          allow('ReadProviderSecret', ['secretsmanager:GetSecretValue'], [secret]),
+          allow('Idempotency', IDEMPOTENCY_ITEM_ACTIONS, [t.tableArn]),
+        ],
+        pool: [],
+      };
+    }
+    case 'send-reminder':
+      return { own: [sendEmail], pool: [allow('ReadUser', ['cognito-idp:AdminGetUser'], [t.userPoolArn])] };
+    case 'delete-unconfirmed-user':
+      return { own: [sendEmail], pool: [allow('DeleteUnconfirmedUser', ['cognito-idp:AdminGetUser', 'cognito-idp:AdminDeleteUser'], [t.userPoolArn])] };
+  }
+}

@@ -1,0 +1,176 @@
+import path from 'node:path';
+import { Construct } from 'constructs';
+import { TerraformOutput, TerraformStack } from 'cdktf';
+import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
+import { FUNCTIONS, type FunctionName } from '../functions/catalog.ts';
+import { addStateBackend, type RemoteState } from './backend.ts';
+import { stackName, type Config } from './config.ts';
+import { DataTable } from './data-table.ts';
+import { EmailIdentity } from './email-identity.ts';
+import { deployedFunctions, POOL_SCOPED_FUNCTIONS } from './expected.ts';
+import { functionEnvironment, legacyRegion, type ResourceRefs } from './function-env.ts';
+import { functionGrants, type GrantTargets } from './function-policies.ts';
+import { LegacyPool } from './legacy-pool.ts';
+import { ProviderSecrets } from './provider-secrets.ts';
+import { ReminderWorkflow } from './reminder-workflow.ts';
+import { SenderKey } from './sender-key.ts';
+import { TriggerFunction } from './trigger-function.ts';
+import { UserPool, type TriggerWiring } from './user-pool.ts';
+
+/** Where `make build` writes the zips. */
+export const DIST_DIR = path.resolve(import.meta.dirname, '..', 'dist');
+
+export interface CognitoTriggersStackProps {
+  /** The validated configuration. */
+  readonly config: Config;
+  /** Directory holding dist/<name>.zip; defaults to the project's dist/. */
+  readonly distDir?: string;
+  /** Remote state; local state when absent. */
+  readonly remoteState?: RemoteState;
+}
+
+/**
+ * The whole deployment: user pool and triggers, legacy pool, table, reminder workflow, SES identities and,
+ * in custom-senders mode, the sender key and provider secrets. Account and region come from config, so
+ * nothing here asks AWS at plan time.
+ */
+export class CognitoTriggersStack extends TerraformStack {
+  readonly config: Config;
+  readonly table: DataTable;
+  readonly email: EmailIdentity;
+  readonly legacy: LegacyPool;
+  readonly workflow: ReminderWorkflow;
+  readonly userPool: UserPool;
+  /** Deployed functions by catalog name. */
+  readonly functions: Readonly<Partial<Record<FunctionName, TriggerFunction>>>;
+  /** Present in custom-senders mode. */
+  readonly senderKey?: SenderKey;
+  /** Present in custom-senders mode. */
+  readonly secrets?: ProviderSecrets;
+
+  constructor(scope: Construct, id: string, props: CognitoTriggersStackProps) {
+    super(scope, id);
+    const config = props.config;
+    this.config = config;
+    const prefix = stackName(config);
+    const distDir = props.distDir ?? DIST_DIR;
+    const senders = config.deliveryMode === 'custom-senders';
+
+    new AwsProvider(this, 'aws', {
+      region: config.region,
+      allowedAccountIds: [config.awsAccountId],
+      defaultTags: [{ tags: { ...config.tags, environment: config.environment } }],
+    });
+    addStateBackend(this, prefix, props.remoteState);
+
+    this.table = new DataTable(this, 'data', { name: `${prefix}-data`, deletionProtection: config.deletionProtection });
+    this.email = new EmailIdentity(this, 'email', {
+      fromAddress: config.email.fromAddress,
+      receiverAddresses: config.email.sesReceiverIdentities,
+    });
+    this.legacy = new LegacyPool(this, 'legacy', {
+      create: config.legacyPool.create,
+      name: `${prefix}-legacy`,
+      deletionProtection: config.deletionProtection,
+      existing: { userPoolId: config.legacyPool.userPoolId, clientId: config.legacyPool.clientId, region: legacyRegion(config) },
+      accountId: config.awsAccountId,
+    });
+    if (senders) {
+      this.senderKey = new SenderKey(this, 'sender-key', { alias: `${prefix}-custom-senders`, accountId: config.awsAccountId, deletionWindowDays: 30 });
+      this.secrets = new ProviderSecrets(this, 'secrets', { namePrefix: prefix, recoveryWindowDays: config.deletionProtection ? 30 : 7 });
+    }
+
+    // The pool ARN is not known to function policies here: it goes in separate policies added below.
+    const grantTargets = (stateMachineArn: string): GrantTargets => ({
+      tableArn: this.table.arn,
+      stateMachineArn,
+      userPoolArn: '',
+      legacyUserPoolArn: this.legacy.userPoolArn,
+      sesIdentityArns: this.email.sendEmailResources,
+      kmsKeyArn: this.senderKey?.arn,
+      sendgridSecretArn: this.secrets?.sendgrid.arn,
+      twilioSecretArn: this.secrets?.twilio.arn,
+    });
+    const refs = (stateMachineArn: string): ResourceRefs => ({
+      tableName: this.table.name,
+      reminderStateMachineArn: stateMachineArn,
+      kmsKeyArn: this.senderKey?.arn,
+      sendgridSecretArn: this.secrets?.sendgrid.arn,
+      twilioSecretArn: this.secrets?.twilio.arn,
+      legacy: { userPoolId: this.legacy.userPoolId, clientId: this.legacy.clientId, region: this.legacy.region },
+    });
+    const fns: Partial<Record<FunctionName, TriggerFunction>> = {};
+    const addFunction = (spec: (typeof FUNCTIONS)[number], stateMachineArn: string): TriggerFunction => {
+      const fn = new TriggerFunction(this, `fn-${spec.name}`, {
+        name: spec.name,
+        kind: spec.kind,
+        description: spec.description,
+        functionName: `${prefix}-${spec.name}`,
+        zipPath: path.join(distDir, `${spec.name}.zip`),
+        environment: functionEnvironment(spec.name, config, refs(stateMachineArn)),
+        statements: functionGrants(spec.name, grantTargets(stateMachineArn)).own,
+        logLevel: config.logs.level,
+        logRetentionDays: config.logs.retentionDays,
+        memoryMb: config.functionMemoryMb,
+        accountId: config.awsAccountId,
+      });
+      fns[spec.name] = fn;
+      return fn;
+    };
+
+    // Order follows references: workflow tasks, then the workflow, then the triggers that start it.
+    const deployed = deployedFunctions(config);
+    const tasks = deployed.filter((f) => f.kind === 'workflow-task');
+    for (const spec of tasks) addFunction(spec, '');
+    this.workflow = new ReminderWorkflow(this, 'reminder', {
+      name: `${prefix}-signup-reminder`,
+      reminderDelaySeconds: config.workflow.reminderDelaySeconds,
+      deletionDelaySeconds: config.workflow.deletionDelaySeconds,
+      sendReminderFunctionArn: fns['send-reminder']!.arn,
+      deleteUnconfirmedUserFunctionArn: fns['delete-unconfirmed-user']!.arn,
+      logRetentionDays: config.logs.retentionDays,
+      accountId: config.awsAccountId,
+    });
+    for (const spec of deployed.filter((f) => f.kind !== 'workflow-task')) addFunction(spec, this.workflow.arn);
+    this.functions = fns;
+
+    const triggers = Object.fromEntries(
+      deployed.filter((f) => 'trigger' in f).map((f) => [(f as { trigger: string }).trigger, fns[f.name]!]),
+    ) as unknown as TriggerWiring;
+    this.userPool = new UserPool(this, 'user-pool', {
+      name: prefix,
+      triggers,
+      senderKeyArn: this.senderKey?.arn,
+      preTokenGenerationVersion: config.preTokenGenerationVersion,
+      tier: config.userPoolTier,
+      fromAddress: config.email.fromAddress,
+      fromName: config.email.fromName,
+      sesIdentityArn: this.email.senderArn,
+      deletionProtection: config.deletionProtection,
+      tokens: config.tokens,
+    });
+
+    const withPool: GrantTargets = { ...grantTargets(this.workflow.arn), userPoolArn: this.userPool.arn };
+    for (const name of POOL_SCOPED_FUNCTIONS) fns[name]!.addPolicy('this-user-pool', functionGrants(name, withPool).pool);
+    this.senderKey?.attachPolicy({
+      userPoolArn: this.userPool.arn,
+      decrypterRoleArns: [fns['custom-email-sender']!.role.arn, fns['custom-sms-sender']!.role.arn],
+    });
+
+    const output = (id: string, value: string, description: string): void => {
+      new TerraformOutput(this, id, { value, description });
+    };
+    output('region', config.region, 'AWS region of the stack');
+    output('user_pool_id', this.userPool.pool.id, 'Cognito user pool id');
+    output('user_pool_client_id', this.userPool.client.id, 'Public app client id');
+    output('table_name', this.table.name, 'DynamoDB table name');
+    output('state_machine_arn', this.workflow.arn, 'Sign-up reminder state machine ARN');
+    output('legacy_user_pool_id', this.legacy.userPoolId, 'Legacy user pool id (user migration source)');
+    output('legacy_client_id', this.legacy.clientId, 'Legacy app client id');
+    if (this.senderKey && this.secrets) {
+      output('kms_key_arn', this.senderKey.arn, 'KMS key ARN of the custom senders');
+      output('sendgrid_secret_arn', this.secrets.sendgrid.arn, 'Secret to fill with {"apiKey": "..."}');
+      output('twilio_secret_arn', this.secrets.twilio.arn, 'Secret to fill with {"accountSid", "authToken", "fromNumber"}');
+    }
+  }
+}

@@ -1,0 +1,115 @@
+import { Construct } from 'constructs';
+import { CognitoUserPool, type CognitoUserPoolLambdaConfig } from '@cdktf/provider-aws/lib/cognito-user-pool';
+import { CognitoUserPoolClient } from '@cdktf/provider-aws/lib/cognito-user-pool-client';
+import type { LambdaPermission } from '@cdktf/provider-aws/lib/lambda-permission';
+import type { TriggerSlot } from '../functions/catalog.ts';
+import type { TriggerFunction } from './trigger-function.ts';
+
+/** The functions filling each `lambda_config` slot. Sender slots are present only in custom-senders mode. */
+export type TriggerWiring = Readonly<Record<Exclude<TriggerSlot, 'custom_email_sender' | 'custom_sms_sender'>, TriggerFunction>> &
+  Readonly<Partial<Record<'custom_email_sender' | 'custom_sms_sender', TriggerFunction>>>;
+
+export interface UserPoolProps {
+  /** Pool name (also the app client's name prefix). */
+  readonly name: string;
+  /** The trigger functions. */
+  readonly triggers: TriggerWiring;
+  /** KMS key ARN Cognito encrypts sender codes with; required when the sender slots are filled. */
+  readonly senderKeyArn?: string;
+  /** Event version of the pre-token-generation trigger. */
+  readonly preTokenGenerationVersion: 'V1_0' | 'V2_0';
+  /** Cognito feature plan. */
+  readonly tier: 'LITE' | 'ESSENTIALS' | 'PLUS';
+  /** Sender address; an SES identity verified in this account. */
+  readonly fromAddress: string;
+  /** Sender display name. */
+  readonly fromName: string;
+  /** ARN of the sender's SES identity. */
+  readonly sesIdentityArn: string;
+  /** Refuse deletion of the pool. */
+  readonly deletionProtection: boolean;
+  /** Token validities of the app client. */
+  readonly tokens: { readonly accessTokenMinutes: number; readonly idTokenMinutes: number; readonly refreshTokenDays: number };
+}
+
+/**
+ * The user pool (email as case-insensitive username, self sign-up, SES delivery) with all its triggers
+ * and a public app client. Each trigger may be invoked by this pool only.
+ */
+export class UserPool extends Construct {
+  /** The pool. */
+  readonly pool: CognitoUserPool;
+  /** The public app client. */
+  readonly client: CognitoUserPoolClient;
+  /** One invoke permission per trigger, scoped to this pool. */
+  readonly permissions: readonly LambdaPermission[];
+
+  constructor(scope: Construct, id: string, props: UserPoolProps) {
+    super(scope, id);
+    const t = props.triggers;
+    const senders = t.custom_email_sender !== undefined || t.custom_sms_sender !== undefined;
+    if (senders && (!t.custom_email_sender || !t.custom_sms_sender || !props.senderKeyArn)) {
+      throw new Error('Custom senders need both sender functions and a KMS key');
+    }
+    const lambdaConfig: CognitoUserPoolLambdaConfig = {
+      preSignUp: t.pre_sign_up.arn,
+      customMessage: t.custom_message.arn,
+      postConfirmation: t.post_confirmation.arn,
+      preAuthentication: t.pre_authentication.arn,
+      postAuthentication: t.post_authentication.arn,
+      userMigration: t.user_migration.arn,
+      preTokenGenerationConfig: { lambdaArn: t.pre_token_generation.arn, lambdaVersion: props.preTokenGenerationVersion },
+      ...(senders
+        ? {
+            kmsKeyId: props.senderKeyArn,
+            customEmailSender: { lambdaArn: t.custom_email_sender!.arn, lambdaVersion: 'V1_0' },
+            customSmsSender: { lambdaArn: t.custom_sms_sender!.arn, lambdaVersion: 'V1_0' },
+          }
+        : {}),
+    };
+    this.pool = new CognitoUserPool(this, 'pool', {
+      name: props.name,
+      userPoolTier: props.tier,
+      usernameAttributes: ['email'],
+      usernameConfiguration: { caseSensitive: false },
+      autoVerifiedAttributes: ['email'],
+      adminCreateUserConfig: { allowAdminCreateUserOnly: false },
+      deletionProtection: props.deletionProtection ? 'ACTIVE' : 'INACTIVE',
+      passwordPolicy: {
+        minimumLength: 12,
+        requireLowercase: true,
+        requireUppercase: true,
+        requireNumbers: true,
+        requireSymbols: true,
+        temporaryPasswordValidityDays: 3,
+        passwordHistorySize: props.tier === 'LITE' ? undefined : 5,
+      },
+      accountRecoverySetting: { recoveryMechanism: [{ name: 'verified_email', priority: 1 }] },
+      emailConfiguration: {
+        emailSendingAccount: 'DEVELOPER',
+        fromEmailAddress: `${props.fromName} <${props.fromAddress}>`,
+        sourceArn: props.sesIdentityArn,
+      },
+      lambdaConfig,
+    });
+    this.client = new CognitoUserPoolClient(this, 'client', {
+      name: `${props.name}-app`,
+      userPoolId: this.pool.id,
+      generateSecret: false,
+      explicitAuthFlows: ['ALLOW_USER_PASSWORD_AUTH', 'ALLOW_USER_SRP_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH'],
+      preventUserExistenceErrors: 'ENABLED',
+      enableTokenRevocation: true,
+      accessTokenValidity: props.tokens.accessTokenMinutes,
+      idTokenValidity: props.tokens.idTokenMinutes,
+      refreshTokenValidity: props.tokens.refreshTokenDays,
+      tokenValidityUnits: [{ accessToken: 'minutes', idToken: 'minutes', refreshToken: 'days' }],
+    });
+    const wired = Object.values(props.triggers).filter((fn): fn is TriggerFunction => fn !== undefined);
+    this.permissions = wired.map((fn) => fn.allowCognito(this.pool.arn));
+  }
+
+  /** Pool ARN, the source every trigger permission is scoped to. */
+  get arn(): string {
+    return this.pool.arn;
+  }
+}
