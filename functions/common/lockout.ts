@@ -1,0 +1,101 @@
+/**
+ * The sign-in attempt state shared by pre-authentication (which counts), post-authentication (which
+ * clears after a success) and the admin unlock command (which clears on request).
+ *
+ * One item per login: pk `LOCKOUT#<normalised login>`, sk `STATE`. It is independent of the user's
+ * profile row, so users arriving through migration (no profile yet) and users who do not exist at all
+ * are throttled by exactly the same item and code path.
+ */
+import { createHash } from 'node:crypto';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
+
+/** The narrow DynamoDB dependency every lockout operation takes. */
+export type DocumentSender = Pick<DynamoDBDocumentClient, 'send'>;
+
+/** Sort key of the attempt-state item. */
+export const LOCKOUT_SK = 'STATE';
+const KEY_PREFIX = 'LOCKOUT#';
+/**
+ * Cognito limits usernames to 128 characters, but a `userNotFound` event carries whatever was typed.
+ * Longer logins are keyed by their hash so that no input can exceed DynamoDB's 2 KB key limit.
+ */
+const MAX_PLAIN_LOGIN_LENGTH = 256;
+
+/** Trimmed and lower-cased, as the table design specifies for every lockout key. */
+export function normaliseLogin(login: string): string {
+  return login.trim().toLowerCase();
+}
+
+/** The key of a login's attempt-state item. The login is normalised here, so callers may pass it raw. */
+export function lockoutKey(login: string): { pk: string; sk: string } {
+  const normalised = normaliseLogin(login);
+  const id = normalised.length > MAX_PLAIN_LOGIN_LENGTH ? `sha256:${createHash('sha256').update(normalised).digest('hex')}` : normalised;
+  return { pk: `${KEY_PREFIX}${id}`, sk: LOCKOUT_SK };
+}
+
+/**
+ * The login a sign-in is counted against: the email of a real user (so every alias a pool allows
+ * shares one counter), or the typed username when Cognito reports `userNotFound`. A real user without
+ * an email attribute falls back to the username.
+ */
+export function lockoutLogin(input: { userName: string; email?: string | undefined; userNotFound?: boolean | undefined }): string {
+  if (input.userNotFound === true) return normaliseLogin(input.userName);
+  const email = input.email === undefined ? '' : normaliseLogin(input.email);
+  return email !== '' ? email : normaliseLogin(input.userName);
+}
+
+/** The attempt state as stored. Times are epoch milliseconds except `expiresAt` (epoch seconds, the TTL). */
+export interface LockoutState {
+  /** Attempts let through in the current window. */
+  readonly attempts: number;
+  /** Start of the current counting window. */
+  readonly windowStart: number;
+  /** Sign-ins are refused until this time; 0 or a past time means not locked. */
+  readonly lockedUntil: number;
+  /** Locks engaged so far (after decay); the escalation level of the next lock. */
+  readonly lockCount: number;
+  /** Every attempt ever recorded on this item, let through or refused. */
+  readonly total: number;
+  /** Attempts refused because of a lock. */
+  readonly refused: number;
+  readonly expiresAt: number;
+}
+
+function numberField(item: Record<string, unknown>, name: string): number | undefined {
+  const value = item[name];
+  if (typeof value === 'number') return value;
+  // Items attached to a ConditionalCheckFailedException are not unmarshalled by the document client.
+  if (value !== null && typeof value === 'object' && 'N' in value && typeof value.N === 'string') return Number(value.N);
+  return undefined;
+}
+
+/**
+ * Reads an attempt-state item, plain (document client output) or in DynamoDB's attribute-value form
+ * (the `Item` of a failed condition). `undefined` when there is no item or it is not a lockout item.
+ */
+export function parseLockoutState(item: unknown): LockoutState | undefined {
+  if (item === null || typeof item !== 'object') return undefined;
+  const record = item as Record<string, unknown>;
+  const attempts = numberField(record, 'attempts');
+  const windowStart = numberField(record, 'windowStart');
+  if (attempts === undefined || windowStart === undefined) return undefined;
+  return {
+    attempts,
+    windowStart,
+    lockedUntil: numberField(record, 'lockedUntil') ?? 0,
+    lockCount: numberField(record, 'lockCount') ?? 0,
+    total: numberField(record, 'total') ?? 0,
+    refused: numberField(record, 'refused') ?? 0,
+    expiresAt: numberField(record, 'expiresAt') ?? 0,
+  };
+}
+
+/**
+ * Deletes a login's attempt state (counter, lock and escalation level) in one idempotent request and
+ * returns what was there, or `undefined` when there was nothing to clear.
+ */
+export async function clearLockout(db: DocumentSender, tableName: string, login: string): Promise<LockoutState | undefined> {
+  const output = await db.send(new DeleteCommand({ TableName: tableName, Key: lockoutKey(login), ReturnValues: 'ALL_OLD' }));
+  return parseLockoutState(output.Attributes);
+}

@@ -1,0 +1,253 @@
+/**
+ * Counting sign-in attempts and locking a login out, with conditional writes only.
+ *
+ * Every attempt is one conditional UpdateItem on the login's state item. The common case (an attempt
+ * inside an open window) succeeds at the first write. When the condition fails, DynamoDB hands back
+ * the item as it was at that instant (ReturnValuesOnConditionCheckFailure ALL_OLD); from that state
+ * we pick the one transition that applies and attempt it as a compare-and-set on the observed values.
+ * A lost race shows up as another failed condition with fresher state, so no decision is ever made
+ * on a stale read and no attempt is counted twice or lost. See docs/lockout.md.
+ */
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { LockoutSettings } from '../common/config.ts';
+import { lockoutKey, parseLockoutState, type DocumentSender, type LockoutState } from '../common/lockout.ts';
+
+/** What the attempt counter needs. */
+export interface AttemptDeps {
+  readonly db: DocumentSender;
+  readonly tableName: string;
+  readonly settings: LockoutSettings;
+  /** Epoch milliseconds. */
+  readonly now: () => number;
+}
+
+/** Why an attempt was refused. */
+export type RefusalReason =
+  /** This attempt exceeded the limit and engaged a new lock. */
+  | 'lock-engaged'
+  /** A lock was already in force; it is not lengthened. */
+  | 'locked'
+  /** The state kept changing under us (a flood of parallel attempts); refused to stay safe. */
+  | 'contention';
+
+/** The verdict on one attempt. */
+export type AttemptOutcome =
+  | { readonly allowed: true; /** Attempts let through in this window, this one included. */ readonly attempts: number }
+  | { readonly allowed: false; readonly reason: RefusalReason; /** When the login may try again (epoch ms). */ readonly retryAt: number; /** Lock level after this attempt. */ readonly lockCount: number };
+
+/**
+ * Each round is one conditional write. A round only fails because another writer changed the item,
+ * and the longest chain of legitimate transitions (count → lock → refuse) needs three; the spare
+ * rounds absorb races, and running out is treated as a refusal, never as a pass.
+ */
+const MAX_ROUNDS = 8;
+
+/** What we know about the item before a write. */
+type Knowledge =
+  /** Nothing yet: try the common case first. */
+  | { readonly kind: 'unknown' }
+  /** DynamoDB reported no item (or, against an emulator without ALL_OLD support, reported nothing). */
+  | { readonly kind: 'absent' }
+  /** An item we know exists but whose content was not returned (emulators without ALL_OLD). */
+  | { readonly kind: 'exists' }
+  | { readonly kind: 'state'; readonly state: LockoutState };
+
+/** Length of the lock that the level-th lock (0-based, after decay) gets. */
+export function lockDurationMs(settings: LockoutSettings, level: number): number {
+  if (!settings.escalate) return settings.lockSeconds * 1000;
+  // 2^30 × even one second is far past any cap, so the exponent is bounded to keep the arithmetic exact.
+  const factor = 2 ** Math.min(Math.max(level, 0), 30);
+  return Math.min(settings.lockSeconds * factor, settings.maxLockSeconds) * 1000;
+}
+
+/**
+ * How long a lock is remembered for escalation after it ends: as long as the longest lock. A login
+ * that stays quiet that long (or signs in successfully) starts again from the first, shortest lock.
+ */
+export function decayMs(settings: LockoutSettings): number {
+  return settings.maxLockSeconds * 1000;
+}
+
+/** The escalation level in force at `now`, after decay. */
+export function effectiveLevel(state: LockoutState, settings: LockoutSettings, now: number): number {
+  if (state.lockCount <= 0 || state.lockedUntil <= 0) return 0;
+  return now < state.lockedUntil + decayMs(settings) ? state.lockCount : 0;
+}
+
+/** The TTL (epoch seconds) after which the item carries no information the algorithm still uses. */
+export function expiryFor(windowStart: number, lockedUntil: number, settings: LockoutSettings): number {
+  const windowEnd = windowStart + settings.windowSeconds * 1000;
+  const levelForgotten = lockedUntil > 0 ? lockedUntil + decayMs(settings) : 0;
+  return Math.ceil(Math.max(windowEnd, levelForgotten) / 1000);
+}
+
+type Transition = 'count' | 'create' | 'restart' | 'lock' | 'refuse' | 'read';
+
+function nextTransition(knowledge: Knowledge, settings: LockoutSettings, now: number): Transition {
+  switch (knowledge.kind) {
+    case 'unknown':
+      return 'count';
+    case 'absent':
+      return 'create';
+    case 'exists':
+      return 'read';
+    case 'state': {
+      const { state } = knowledge;
+      if (state.lockedUntil > now) return 'refuse';
+      if (state.windowStart + settings.windowSeconds * 1000 <= now) return 'restart';
+      if (state.attempts < settings.maxAttempts) return 'count';
+      return 'lock';
+    }
+  }
+}
+
+function isConditionFailure(error: unknown): error is Error & { Item?: unknown } {
+  return error instanceof Error && error.name === 'ConditionalCheckFailedException';
+}
+
+/**
+ * Records one sign-in attempt for `login` and says whether it may proceed to the password check.
+ * Throws only when DynamoDB itself fails; the caller applies the configured fail mode.
+ */
+export async function recordAttempt(deps: AttemptDeps, login: string): Promise<AttemptOutcome> {
+  const { db, tableName, settings } = deps;
+  const Key = lockoutKey(login);
+  const windowMs = settings.windowSeconds * 1000;
+  let knowledge: Knowledge = { kind: 'unknown' };
+  let lastSeen: LockoutState | undefined;
+
+  /** One conditional update; on a failed condition returns what DynamoDB says the item now is. */
+  const attempt = async (
+    input: Pick<ConstructorParameters<typeof UpdateCommand>[0], 'UpdateExpression' | 'ConditionExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'>,
+    missingMeans: 'absent' | 'exists',
+  ): Promise<{ ok: true; attributes: Record<string, unknown> | undefined } | { ok: false; knowledge: Knowledge }> => {
+    try {
+      const output = await db.send(
+        new UpdateCommand({ TableName: tableName, Key, ...input, ReturnValues: 'ALL_NEW', ReturnValuesOnConditionCheckFailure: 'ALL_OLD' }),
+      );
+      return { ok: true, attributes: output.Attributes };
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      const state = parseLockoutState(error.Item);
+      if (state) return { ok: false, knowledge: { kind: 'state', state } };
+      return { ok: false, knowledge: { kind: missingMeans } };
+    }
+  };
+
+  for (let round = 0; round < MAX_ROUNDS; round++) {
+    const now = deps.now();
+    const transition = nextTransition(knowledge, settings, now);
+    switch (transition) {
+      case 'count': {
+        // The common case, valid for any state without knowing it: inside an open window, under the limit, not locked.
+        const result = await attempt(
+          {
+            UpdateExpression: 'ADD #attempts :one, #total :one',
+            ConditionExpression: '#attempts < :max AND #windowStart > :windowFloor AND #lockedUntil <= :now',
+            ExpressionAttributeNames: { '#attempts': 'attempts', '#total': 'total', '#windowStart': 'windowStart', '#lockedUntil': 'lockedUntil' },
+            ExpressionAttributeValues: { ':one': 1, ':max': settings.maxAttempts, ':windowFloor': now - windowMs, ':now': now },
+          },
+          'absent',
+        );
+        if (result.ok) return { allowed: true, attempts: parseLockoutState(result.attributes)?.attempts ?? 0 };
+        knowledge = result.knowledge;
+        break;
+      }
+      case 'create': {
+        const result = await attempt(
+          {
+            UpdateExpression: 'SET #attempts = :one, #windowStart = :now, #lockedUntil = :zero, #lockCount = :zero, #refused = :zero, #expiresAt = :expiresAt ADD #total :one',
+            ConditionExpression: 'attribute_not_exists(pk)',
+            ExpressionAttributeNames: {
+              '#attempts': 'attempts', '#windowStart': 'windowStart', '#lockedUntil': 'lockedUntil', '#lockCount': 'lockCount',
+              '#refused': 'refused', '#expiresAt': 'expiresAt', '#total': 'total',
+            },
+            ExpressionAttributeValues: { ':one': 1, ':zero': 0, ':now': now, ':expiresAt': expiryFor(now, 0, settings) },
+          },
+          // The item must exist if "not exists" failed: fall back to reading it (emulators only).
+          'exists',
+        );
+        if (result.ok) return { allowed: true, attempts: 1 };
+        knowledge = result.knowledge;
+        break;
+      }
+      case 'restart': {
+        // The window expired with no lock in force: a fresh window, carrying the escalation level unless it decayed.
+        const state = (knowledge as { state: LockoutState }).state;
+        const level = effectiveLevel(state, settings, now);
+        const result = await attempt(
+          {
+            UpdateExpression: 'SET #attempts = :one, #windowStart = :now, #lockCount = :level, #expiresAt = :expiresAt ADD #total :one',
+            ConditionExpression: '#windowStart = :seenWindowStart AND #lockedUntil = :seenLockedUntil AND #lockCount = :seenLockCount',
+            ExpressionAttributeNames: { '#attempts': 'attempts', '#windowStart': 'windowStart', '#lockedUntil': 'lockedUntil', '#lockCount': 'lockCount', '#expiresAt': 'expiresAt', '#total': 'total' },
+            ExpressionAttributeValues: {
+              ':one': 1, ':now': now, ':level': level, ':expiresAt': expiryFor(now, state.lockedUntil, settings),
+              ':seenWindowStart': state.windowStart, ':seenLockedUntil': state.lockedUntil, ':seenLockCount': state.lockCount,
+            },
+          },
+          'absent',
+        );
+        if (result.ok) return { allowed: true, attempts: 1 };
+        knowledge = result.knowledge;
+        break;
+      }
+      case 'lock': {
+        // The limit was reached inside the window: this attempt is refused and engages the lock. Its
+        // window restarts when the lock ends, so a login gets a full allowance after each lock.
+        const state = (knowledge as { state: LockoutState }).state;
+        const level = effectiveLevel(state, settings, now);
+        const lockedUntil = now + lockDurationMs(settings, level);
+        const result = await attempt(
+          {
+            UpdateExpression: 'SET #attempts = :zero, #windowStart = :lockedUntil, #lockedUntil = :lockedUntil, #lockCount = :level, #expiresAt = :expiresAt ADD #total :one, #refused :one',
+            ConditionExpression: '#windowStart = :seenWindowStart AND #lockedUntil = :seenLockedUntil AND #attempts = :seenAttempts',
+            ExpressionAttributeNames: {
+              '#attempts': 'attempts', '#windowStart': 'windowStart', '#lockedUntil': 'lockedUntil', '#lockCount': 'lockCount',
+              '#expiresAt': 'expiresAt', '#total': 'total', '#refused': 'refused',
+            },
+            ExpressionAttributeValues: {
+              ':zero': 0, ':one': 1, ':lockedUntil': lockedUntil, ':level': level + 1, ':expiresAt': expiryFor(lockedUntil, lockedUntil, settings),
+              ':seenWindowStart': state.windowStart, ':seenLockedUntil': state.lockedUntil, ':seenAttempts': state.attempts,
+            },
+          },
+          'absent',
+        );
+        if (result.ok) return { allowed: false, reason: 'lock-engaged', retryAt: lockedUntil, lockCount: level + 1 };
+        knowledge = result.knowledge;
+        break;
+      }
+      case 'refuse': {
+        // Counted, but the lock itself is left exactly as it is.
+        const state = (knowledge as { state: LockoutState }).state;
+        const result = await attempt(
+          {
+            UpdateExpression: 'ADD #total :one, #refused :one',
+            ConditionExpression: '#lockedUntil > :now',
+            ExpressionAttributeNames: { '#total': 'total', '#refused': 'refused', '#lockedUntil': 'lockedUntil' },
+            ExpressionAttributeValues: { ':one': 1, ':now': now },
+          },
+          'absent',
+        );
+        if (result.ok) {
+          const after = parseLockoutState(result.attributes) ?? state;
+          return { allowed: false, reason: 'locked', retryAt: after.lockedUntil, lockCount: after.lockCount };
+        }
+        knowledge = result.knowledge;
+        break;
+      }
+      case 'read': {
+        // Only reached against emulators that do not return ALL_OLD: the read merely feeds the next
+        // compare-and-set, which still decides atomically.
+        const output = await db.send(new GetCommand({ TableName: tableName, Key, ConsistentRead: true }));
+        const state = parseLockoutState(output.Item);
+        knowledge = state ? { kind: 'state', state } : { kind: 'absent' };
+        break;
+      }
+    }
+    if (knowledge.kind === 'state') lastSeen = knowledge.state;
+  }
+
+  const now = deps.now();
+  const retryAt = lastSeen && lastSeen.lockedUntil > now ? lastSeen.lockedUntil : now + settings.lockSeconds * 1000;
+  return { allowed: false, reason: 'contention', retryAt, lockCount: lastSeen?.lockCount ?? 0 };
+}

@@ -1,0 +1,389 @@
+import { ConditionalCheckFailedException, DynamoDBClient, InternalServerError, ProvisionedThroughputExceededException } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { expect } from 'chai';
+import sinon from 'sinon';
+import type { LockoutSettings } from '../../functions/common/config.ts';
+import { GENERIC_MESSAGE, UserFacingError } from '../../functions/common/errors.ts';
+import { logger } from '../../functions/common/logger.ts';
+import { decayMs, effectiveLevel, expiryFor, lockDurationMs, recordAttempt, type AttemptDeps } from '../../functions/pre-authentication/attempts.ts';
+import { checkSignInAttempt, describeWait, lockedMessage } from '../../functions/pre-authentication/check.ts';
+import { EMAIL, lambdaContext, preAuthenticationEvent } from '../fixtures/events.ts';
+
+const T0 = Date.UTC(2025, 0, 1, 12, 0, 0);
+const KEY = { pk: `LOCKOUT#${EMAIL}`, sk: 'STATE' };
+const DEFAULTS: LockoutSettings = { maxAttempts: 5, windowSeconds: 900, lockSeconds: 300, escalate: false, maxLockSeconds: 3600, failMode: 'closed' };
+
+/** A condition failure exactly as DynamoDB reports it, with the old item in attribute-value form. */
+function conditionFailed(item?: Record<string, number>): ConditionalCheckFailedException {
+  return new ConditionalCheckFailedException({
+    message: 'The conditional request failed',
+    $metadata: {},
+    ...(item ? { Item: Object.fromEntries(Object.entries(item).map(([k, v]) => [k, { N: String(v) }])) } : {}),
+  });
+}
+
+function state(overrides: Partial<Record<'attempts' | 'windowStart' | 'lockedUntil' | 'lockCount' | 'total' | 'refused' | 'expiresAt', number>> = {}) {
+  return { attempts: 2, windowStart: T0 - 60_000, lockedUntil: 0, lockCount: 0, total: 2, refused: 0, expiresAt: 0, ...overrides };
+}
+
+/** Captures everything the function logs while `run` runs. */
+async function captureLogs(run: () => Promise<unknown>): Promise<string> {
+  let out = '';
+  const level = logger.getLevelName();
+  logger.setLogLevel('DEBUG');
+  const write = sinon.stub(process.stdout, 'write').callsFake((chunk: string | Uint8Array) => {
+    out += chunk.toString();
+    return true;
+  });
+  const writeErr = sinon.stub(process.stderr, 'write').callsFake((chunk: string | Uint8Array) => {
+    out += chunk.toString();
+    return true;
+  });
+  try {
+    await run().catch(() => undefined);
+  } finally {
+    write.restore();
+    writeErr.restore();
+    logger.setLogLevel(level);
+  }
+  return out;
+}
+
+describe('pre-authentication', () => {
+  const ddb = mockClient(DynamoDBDocumentClient);
+  const db = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'eu-west-1' }));
+  let clock = T0;
+  const deps = (settings: Partial<LockoutSettings> = {}): AttemptDeps => ({ db, tableName: 'users', settings: { ...DEFAULTS, ...settings }, now: () => clock });
+  const updates = () => ddb.commandCalls(UpdateCommand).map((c) => c.args[0].input);
+
+  beforeEach(() => {
+    ddb.reset();
+    clock = T0;
+  });
+
+  describe('recordAttempt', () => {
+    it('counts an attempt inside an open window with one conditional UpdateItem and no read', async () => {
+      ddb.on(UpdateCommand).resolves({ Attributes: { ...KEY, ...state({ attempts: 3 }) } });
+      const outcome = await recordAttempt(deps(), EMAIL);
+      expect(outcome).to.deep.equal({ allowed: true, attempts: 3 });
+      expect(ddb.calls()).to.have.length(1);
+      const [input] = updates();
+      expect(input).to.include({ TableName: 'users', ReturnValuesOnConditionCheckFailure: 'ALL_OLD', UpdateExpression: 'ADD #attempts :one, #total :one' });
+      expect(input!.Key).to.deep.equal(KEY);
+      expect(input!.ConditionExpression).to.equal('#attempts < :max AND #windowStart > :windowFloor AND #lockedUntil <= :now');
+      expect(input!.ExpressionAttributeValues).to.deep.equal({ ':one': 1, ':max': 5, ':windowFloor': T0 - 900_000, ':now': T0 });
+    });
+
+    it('creates the state item for a first attempt, conditional on it not existing, with a TTL at the window end', async () => {
+      ddb.on(UpdateCommand).rejectsOnce(conditionFailed()).resolves({});
+      const outcome = await recordAttempt(deps(), EMAIL);
+      expect(outcome).to.deep.equal({ allowed: true, attempts: 1 });
+      const create = updates()[1]!;
+      expect(create.ConditionExpression).to.equal('attribute_not_exists(pk)');
+      expect(create.ExpressionAttributeValues).to.deep.include({ ':now': T0, ':one': 1, ':zero': 0, ':expiresAt': (T0 + 900_000) / 1000 });
+      expect(ddb.commandCalls(GetCommand)).to.have.length(0);
+    });
+
+    it('starts a new window when the old one expired, as a compare-and-set on the state it saw', async () => {
+      const old = state({ attempts: 4, windowStart: T0 - 900_000, total: 4 });
+      ddb.on(UpdateCommand).rejectsOnce(conditionFailed(old)).resolves({});
+      const outcome = await recordAttempt(deps(), EMAIL);
+      expect(outcome).to.deep.equal({ allowed: true, attempts: 1 });
+      const restart = updates()[1]!;
+      expect(restart.UpdateExpression).to.match(/^SET #attempts = :one, #windowStart = :now/);
+      expect(restart.ConditionExpression).to.equal('#windowStart = :seenWindowStart AND #lockedUntil = :seenLockedUntil AND #lockCount = :seenLockCount');
+      expect(restart.ExpressionAttributeValues).to.deep.include({ ':seenWindowStart': old.windowStart, ':seenLockedUntil': 0, ':seenLockCount': 0, ':level': 0 });
+    });
+
+    it('lets exactly maxAttempts through and engages the lock on the next attempt, refusing it', async () => {
+      ddb.on(UpdateCommand).rejectsOnce(conditionFailed(state({ attempts: 5, total: 5 }))).resolves({});
+      const outcome = await recordAttempt(deps(), EMAIL);
+      expect(outcome).to.deep.equal({ allowed: false, reason: 'lock-engaged', retryAt: T0 + 300_000, lockCount: 1 });
+      const lock = updates()[1]!;
+      expect(lock.ConditionExpression).to.equal('#windowStart = :seenWindowStart AND #lockedUntil = :seenLockedUntil AND #attempts = :seenAttempts');
+      expect(lock.ExpressionAttributeValues).to.deep.include({ ':lockedUntil': T0 + 300_000, ':level': 1, ':seenAttempts': 5 });
+      expect(lock.UpdateExpression).to.include('#refused :one');
+    });
+
+    it('refuses attempts during a lock, counts them as refused and never touches lockedUntil', async () => {
+      const locked = state({ attempts: 0, windowStart: T0 + 120_000, lockedUntil: T0 + 120_000, lockCount: 1, total: 6, refused: 1 });
+      ddb.on(UpdateCommand).rejectsOnce(conditionFailed(locked)).resolves({ Attributes: { ...KEY, ...locked, total: 7, refused: 2 } });
+      const outcome = await recordAttempt(deps(), EMAIL);
+      expect(outcome).to.deep.equal({ allowed: false, reason: 'locked', retryAt: T0 + 120_000, lockCount: 1 });
+      const refuse = updates()[1]!;
+      expect(refuse.UpdateExpression).to.equal('ADD #total :one, #refused :one');
+      expect(refuse.ConditionExpression).to.equal('#lockedUntil > :now');
+      expect(JSON.stringify(refuse.ExpressionAttributeValues)).not.to.include(String(T0 + 120_000));
+    });
+
+    it('lets a login through again once its lock has ended, with a fresh allowance', async () => {
+      const ended = state({ attempts: 0, windowStart: T0 - 1, lockedUntil: T0 - 1, lockCount: 1 });
+      ddb.on(UpdateCommand).rejectsOnce(conditionFailed(ended)).resolves({ Attributes: { ...ended, attempts: 1 } });
+      // The first write already succeeds in reality; here it fails once to show the state is read as "count".
+      const outcome = await recordAttempt(deps(), EMAIL);
+      expect(outcome).to.deep.equal({ allowed: true, attempts: 1 });
+      expect(updates()[1]!.UpdateExpression).to.equal('ADD #attempts :one, #total :one');
+    });
+
+    it('refuses when it loses the race to engage the lock, because the winner already locked the login', async () => {
+      const full = state({ attempts: 5, total: 5 });
+      const locked = state({ attempts: 0, windowStart: T0 + 300_000, lockedUntil: T0 + 300_000, lockCount: 1, total: 6, refused: 1 });
+      ddb.on(UpdateCommand)
+        .rejectsOnce(conditionFailed(full))
+        .rejectsOnce(conditionFailed(locked))
+        .resolves({ Attributes: { ...locked, total: 7, refused: 2 } });
+      const outcome = await recordAttempt(deps(), EMAIL);
+      expect(outcome).to.deep.include({ allowed: false, reason: 'locked', retryAt: T0 + 300_000 });
+      expect(updates()).to.have.length(3);
+    });
+
+    it('falls back to a consistent read only when the store does not return ALL_OLD (local emulators)', async () => {
+      ddb.on(UpdateCommand).rejectsOnce(conditionFailed()).rejectsOnce(conditionFailed()).resolves({ Attributes: state({ attempts: 3 }) });
+      ddb.on(GetCommand).resolves({ Item: { ...KEY, ...state({ attempts: 2 }) } });
+      const outcome = await recordAttempt(deps(), EMAIL);
+      expect(outcome).to.deep.equal({ allowed: true, attempts: 3 });
+      const get = ddb.commandCalls(GetCommand);
+      expect(get).to.have.length(1);
+      expect(get[0]!.args[0].input).to.deep.include({ ConsistentRead: true, Key: KEY });
+    });
+
+    it('treats an item that vanished between the failed create and the read as absent and creates it', async () => {
+      ddb.on(UpdateCommand).rejectsOnce(conditionFailed()).rejectsOnce(conditionFailed()).resolves({});
+      ddb.on(GetCommand).resolves({});
+      const outcome = await recordAttempt(deps(), EMAIL);
+      expect(outcome).to.deep.equal({ allowed: true, attempts: 1 });
+      expect(updates()[2]!.ConditionExpression).to.equal('attribute_not_exists(pk)');
+    });
+
+    it('refuses rather than allows when the state keeps changing under it round after round', async () => {
+      let flip = 0;
+      ddb.on(UpdateCommand).callsFake(() => {
+        flip++;
+        // Alternate between "limit reached" and "window expired" so every compare-and-set loses.
+        throw conditionFailed(flip % 2 ? state({ attempts: 5, windowStart: T0 - flip }) : state({ attempts: 5, windowStart: T0 - 900_000 - flip }));
+      });
+      const outcome = await recordAttempt(deps(), EMAIL);
+      expect(outcome).to.deep.include({ allowed: false, reason: 'contention', retryAt: T0 + 300_000 });
+      expect(updates()).to.have.length(8);
+    });
+
+    it('propagates DynamoDB failures other than a failed condition', async () => {
+      ddb.on(UpdateCommand).rejects(new InternalServerError({ message: 'boom', $metadata: {} }));
+      const error = await recordAttempt(deps(), EMAIL).catch((e: unknown) => e);
+      expect(error).to.be.instanceOf(InternalServerError);
+    });
+
+    it('keys logins longer than 256 characters by their hash so no input can break the key size limit', async () => {
+      ddb.on(UpdateCommand).resolves({ Attributes: state({ attempts: 1 }) });
+      await recordAttempt(deps(), `${'a'.repeat(5000)}@gmail.com`);
+      expect(updates()[0]!.Key!.pk).to.match(/^LOCKOUT#sha256:[0-9a-f]{64}$/);
+    });
+  });
+
+  describe('escalation', () => {
+    const escalating: LockoutSettings = { ...DEFAULTS, escalate: true, lockSeconds: 60, maxLockSeconds: 900 };
+
+    it('doubles each further lock up to the cap, and keeps every lock equal when escalation is off', () => {
+      expect([0, 1, 2, 3, 4, 5, 40].map((level) => lockDurationMs(escalating, level) / 1000)).to.deep.equal([60, 120, 240, 480, 900, 900, 900]);
+      expect([0, 1, 7].map((level) => lockDurationMs(DEFAULTS, level) / 1000)).to.deep.equal([300, 300, 300]);
+    });
+
+    it('engages the third lock at four times the first when the level has not decayed', async () => {
+      const full = state({ attempts: 5, windowStart: T0 - 10_000, lockedUntil: T0 - 10_000, lockCount: 2 });
+      ddb.on(UpdateCommand).rejectsOnce(conditionFailed(full)).resolves({});
+      const outcome = await recordAttempt(deps(escalating), EMAIL);
+      expect(outcome).to.deep.equal({ allowed: false, reason: 'lock-engaged', retryAt: T0 + 240_000, lockCount: 3 });
+    });
+
+    it('forgets the level once a whole maxLockSeconds passed after the last lock ended', async () => {
+      const lastLockEnded = T0 - decayMs(escalating);
+      const full = state({ attempts: 5, windowStart: T0 - 1_000, lockedUntil: lastLockEnded, lockCount: 4 });
+      expect(effectiveLevel(full, escalating, T0)).to.equal(0);
+      expect(effectiveLevel(full, escalating, T0 - 1)).to.equal(4);
+      ddb.on(UpdateCommand).rejectsOnce(conditionFailed(full)).resolves({});
+      const outcome = await recordAttempt(deps(escalating), EMAIL);
+      expect(outcome).to.deep.equal({ allowed: false, reason: 'lock-engaged', retryAt: T0 + 60_000, lockCount: 1 });
+    });
+
+    it('carries the level into a new window while it has not decayed, and drops it when it has', async () => {
+      const shortWindow = { ...escalating, windowSeconds: 300 };
+      const recent = state({ attempts: 1, windowStart: T0 - 300_000, lockedUntil: T0 - 300_000, lockCount: 2 });
+      ddb.on(UpdateCommand).rejectsOnce(conditionFailed(recent)).resolves({});
+      await recordAttempt(deps(shortWindow), EMAIL);
+      expect(updates()[1]!.ExpressionAttributeValues).to.deep.include({ ':level': 2 });
+
+      ddb.reset();
+      const old = { ...recent, windowStart: T0 - 300_000 - decayMs(escalating), lockedUntil: T0 - 300_000 - decayMs(escalating) };
+      ddb.on(UpdateCommand).rejectsOnce(conditionFailed(old)).resolves({});
+      await recordAttempt(deps(shortWindow), EMAIL);
+      expect(updates()[1]!.ExpressionAttributeValues).to.deep.include({ ':level': 0 });
+    });
+
+    it('keeps the item (TTL) until both the window and the escalation memory are over', () => {
+      expect(expiryFor(T0, 0, DEFAULTS)).to.equal((T0 + 900_000) / 1000);
+      expect(expiryFor(T0, T0 + 60_000, escalating)).to.equal((T0 + 60_000 + 900_000) / 1000);
+      expect(expiryFor(T0, T0 + 10_000_000, DEFAULTS)).to.equal((T0 + 10_000_000 + 3_600_000) / 1000);
+    });
+  });
+
+  describe('the message', () => {
+    it('says when to try again, rounded up, in minutes or hours', () => {
+      expect(describeWait(T0 + 1, T0)).to.equal('1 minute');
+      expect(describeWait(T0 + 60_000, T0)).to.equal('1 minute');
+      expect(describeWait(T0 + 61_000, T0)).to.equal('2 minutes');
+      expect(describeWait(T0 + 300_000, T0)).to.equal('5 minutes');
+      expect(describeWait(T0 + 119 * 60_000, T0)).to.equal('119 minutes');
+      expect(describeWait(T0 + 24 * 3_600_000, T0)).to.equal('24 hours');
+      expect(describeWait(T0 - 5_000, T0)).to.equal('1 minute');
+    });
+
+    it('is generic: no account, no address, no hint that a user exists', () => {
+      const message = lockedMessage(T0 + 300_000, T0);
+      expect(message).to.equal('Too many sign-in attempts. Try again in 5 minutes');
+      expect(message).not.to.match(/account|user|exist|password|@/i);
+    });
+  });
+
+  describe('checkSignInAttempt', () => {
+    const lockedItem = state({ attempts: 0, windowStart: T0 + 300_000, lockedUntil: T0 + 300_000, lockCount: 1, total: 6, refused: 1 });
+
+    it('lets an attempt under the limit go on to the password check', async () => {
+      ddb.on(UpdateCommand).resolves({ Attributes: state({ attempts: 1 }) });
+      await checkSignInAttempt(deps(), preAuthenticationEvent());
+      expect(updates()[0]!.Key).to.deep.equal(KEY);
+    });
+
+    it('keys a real user by the normalised email, not the username Cognito generated', async () => {
+      ddb.on(UpdateCommand).resolves({ Attributes: state({ attempts: 1 }) });
+      await checkSignInAttempt(deps(), preAuthenticationEvent({ userAttributes: { sub: 's', email: '  Frodo.Baggins@GMAIL.com ' } }));
+      expect(updates()[0]!.Key).to.deep.equal(KEY);
+    });
+
+    it('refuses a locked login with the generic try-again message as a UserFacingError', async () => {
+      ddb.on(UpdateCommand).rejectsOnce(conditionFailed(lockedItem)).resolves({ Attributes: lockedItem });
+      const error = await checkSignInAttempt(deps(), preAuthenticationEvent()).catch((e: unknown) => e);
+      expect(error).to.be.instanceOf(UserFacingError).with.property('message', 'Too many sign-in attempts. Try again in 5 minutes');
+      expect(error).to.have.property('reason', 'locked');
+    });
+
+    it('throttles a user who does not exist exactly like a real one: same key, same requests, same message', async () => {
+      const run = async (event: Parameters<typeof checkSignInAttempt>[1]) => {
+        ddb.reset();
+        ddb.on(UpdateCommand).rejectsOnce(conditionFailed(lockedItem)).resolves({ Attributes: lockedItem });
+        const error = await checkSignInAttempt(deps(), event).catch((e: unknown) => e);
+        return { message: (error as Error).message, name: (error as Error).name, requests: ddb.calls().map((c) => JSON.stringify(c.args[0].input)) };
+      };
+      const real = await run(preAuthenticationEvent());
+      const ghost = await run(preAuthenticationEvent({ userNotFound: true, userName: ' Frodo.Baggins@Gmail.COM' }));
+      expect(ghost).to.deep.equal(real);
+      expect(real.requests).to.have.length(2);
+    });
+
+    it('keys a user who does not exist by the typed username and lets them through while under the limit', async () => {
+      ddb.on(UpdateCommand).resolves({ Attributes: state({ attempts: 1 }) });
+      await checkSignInAttempt(deps(), preAuthenticationEvent({ userNotFound: true, userName: 'Nobody@Example.com' }));
+      expect(updates()[0]!.Key).to.deep.equal({ pk: 'LOCKOUT#nobody@example.com', sk: 'STATE' });
+    });
+
+    it('counts a migrating user (no profile row, no email attribute yet) by username without any profile lookup', async () => {
+      ddb.on(UpdateCommand).resolves({ Attributes: state({ attempts: 1 }) });
+      await checkSignInAttempt(deps(), preAuthenticationEvent({ userName: 'Legacy-User', userAttributes: { sub: 'abc' } }));
+      expect(updates()[0]!.Key).to.deep.equal({ pk: 'LOCKOUT#legacy-user', sk: 'STATE' });
+      expect(ddb.calls()).to.have.length(1);
+    });
+
+    it('fails closed by default: a DynamoDB outage refuses the sign-in with the generic message', async () => {
+      ddb.on(UpdateCommand).rejects(new InternalServerError({ message: 'boom', $metadata: {} }));
+      const error = await checkSignInAttempt(deps(), preAuthenticationEvent()).catch((e: unknown) => e);
+      expect(error).to.be.instanceOf(UserFacingError).with.property('message', GENERIC_MESSAGE);
+      expect(error).to.have.property('reason', 'lockout-unavailable');
+    });
+
+    it('fails closed on a timeout too', async () => {
+      ddb.on(UpdateCommand).rejects(Object.assign(new Error('socket hang up'), { name: 'TimeoutError' }));
+      const error = await checkSignInAttempt(deps(), preAuthenticationEvent()).catch((e: unknown) => e);
+      expect(error).to.have.property('reason', 'lockout-unavailable');
+    });
+
+    it('fails open when configured: an outage lets the attempt go on to the password check', async () => {
+      ddb.on(UpdateCommand).rejects(new InternalServerError({ message: 'boom', $metadata: {} }));
+      const logs = await captureLogs(() => checkSignInAttempt(deps({ failMode: 'open' }), preAuthenticationEvent()));
+      expect(logs).to.include('fail-open');
+      await checkSignInAttempt(deps({ failMode: 'open' }), preAuthenticationEvent());
+    });
+
+    it('stays closed on throttling even in fail-open mode, since flooding one login is how throttling is caused', async () => {
+      ddb.on(UpdateCommand).rejects(new ProvisionedThroughputExceededException({ message: 'slow down', $metadata: {} }));
+      const error = await checkSignInAttempt(deps({ failMode: 'open' }), preAuthenticationEvent()).catch((e: unknown) => e);
+      expect(error).to.be.instanceOf(UserFacingError).with.property('reason', 'lockout-unavailable');
+    });
+
+    it('refuses an event without any login with the generic message and touches nothing', async () => {
+      const event = { ...preAuthenticationEvent({ userNotFound: true }), userName: '   ' };
+      const error = await checkSignInAttempt(deps(), event).catch((e: unknown) => e);
+      expect(error).to.be.instanceOf(UserFacingError).with.property('message', GENERIC_MESSAGE);
+      expect(ddb.calls()).to.have.length(0);
+    });
+
+    it('copes with an event missing request entirely by counting the username', async () => {
+      ddb.on(UpdateCommand).resolves({ Attributes: state({ attempts: 1 }) });
+      const event = preAuthenticationEvent({ userName: 'someone@gmail.com' });
+      Reflect.deleteProperty(event, 'request');
+      await checkSignInAttempt(deps(), event);
+      expect(updates()[0]!.Key!.pk).to.equal('LOCKOUT#someone@gmail.com');
+    });
+
+    it('never logs the email or username, only a fingerprint', async () => {
+      ddb.on(UpdateCommand).rejectsOnce(conditionFailed(lockedItem)).resolves({ Attributes: lockedItem });
+      const refused = await captureLogs(() => checkSignInAttempt(deps(), preAuthenticationEvent()));
+      ddb.reset();
+      ddb.on(UpdateCommand).resolves({ Attributes: state({ attempts: 1 }) });
+      const allowed = await captureLogs(() => checkSignInAttempt(deps(), preAuthenticationEvent({ userNotFound: true, userName: 'ghost@gmail.com' })));
+      for (const logs of [refused, allowed]) {
+        expect(logs).to.include('"login":');
+        expect(logs.toLowerCase()).not.to.include('frodo');
+        expect(logs.toLowerCase()).not.to.include('ghost@');
+      }
+    });
+  });
+
+  describe('handler', () => {
+    const env = { TABLE_NAME: 'users', LOCKOUT_MAX_ATTEMPTS: '5', LOCKOUT_FAIL_MODE: 'closed' };
+    let saved: NodeJS.ProcessEnv;
+    before(() => {
+      saved = process.env;
+      process.env = { ...saved, ...env };
+    });
+    after(() => {
+      process.env = saved;
+    });
+
+    it('returns the event unchanged when the attempt may proceed', async () => {
+      const { handler } = await import('../../functions/pre-authentication/index.ts');
+      ddb.on(UpdateCommand).resolves({ Attributes: state({ attempts: 1 }) });
+      const event = preAuthenticationEvent();
+      expect(await handler(event, lambdaContext('pre-authentication'))).to.equal(event);
+      expect(updates()[0]!.TableName).to.equal('users');
+    });
+
+    it('throws the lock message for Cognito to show, and the generic message for anything unexpected', async () => {
+      const { handler } = await import('../../functions/pre-authentication/index.ts');
+      ddb.on(UpdateCommand).rejectsOnce(conditionFailed(lockedItem())).resolves({ Attributes: lockedItem() });
+      const locked = await handler(preAuthenticationEvent()).catch((e: unknown) => e);
+      // The handler is imported after its environment is set, through a separate module graph, so errors are matched by name.
+      expect(locked).to.have.property('name', 'UserFacingError');
+      expect((locked as Error).message).to.match(/^Too many sign-in attempts\. Try again in \d+ minutes?$/);
+
+      ddb.reset();
+      ddb.on(UpdateCommand).rejects(new Error('unexpected'));
+      const failed = await handler(preAuthenticationEvent()).catch((e: unknown) => e);
+      expect(failed).to.include({ name: 'UserFacingError', message: GENERIC_MESSAGE });
+    });
+
+    function lockedItem() {
+      const until = Date.now() + 300_000;
+      return state({ attempts: 0, windowStart: until, lockedUntil: until, lockCount: 1 });
+    }
+  });
+});
