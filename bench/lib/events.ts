@@ -1,0 +1,119 @@
+/**
+ * One representative, successful event per function: the common path a user's request takes
+ * (a sign-up on an allowed domain, a normal sign-in, a code email), shaped exactly as Cognito or the
+ * reminder workflow sends it. The warm benchmark replays each 1,000 times.
+ */
+import type {
+  CustomEmailSenderSignUpTriggerEvent,
+  CustomMessageSignUpTriggerEvent,
+  CustomSMSSenderSignUpTriggerEvent,
+  PostAuthenticationTriggerEvent,
+  PostConfirmationConfirmSignUpTriggerEvent,
+  PreAuthenticationTriggerEvent,
+  PreSignUpEmailTriggerEvent,
+  PreTokenGenerationAuthenticationTriggerEvent,
+  UserMigrationAuthenticationTriggerEvent,
+} from 'aws-lambda';
+import type { FunctionName } from '../../functions/catalog.ts';
+import { BENCH_REGION } from './env.ts';
+
+/** The pool every benchmark event comes from; Cognito also binds sender codes to it. */
+export const USER_POOL_ID = `${BENCH_REGION}_BenchPool`;
+const SUB = '0b8f0a5e-0000-4000-8000-000000000001';
+const base = {
+  version: '1',
+  region: BENCH_REGION,
+  userPoolId: USER_POOL_ID,
+  userName: SUB,
+  callerContext: { awsSdkVersion: 'aws-sdk-unknown-unknown', clientId: 'benchclientid000000000000' },
+};
+const attributes = {
+  sub: SUB,
+  email: 'frodo@gmail.com',
+  email_verified: 'true',
+  name: 'Frodo Baggins',
+  given_name: 'Frodo',
+  'cognito:user_status': 'CONFIRMED',
+};
+
+/** The sender events carry a code encrypted by KMS through the AWS Encryption SDK; the caller supplies it. */
+export interface EventInputs {
+  readonly encryptedCode: string;
+}
+
+/** The benchmark event for `name`. */
+export function benchEvent(name: FunctionName, inputs: EventInputs): unknown {
+  switch (name) {
+    case 'pre-sign-up':
+      return {
+        ...base,
+        triggerSource: 'PreSignUp_SignUp',
+        request: { userAttributes: { email: 'frodo@gmail.com', name: 'Frodo Baggins' } },
+        response: { autoConfirmUser: false, autoVerifyEmail: false, autoVerifyPhone: false },
+      } satisfies PreSignUpEmailTriggerEvent;
+    case 'custom-message':
+      return {
+        ...base,
+        triggerSource: 'CustomMessage_SignUp',
+        request: { userAttributes: attributes, codeParameter: '{####}', linkParameter: '{##Click Here##}', usernameParameter: null },
+        response: { smsMessage: null, emailMessage: null, emailSubject: null },
+      } satisfies CustomMessageSignUpTriggerEvent;
+    case 'post-confirmation':
+      return {
+        ...base,
+        triggerSource: 'PostConfirmation_ConfirmSignUp',
+        request: { userAttributes: attributes },
+        response: {},
+      } satisfies PostConfirmationConfirmSignUpTriggerEvent;
+    case 'pre-authentication':
+      return {
+        ...base,
+        triggerSource: 'PreAuthentication_Authentication',
+        request: { userAttributes: attributes, validationData: {} },
+        response: {},
+      } satisfies PreAuthenticationTriggerEvent;
+    case 'post-authentication':
+      return {
+        ...base,
+        triggerSource: 'PostAuthentication_Authentication',
+        request: { userAttributes: attributes, newDeviceUsed: false },
+        response: {},
+      } satisfies PostAuthenticationTriggerEvent;
+    case 'pre-token-generation':
+      return {
+        ...base,
+        triggerSource: 'TokenGeneration_Authentication',
+        request: { userAttributes: attributes, groupConfiguration: { groupsToOverride: [], iamRolesToOverride: [] } },
+        response: { claimsOverrideDetails: {} },
+      } satisfies PreTokenGenerationAuthenticationTriggerEvent;
+    case 'user-migration':
+      return {
+        ...base,
+        userName: 'bilbo@gmail.com',
+        triggerSource: 'UserMigration_Authentication',
+        request: { password: 'correct horse battery staple' },
+        response: { userAttributes: {}, desiredDeliveryMediums: ['EMAIL'] },
+      } satisfies UserMigrationAuthenticationTriggerEvent;
+    case 'custom-email-sender':
+      return {
+        ...base,
+        triggerSource: 'CustomEmailSender_SignUp',
+        request: { type: 'customEmailSenderRequestV1', code: inputs.encryptedCode, userAttributes: attributes },
+        response: {},
+      } satisfies CustomEmailSenderSignUpTriggerEvent;
+    case 'custom-sms-sender':
+      return {
+        ...base,
+        triggerSource: 'CustomSMSSender_SignUp',
+        request: {
+          type: 'customSMSSenderRequestV1',
+          code: inputs.encryptedCode,
+          userAttributes: { ...attributes, phone_number: '+15005550006', phone_number_verified: 'false' },
+        },
+        response: {},
+      } satisfies CustomSMSSenderSignUpTriggerEvent;
+    case 'send-reminder':
+    case 'delete-unconfirmed-user':
+      return { userPoolId: USER_POOL_ID, username: SUB };
+  }
+}

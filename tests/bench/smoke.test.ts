@@ -1,0 +1,115 @@
+/**
+ * Keeps the benchmark from rotting: runs `bench/run.ts --smoke` (one round, a few invocations) into
+ * a temporary results file and checks that every function in the catalog was measured and that the
+ * results carry every figure issue 6 asks for. Timing values are not asserted: a test is no place
+ * for timing, `make bench` is.
+ */
+import { expect } from 'chai';
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { FUNCTIONS } from '../../functions/catalog.ts';
+
+const root = path.resolve(import.meta.dirname, '../..');
+
+interface SmokeResults {
+  meta: { mode: string; date: string; machine: { nproc: number; cpuModel: string; node: string } };
+  baseline: { medianMs: number; samples: number };
+  functions: Array<{
+    name: string;
+    kind: string;
+    ours: { indexBytes: number; zipBytes: number; load?: { medianMs: number; aboveNodeMs: number; rawMs: number[] } };
+    naive: { indexBytes: number; zipBytes: number; load?: { medianMs: number; aboveNodeMs: number; rawMs: number[] } };
+    ratios: { indexSize: number; zipSize: number; load?: number };
+    warm?: { invocations: number; p50Ms: number; p99Ms: number; errors: Record<string, number>; unknownCalls: string[] };
+    errors: string[];
+  }>;
+  build: { wallMedianMs: number };
+  synth: { wallMedianMs?: number; error?: string };
+  sandbox: { status: string };
+  checks: Array<{ id: string; limit: number; actual: number | null; pass: boolean }>;
+}
+
+function runSmoke(out: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'bench/run.ts', '--smoke', '--out', out], {
+      cwd: root,
+      env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', CHECKPOINT_DISABLE: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
+    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+    child.on('error', reject);
+    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe('benchmark smoke run (bench/run.ts --smoke)', function () {
+  // Builds twice (ours and naive), spawns a few dozen node processes and synthesises once.
+  this.timeout(300_000);
+
+  let dir: string;
+  let results: SmokeResults;
+  let run: { code: number | null; stdout: string; stderr: string };
+
+  before(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'bench-smoke-'));
+    run = await runSmoke(path.join(dir, 'results.json'));
+    results = JSON.parse(await readFile(path.join(dir, 'results.json'), 'utf8')) as SmokeResults;
+  });
+
+  after(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('exits 0 and prints the table with a verdict per budget', () => {
+    expect(run.code, run.stderr).to.equal(0);
+    expect(run.stdout).to.match(/^function\s+js KiB/m);
+    expect(run.stdout).to.match(/^(PASS|FAIL) /m);
+  });
+
+  it('names the machine and the date the figures come from', () => {
+    expect(results.meta.mode).to.equal('smoke');
+    expect(Number.isNaN(Date.parse(results.meta.date))).to.equal(false);
+    expect(results.meta.machine.nproc).to.be.greaterThan(0);
+    expect(results.meta.machine.cpuModel).to.be.a('string').and.not.equal('');
+    expect(results.meta.machine.node).to.equal(process.version);
+  });
+
+  it('measures every catalogued function: sizes, cold load against bare node and naive, and warm latency', () => {
+    expect(results.functions.map((f) => f.name)).to.deep.equal(FUNCTIONS.map((f) => f.name));
+    expect(results.baseline.samples).to.be.greaterThan(0);
+    for (const f of results.functions) {
+      expect(f.errors, f.name).to.deep.equal([]);
+      expect(f.ours.indexBytes, f.name).to.be.greaterThan(0);
+      expect(f.ours.zipBytes, f.name).to.be.greaterThan(0);
+      expect(f.naive.indexBytes, f.name).to.be.greaterThan(0);
+      expect(f.ours.load?.rawMs.length, f.name).to.be.greaterThan(0);
+      expect(f.naive.load?.rawMs.length, f.name).to.be.greaterThan(0);
+      expect(f.ratios.indexSize, f.name).to.be.a('number').and.be.greaterThan(0);
+      expect(f.ratios.load, f.name).to.be.a('number');
+      expect(f.warm?.invocations, f.name).to.be.greaterThan(0);
+      expect(f.warm?.p99Ms, f.name).to.be.at.least(f.warm?.p50Ms ?? Infinity);
+    }
+  });
+
+  it('answers every remote call the functions make from the stub, so warm figures are for the success path', () => {
+    for (const f of results.functions) {
+      expect(f.warm?.unknownCalls, f.name).to.deep.equal([]);
+      expect(f.warm?.errors, f.name).to.deep.equal({});
+    }
+  });
+
+  it('times the build and the synth, reports the sandbox state and checks every budget', () => {
+    expect(results.build.wallMedianMs).to.be.greaterThan(0);
+    expect(results.synth.error, 'synth failed').to.equal(undefined);
+    expect(results.synth.wallMedianMs).to.be.greaterThan(0);
+    expect(['measured', 'pending']).to.include(results.sandbox.status);
+    const ids = results.checks.map((c) => c.id);
+    for (const f of FUNCTIONS) expect(ids).to.include.members([`${f.name}.size`, `${f.name}.load-ratio`, `${f.name}.load-ms`]);
+    expect(ids).to.include.members(['build', 'synth']);
+  });
+});
