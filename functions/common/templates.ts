@@ -100,7 +100,8 @@ const UNSAFE_CHARS = /[\u0000-\u001f\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f
 /** Removes characters that could break a header, reorder the text or hide content; collapses whitespace. */
 export function cleanText(value: string | undefined): string {
   if (!value) return '';
-  return value.replace(UNSAFE_CHARS, ' ').replace(/\s+/g, ' ').trim();
+  // Every cleaned value is shortened afterwards; bounding it first keeps hostile megabyte inputs cheap.
+  return value.slice(0, 4_096).replace(UNSAFE_CHARS, ' ').replace(/\s+/g, ' ').trim();
 }
 
 const segmenter = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
@@ -109,12 +110,12 @@ const segmenter = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
 export function truncate(value: string, max: number): string {
   if (value.length <= max) return value;
   if (max <= 0) return '';
-  const graphemes = Array.from(segmenter.segment(value), (s) => s.segment);
-  // Count in UTF-16 units, which is what the 140/20,000 limits are measured in.
+  // Count in UTF-16 units, which is what the 140/20,000 limits are measured in. Segmenting is lazy and
+  // stops at the limit, so a megabyte-long name costs no more than a short one.
   let out = '';
-  for (const g of graphemes) {
-    if (out.length + g.length > max - 1) break;
-    out += g;
+  for (const { segment } of segmenter.segment(value.slice(0, max + 64))) {
+    if (out.length + segment.length > max - 1) break;
+    out += segment;
   }
   return out.trimEnd() + '…';
 }
