@@ -1,0 +1,150 @@
+/**
+ * Cognito and workflow events for the reliability suite, shaped exactly as Cognito sends them
+ * (each `satisfies` its @types/aws-lambda type). Every factory takes the values a scenario varies.
+ */
+import type {
+  CustomEmailSenderSignUpTriggerEvent,
+  CustomMessageSignUpTriggerEvent,
+  CustomSMSSenderSignUpTriggerEvent,
+  PostAuthenticationTriggerEvent,
+  PostConfirmationConfirmSignUpTriggerEvent,
+  PreAuthenticationTriggerEvent,
+  PreSignUpEmailTriggerEvent,
+  PreTokenGenerationTriggerEvent,
+  UserMigrationAuthenticationTriggerEvent,
+} from 'aws-lambda';
+
+export const POOL_ID = 'us-east-1_Reliab1ty';
+export const OTHER_POOL_ID = 'us-east-1_OtherPool';
+export const CLIENT_ID = 'reliabilityclientid0000000';
+
+const common = (userName: string) => ({
+  version: '1',
+  region: 'us-east-1',
+  userPoolId: POOL_ID,
+  userName,
+  callerContext: { awsSdkVersion: 'aws-sdk-unknown-unknown', clientId: CLIENT_ID },
+});
+
+/** A person in a scenario. */
+export interface Person {
+  /** Cognito's username (a UUID when email is an alias). */
+  sub: string;
+  email: string;
+  name?: string;
+  phone?: string;
+}
+
+export const preSignUp = (p: Person) =>
+  ({
+    ...common(p.sub),
+    triggerSource: 'PreSignUp_SignUp',
+    request: { userAttributes: { email: p.email, ...(p.name ? { name: p.name } : {}) }, validationData: {} },
+    response: { autoConfirmUser: false, autoVerifyEmail: false, autoVerifyPhone: false },
+  }) satisfies PreSignUpEmailTriggerEvent;
+
+export const customMessage = (p: Person) =>
+  ({
+    ...common(p.sub),
+    triggerSource: 'CustomMessage_SignUp',
+    request: {
+      userAttributes: { sub: p.sub, email: p.email, ...(p.name ? { name: p.name } : {}) },
+      codeParameter: '{####}',
+      linkParameter: '{##Click Here##}',
+      usernameParameter: null,
+    },
+    response: { smsMessage: null, emailMessage: null, emailSubject: null },
+  }) satisfies CustomMessageSignUpTriggerEvent;
+
+export const postConfirmation = (p: Person) =>
+  ({
+    ...common(p.sub),
+    triggerSource: 'PostConfirmation_ConfirmSignUp',
+    request: {
+      userAttributes: {
+        sub: p.sub,
+        email: p.email,
+        email_verified: 'true',
+        'cognito:user_status': 'CONFIRMED',
+        ...(p.name ? { name: p.name } : {}),
+      },
+    },
+    response: {},
+  }) satisfies PostConfirmationConfirmSignUpTriggerEvent;
+
+export const preAuthentication = (p: Person, userNotFound = false) =>
+  ({
+    ...common(p.sub),
+    triggerSource: 'PreAuthentication_Authentication',
+    request: {
+      userAttributes: (userNotFound ? {} : { sub: p.sub, email: p.email, email_verified: 'true', 'cognito:user_status': 'CONFIRMED' }) as Record<string, string>,
+      ...(userNotFound ? { userNotFound: true } : {}),
+      validationData: {},
+    },
+    response: {},
+  }) satisfies PreAuthenticationTriggerEvent;
+
+export const postAuthentication = (p: Person) =>
+  ({
+    ...common(p.sub),
+    triggerSource: 'PostAuthentication_Authentication',
+    request: {
+      userAttributes: { sub: p.sub, email: p.email, email_verified: 'true', 'cognito:user_status': 'CONFIRMED' },
+      newDeviceUsed: false,
+    },
+    response: {},
+  }) satisfies PostAuthenticationTriggerEvent;
+
+export const preTokenGeneration = (p: Person) =>
+  ({
+    ...common(p.sub),
+    triggerSource: 'TokenGeneration_Authentication',
+    request: {
+      userAttributes: { sub: p.sub, email: p.email, email_verified: 'true' },
+      groupConfiguration: { groupsToOverride: [], iamRolesToOverride: [] },
+    },
+    response: { claimsOverrideDetails: {} },
+  }) satisfies PreTokenGenerationTriggerEvent;
+
+export const userMigration = (p: Person, password: string) =>
+  ({
+    ...common(p.email),
+    triggerSource: 'UserMigration_Authentication',
+    request: { password, validationData: {} },
+    response: { userAttributes: {}, desiredDeliveryMediums: ['EMAIL'] },
+  }) satisfies UserMigrationAuthenticationTriggerEvent;
+
+export const customEmailSender = (p: Person, encryptedCode: string, poolId = POOL_ID) =>
+  ({
+    ...common(p.sub),
+    userPoolId: poolId,
+    triggerSource: 'CustomEmailSender_SignUp',
+    request: {
+      type: 'customEmailSenderRequestV1',
+      code: encryptedCode,
+      userAttributes: { sub: p.sub, email: p.email, ...(p.name ? { name: p.name } : {}) },
+    },
+    response: {},
+  }) satisfies CustomEmailSenderSignUpTriggerEvent;
+
+export const customSmsSender = (p: Person, encryptedCode: string, poolId = POOL_ID) =>
+  ({
+    ...common(p.sub),
+    userPoolId: poolId,
+    triggerSource: 'CustomSMSSender_SignUp',
+    request: {
+      type: 'customSMSSenderRequestV1',
+      code: encryptedCode,
+      userAttributes: { sub: p.sub, phone_number: p.phone ?? '+15555550100', ...(p.name ? { name: p.name } : {}) },
+    },
+    response: {},
+  }) satisfies CustomSMSSenderSignUpTriggerEvent;
+
+/** The workflow task input the state machine passes to send-reminder and delete-unconfirmed-user. */
+export const workflowTask = (p: Person) => ({ userPoolId: POOL_ID, username: p.sub });
+
+/** A unique person for a scenario; `tag` keeps recipients apart in the process-wide SES store. */
+export function person(tag: string, domain = 'gmail.com'): Person {
+  const id = crypto.randomUUID();
+  return { sub: id, email: `${tag}-${id.slice(0, 8)}@${domain}`, name: `Frodo ${tag}` };
+}

@@ -1,0 +1,63 @@
+/**
+ * The figures the reliability suite measures. Each test records what it observed next to what it
+ * expected; scripts/reliability-report.ts renders them into docs/reliability.md, so every number in
+ * that document comes from a run of the suite.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+/** Where the suite writes its figures. */
+export const FIGURES_FILE = path.resolve(import.meta.dirname, '../../../.build/reliability.json');
+
+/** One row of the reliability table. */
+export interface Figure {
+  /** Stable key; a later run replaces the row with the same id. */
+  id: string;
+  /** Section of the report: lockout, idempotency, faults, timeouts, hostile-input, secrets. */
+  area: string;
+  scenario: string;
+  /** The load or fault applied. */
+  load: string;
+  expected: string;
+  measured: string;
+  /** Whether the measurement met the expectation (the test asserts the same thing). */
+  ok: boolean;
+}
+
+export interface FiguresFile {
+  machine: { node: string; cpus: number; platform: string };
+  figures: Array<Figure & { at: string }>;
+}
+
+function load(): FiguresFile {
+  try {
+    return JSON.parse(readFileSync(FIGURES_FILE, 'utf8')) as FiguresFile;
+  } catch {
+    return { machine: machine(), figures: [] };
+  }
+}
+
+function machine(): FiguresFile['machine'] {
+  return { node: process.version, cpus: os.cpus().length, platform: `${os.platform()}-${os.arch()}` };
+}
+
+/** Records a figure immediately (read-merge-write), so a crash later in the run loses nothing. */
+export function record(figure: Figure): void {
+  const file = load();
+  file.machine = machine();
+  file.figures = file.figures.filter((f) => f.id !== figure.id);
+  file.figures.push({ ...figure, at: new Date().toISOString() });
+  mkdirSync(path.dirname(FIGURES_FILE), { recursive: true });
+  writeFileSync(FIGURES_FILE, `${JSON.stringify(file, null, 2)}\n`);
+}
+
+/** Reads the figures file. */
+export function readFigures(): FiguresFile {
+  return load();
+}
+
+/** `1234.5` -> `1.23 s`, `87.2` -> `87 ms`. */
+export function formatMs(ms: number): string {
+  return ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${Math.round(ms)} ms`;
+}

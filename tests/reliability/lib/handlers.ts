@@ -1,0 +1,147 @@
+/**
+ * Runs a function's real handler in a child process with the environment the stack gives it,
+ * pointing its AWS clients wherever a scenario needs through the SDK's standard endpoint variables.
+ */
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { LOCAL_AWS } from './services.ts';
+
+export const ROOT = path.resolve(import.meta.dirname, '../../..');
+const RUNNER = path.join(import.meta.dirname, 'run-handler.ts');
+
+/** Endpoints a child's clients use, as AWS_ENDPOINT_URL_<SERVICE>. */
+export interface Endpoints {
+  dynamodb?: string;
+  sesv2?: string;
+  sfn?: string;
+  cognito?: string;
+  kms?: string;
+  secretsManager?: string;
+}
+
+const TABLE = 'reliability-table';
+const ARN = (service: string, resource: string) => `arn:aws:${service}:us-east-1:123456789012:${resource}`;
+
+/** The contract's variables for each function (BRIEF runtime contract), with working sample values. */
+export function functionEnv(name: string, tableName = TABLE): Record<string, string> {
+  const branding = { APP_NAME: 'Reliability Test App', APP_URL: 'https://app.example.com' };
+  const sender = { FROM_EMAIL_ADDRESS: 'no-reply@example.com', FROM_EMAIL_NAME: 'Reliability Test App' };
+  const byName: Record<string, Record<string, string>> = {
+    'pre-sign-up': {
+      ALLOWED_EMAIL_DOMAINS: 'gmail.com,icloud.com,outlook.com',
+      ALLOW_SUBDOMAINS: 'false',
+      REMINDER_STATE_MACHINE_ARN: ARN('states', 'stateMachine:signup-reminder'),
+    },
+    'custom-message': branding,
+    'post-confirmation': { TABLE_NAME: tableName, ...branding, ...sender },
+    'pre-authentication': {
+      TABLE_NAME: tableName,
+      LOCKOUT_MAX_ATTEMPTS: '5',
+      LOCKOUT_WINDOW_SECONDS: '900',
+      LOCKOUT_DURATION_SECONDS: '300',
+      LOCKOUT_ESCALATION: 'false',
+      LOCKOUT_MAX_DURATION_SECONDS: '3600',
+      LOCKOUT_FAIL_MODE: 'closed',
+    },
+    'post-authentication': { TABLE_NAME: tableName, AUDIT_RETENTION_DAYS: '90' },
+    'pre-token-generation': {},
+    'user-migration': { LEGACY_USER_POOL_ID: 'us-east-1_Legacy0001', LEGACY_CLIENT_ID: 'legacyclientid', LEGACY_REGION: 'us-east-1' },
+    'custom-email-sender': {
+      KMS_KEY_ARN: ARN('kms', 'key/11111111-2222-3333-4444-555555555555'),
+      TABLE_NAME: tableName,
+      SENDGRID_SECRET_ARN: ARN('secretsmanager', 'secret:sendgrid-AbCdEf'),
+      SENDGRID_API_BASE_URL: 'https://api.sendgrid.com',
+      ...branding,
+      ...sender,
+    },
+    'custom-sms-sender': {
+      KMS_KEY_ARN: ARN('kms', 'key/11111111-2222-3333-4444-555555555555'),
+      TABLE_NAME: tableName,
+      TWILIO_SECRET_ARN: ARN('secretsmanager', 'secret:twilio-AbCdEf'),
+      TWILIO_API_BASE_URL: 'https://api.twilio.com',
+      APP_NAME: branding.APP_NAME,
+    },
+    'send-reminder': { ...branding, ...sender },
+    'delete-unconfirmed-user': { ...branding, ...sender },
+  };
+  const env = byName[name];
+  if (!env) throw new Error(`unknown function ${name}`);
+  return { POWERTOOLS_SERVICE_NAME: name, POWERTOOLS_LOG_LEVEL: 'INFO', ...env };
+}
+
+/** One invocation's outcome inside the child. */
+export interface Outcome {
+  ms: number;
+  ok: boolean;
+  result?: unknown;
+  error?: { name: string; message: string };
+}
+
+export interface ChildRun {
+  outcomes: Outcome[];
+  loadError?: { name: string; message: string };
+  /** Every line the function wrote to stdout and stderr. */
+  logLines: string[];
+  /** Wall time of the whole child, start to exit. */
+  wallMs: number;
+}
+
+/**
+ * Invokes `functions/<name>/index.ts` in a fresh Node process with `events` in order.
+ * `killAfterMs` bounds a child whose handler never answers (it is then reported as such, not awaited).
+ */
+export async function runHandler(
+  name: string,
+  events: unknown[],
+  options: { endpoints?: Endpoints; env?: Record<string, string>; killAfterMs?: number } = {},
+): Promise<ChildRun> {
+  const e = options.endpoints ?? {};
+  const endpointEnv: Record<string, string> = {};
+  if (e.dynamodb) endpointEnv.AWS_ENDPOINT_URL_DYNAMODB = e.dynamodb;
+  if (e.sesv2) endpointEnv.AWS_ENDPOINT_URL_SESV2 = e.sesv2;
+  if (e.sfn) endpointEnv.AWS_ENDPOINT_URL_SFN = e.sfn;
+  if (e.cognito) endpointEnv.AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER = e.cognito;
+  if (e.kms) endpointEnv.AWS_ENDPOINT_URL_KMS = e.kms;
+  if (e.secretsManager) endpointEnv.AWS_ENDPOINT_URL_SECRETS_MANAGER = e.secretsManager;
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '',
+    HOME: process.env.HOME ?? '/tmp',
+    NODE_NO_WARNINGS: '1',
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    AWS_REGION: LOCAL_AWS.region,
+    AWS_ACCESS_KEY_ID: LOCAL_AWS.credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: LOCAL_AWS.credentials.secretAccessKey,
+    AWS_EC2_METADATA_DISABLED: 'true',
+    ...functionEnv(name),
+    ...endpointEnv,
+    ...options.env,
+  };
+  const modulePath = path.join(ROOT, 'functions', name, 'index.ts');
+  const t0 = performance.now();
+  const child = spawn(process.execPath, ['--import', 'tsx', RUNNER, modulePath, JSON.stringify(events)], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (c: Buffer) => (out += c.toString('utf8')));
+  child.stderr.on('data', (c: Buffer) => (err += c.toString('utf8')));
+  let killed = false;
+  const timer = setTimeout(() => {
+    killed = true;
+    child.kill('SIGKILL');
+  }, options.killAfterMs ?? 30_000);
+  await new Promise<void>((resolve) => child.on('close', () => resolve()));
+  clearTimeout(timer);
+  const wallMs = performance.now() - t0;
+  const marker = out.lastIndexOf('@@RESULT@@');
+  const logText = (marker >= 0 ? out.slice(0, marker) : out) + err;
+  const logLines = logText.split('\n').filter((l) => l.trim() !== '');
+  if (marker < 0) {
+    return {
+      outcomes: [],
+      loadError: { name: killed ? 'Killed' : 'NoResult', message: killed ? `no answer within ${options.killAfterMs ?? 30_000} ms` : err.slice(-2000) },
+      logLines,
+      wallMs,
+    };
+  }
+  const parsed = JSON.parse(out.slice(marker + '@@RESULT@@'.length).trim()) as Pick<ChildRun, 'outcomes' | 'loadError'>;
+  return { ...parsed, logLines, wallMs };
+}

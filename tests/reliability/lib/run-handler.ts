@@ -1,0 +1,40 @@
+/**
+ * Child-process entry: loads one function's handler with the environment it was given (as Lambda
+ * would, config read at module scope), invokes it with each event in turn, and prints one result line.
+ * Running in a child keeps module-scope configuration and clients separate per scenario.
+ */
+export {};
+const [modulePath, eventsJson] = process.argv.slice(2);
+
+interface Outcome {
+  ms: number;
+  ok: boolean;
+  result?: unknown;
+  error?: { name: string; message: string };
+}
+
+const outcomes: Outcome[] = [];
+let loadError: { name: string; message: string } | undefined;
+try {
+  const mod = (await import(modulePath!)) as { handler?: (event: unknown, context: unknown) => Promise<unknown> };
+  const handler = mod.handler ?? (mod as { default?: { handler: (e: unknown, c: unknown) => Promise<unknown> } }).default?.handler;
+  if (!handler) throw new Error(`${modulePath} exports no handler`);
+  const events = JSON.parse(eventsJson!) as unknown[];
+  for (const [i, event] of events.entries()) {
+    const context = { awsRequestId: `reliability-${process.pid}-${i}`, functionName: process.env.POWERTOOLS_SERVICE_NAME, getRemainingTimeInMillis: () => 5_000 };
+    const t0 = performance.now();
+    try {
+      const result = await handler(event, context);
+      outcomes.push({ ms: performance.now() - t0, ok: true, result });
+    } catch (error) {
+      const e = error as Error;
+      outcomes.push({ ms: performance.now() - t0, ok: false, error: { name: e?.name, message: e?.message } });
+    }
+  }
+} catch (error) {
+  const e = error as Error;
+  loadError = { name: e?.name, message: e?.message };
+}
+process.stdout.write(`\n@@RESULT@@${JSON.stringify({ outcomes, loadError })}\n`);
+// Keep-alive sockets to a black hole would otherwise hold the process open.
+process.exit(0);
