@@ -1,0 +1,210 @@
+/**
+ * The public Cognito endpoint of the sandbox: a thin proxy in front of the cognito-local instances.
+ *
+ * It routes each call to the instance holding the pool (by UserPoolId, ClientId or the token's
+ * issuer), and adds what cognito-local lacks where the gap would hide a bug in our triggers:
+ * - the PreAuthentication trigger before a password sign-in (a throw blocks it), including the
+ *   `userNotFound` call for unknown users when the client prevents user-existence errors;
+ * - PreSignUp for AdminCreateUser;
+ * - the pool's password policy on every call that sets a password (InvalidPasswordException);
+ * - Cognito's errors for failed sign-ins: NotAuthorizedException `Incorrect username or password.`
+ *   where cognito-local says InvalidPasswordException or `User not authorized`, and for disabled users.
+ * The full list of differences from Cognito is in docs/sandbox.md.
+ */
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { bodyServer, listen, type Listening } from '../lib/http.ts';
+import type { PasswordPolicy } from '../stack.ts';
+import type { CognitoBackend } from './backend.ts';
+
+const CONTENT_TYPE = 'application/x-amz-json-1.1';
+const SYMBOLS = `^$*.[]{}()?"!@#%&/\\,><':;|_~\`=+- `;
+
+/** The reason a password breaks the policy, in Cognito's words, or undefined when it conforms. */
+export function passwordProblem(password: string, policy: PasswordPolicy): string | undefined {
+  if (password.length < policy.minimumLength) return 'Password not long enough';
+  if (policy.requireLowercase && !/[a-z]/.test(password)) return 'Password must have lowercase characters';
+  if (policy.requireUppercase && !/[A-Z]/.test(password)) return 'Password must have uppercase characters';
+  if (policy.requireNumbers && !/[0-9]/.test(password)) return 'Password must have numeric characters';
+  if (policy.requireSymbols && ![...password].some((c) => SYMBOLS.includes(c))) return 'Password must have symbol characters';
+  return undefined;
+}
+
+class ProxyError extends Error {
+  constructor(
+    readonly type: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function sendAws(res: ServerResponse, status: number, body: unknown): void {
+  const text = typeof body === 'string' ? body : JSON.stringify(body);
+  res.writeHead(status, { 'content-type': CONTENT_TYPE, 'content-length': Buffer.byteLength(text), ...(status >= 400 && typeof body === 'object' && body && '__type' in body ? { 'x-amzn-errortype': String((body as { __type: string }).__type) } : {}) });
+  res.end(text);
+}
+
+function issuerPool(token: unknown): string | undefined {
+  if (typeof token !== 'string') return undefined;
+  try {
+    const payload = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as { iss?: string };
+    return payload.iss?.split('/').pop();
+  } catch {
+    return undefined;
+  }
+}
+
+const AUTH_TARGETS = new Set(['InitiateAuth', 'AdminInitiateAuth']);
+
+export class CognitoProxy {
+  private listening?: Listening;
+  /** Calls that reached the proxy, by operation, for tests. */
+  readonly calls: Array<{ operation: string; at: number }> = [];
+
+  constructor(private readonly backends: readonly CognitoBackend[]) {}
+
+  get url(): string {
+    return this.listening!.url;
+  }
+
+  private backendFor(body: Record<string, unknown>): CognitoBackend {
+    const poolId = (body.UserPoolId as string | undefined) ?? issuerPool(body.AccessToken) ?? issuerPool(body.Token);
+    const clientId = body.ClientId as string | undefined;
+    const found =
+      (poolId && this.backends.find((b) => b.options.pool.id === poolId)) ||
+      (clientId && this.backends.find((b) => b.options.pool.clients.some((c) => c.id === clientId)));
+    return found || this.backends[0]!;
+  }
+
+  private async beforeForward(operation: string, body: Record<string, unknown>, backend: CognitoBackend): Promise<void> {
+    const policy = backend.options.pool.passwordPolicy;
+    const check = (password: unknown) => {
+      if (typeof password !== 'string') return;
+      const problem = passwordProblem(password, policy);
+      if (problem) throw new ProxyError('InvalidPasswordException', `Password did not conform with policy: ${problem}`);
+    };
+    switch (operation) {
+      case 'SignUp':
+      case 'AdminSetUserPassword':
+      case 'ConfirmForgotPassword':
+        return check(body.Password);
+      case 'ChangePassword':
+        return check(body.ProposedPassword);
+      case 'RespondToAuthChallenge':
+      case 'AdminRespondToAuthChallenge':
+        return check((body.ChallengeResponses as Record<string, unknown> | undefined)?.NEW_PASSWORD);
+      case 'AdminCreateUser':
+        check(body.TemporaryPassword);
+        return this.preSignUpForAdminCreateUser(body, backend);
+      case 'InitiateAuth':
+      case 'AdminInitiateAuth':
+        return this.preAuthentication(body, backend);
+    }
+  }
+
+  private async preSignUpForAdminCreateUser(body: Record<string, unknown>, backend: CognitoBackend): Promise<void> {
+    if (!backend.enabled('pre_sign_up')) return;
+    const attributes = ((body.UserAttributes as Array<{ Name: string; Value: string }> | undefined) ?? []).slice();
+    const username = String(body.Username ?? '');
+    const emailPool = backend.options.pool.usernameAttributes.includes('email');
+    if (emailPool && !attributes.some((a) => a.Name === 'email')) attributes.push({ Name: 'email', Value: username });
+    let sub = attributes.find((a) => a.Name === 'sub')?.Value;
+    if (!sub) {
+      sub = randomUUID();
+      attributes.unshift({ Name: 'sub', Value: sub });
+    }
+    const record = Object.fromEntries(attributes.map((a) => [a.Name, a.Value]));
+    const event = backend.event('PreSignUp_AdminCreateUser', emailPool ? sub : username, null, { userAttributes: record, validationData: body.ValidationData ?? null, clientMetadata: body.ClientMetadata ?? {} }, { autoConfirmUser: false, autoVerifyEmail: false, autoVerifyPhone: false });
+    const response = await backend.trigger('pre_sign_up', event);
+    if (response.autoVerifyEmail && !attributes.some((a) => a.Name === 'email_verified')) attributes.push({ Name: 'email_verified', Value: 'true' });
+    if (response.autoVerifyPhone && !attributes.some((a) => a.Name === 'phone_number_verified')) attributes.push({ Name: 'phone_number_verified', Value: 'true' });
+    body.UserAttributes = attributes;
+  }
+
+  private async preAuthentication(body: Record<string, unknown>, backend: CognitoBackend): Promise<void> {
+    const flow = String(body.AuthFlow ?? '');
+    if (flow !== 'USER_PASSWORD_AUTH' && flow !== 'ADMIN_USER_PASSWORD_AUTH') return;
+    const params = (body.AuthParameters ?? {}) as Record<string, string>;
+    const typed = params.USERNAME;
+    if (!typed) return;
+    const pool = await backend.userPool();
+    const user = await pool.getUserByUsername(backend.ctx, typed);
+    if (user && user.Enabled === false) throw new ProxyError('NotAuthorizedException', 'User is disabled.');
+    if (!backend.enabled('pre_authentication')) return;
+    const client = backend.options.pool.clients.find((c) => c.id === body.ClientId);
+    if (!user && !client?.preventUserExistenceErrors) return;
+    const attributes = user ? Object.fromEntries((user.Attributes ?? []).map((a) => [a.Name, a.Value ?? ''])) : {};
+    const request = user
+      ? { userAttributes: { ...attributes, 'cognito:user_status': user.UserStatus ?? 'CONFIRMED' }, validationData: body.ClientMetadata ?? {} }
+      : { userAttributes: {}, validationData: body.ClientMetadata ?? {}, userNotFound: true };
+    const event = backend.event('PreAuthentication_Authentication', user ? user.Username : typed, String(body.ClientId ?? ''), request);
+    await backend.trigger('pre_authentication', event);
+  }
+
+  /** Cognito's answer where cognito-local's differs. */
+  private mapError(operation: string, type: string, message: string): { type: string; message: string } {
+    if (AUTH_TARGETS.has(operation) && (type === 'InvalidPasswordException' || (type === 'NotAuthorizedException' && message === 'User not authorized'))) {
+      return { type: 'NotAuthorizedException', message: 'Incorrect username or password.' };
+    }
+    if (AUTH_TARGETS.has(operation) && type === 'UserNotFoundException') return { type: 'NotAuthorizedException', message: 'Incorrect username or password.' };
+    return { type, message };
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse, raw: Buffer): Promise<void> {
+    const target = req.headers['x-amz-target'];
+    if (req.method !== 'POST' || typeof target !== 'string') {
+      // JWKS, OpenID configuration and health: pass through to the pool's instance.
+      const poolId = (req.url ?? '/').split('/')[1];
+      const backend = this.backends.find((b) => b.options.pool.id === poolId) ?? this.backends[0]!;
+      const upstream = await fetch(`${backend.url}${req.url ?? '/'}`, { method: req.method ?? 'GET' });
+      res.writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? 'application/json' });
+      res.end(Buffer.from(await upstream.arrayBuffer()));
+      return;
+    }
+    const operation = target.slice(target.lastIndexOf('.') + 1);
+    this.calls.push({ operation, at: Date.now() });
+    let body: Record<string, unknown>;
+    try {
+      body = raw.length ? (JSON.parse(raw.toString('utf8')) as Record<string, unknown>) : {};
+    } catch {
+      return sendAws(res, 400, { __type: 'SerializationException', message: 'Malformed JSON' });
+    }
+    const backend = this.backendFor(body);
+    try {
+      await this.beforeForward(operation, body, backend);
+    } catch (error) {
+      if (error instanceof ProxyError) return sendAws(res, 400, { __type: error.type, message: error.message });
+      const e = error as { code?: string; message?: string };
+      if (typeof e.code === 'string') return sendAws(res, 400, { __type: e.code, message: e.message });
+      throw error;
+    }
+    const upstream = await fetch(`${backend.url}/`, {
+      method: 'POST',
+      headers: { 'content-type': CONTENT_TYPE, 'x-amz-target': target },
+      body: JSON.stringify(body),
+    });
+    const text = await upstream.text();
+    if (upstream.status >= 400) {
+      let parsed: { __type?: string; message?: string } = {};
+      try {
+        parsed = JSON.parse(text) as typeof parsed;
+      } catch {
+        /* not JSON: pass through */
+      }
+      if (parsed.__type) {
+        const mapped = this.mapError(operation, parsed.__type, parsed.message ?? '');
+        return sendAws(res, upstream.status, { __type: mapped.type, message: mapped.message });
+      }
+    }
+    sendAws(res, upstream.status, text);
+  }
+
+  async start(port = 0): Promise<void> {
+    this.listening = await listen(bodyServer((req, res, body) => this.handle(req, res, body)), port);
+  }
+
+  async stop(): Promise<void> {
+    await this.listening?.close();
+  }
+}

@@ -1,0 +1,521 @@
+/**
+ * What the sandbox runs, read from the synthesized Terraform JSON so that the local functions get
+ * exactly the environment, timeouts and trigger wiring that `terraform apply` would give them.
+ *
+ * The stack is synthesized for the `sandbox` environment (config/sandbox.json) into the sandbox's own
+ * output folder. Terraform references such as `${aws_dynamodb_table.x.name}` are resolved to local
+ * values: deterministic local ids and ARNs built from the resource names. When the app cannot be
+ * synthesized yet (no main.ts), the stack is built from the configuration and the runtime contract.
+ */
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { FUNCTIONS, SENDER_FUNCTIONS, type FunctionName, type TriggerSlot } from '../functions/catalog.ts';
+import { ENV } from '../functions/common/config.ts';
+
+export const ROOT = path.resolve(import.meta.dirname, '..');
+
+/** A function as deployed: its bundle name, deployed name and the environment Terraform sets. */
+export interface StackFunction {
+  readonly name: FunctionName;
+  readonly functionName: string;
+  readonly arn: string;
+  readonly environment: Readonly<Record<string, string>>;
+  readonly timeoutSeconds: number;
+  readonly memoryMb: number;
+}
+
+export interface PasswordPolicy {
+  readonly minimumLength: number;
+  readonly requireLowercase: boolean;
+  readonly requireUppercase: boolean;
+  readonly requireNumbers: boolean;
+  readonly requireSymbols: boolean;
+  readonly temporaryPasswordValidityDays: number;
+}
+
+export interface StackClient {
+  readonly id: string;
+  readonly name: string;
+  readonly explicitAuthFlows: readonly string[];
+  readonly preventUserExistenceErrors: boolean;
+  readonly accessTokenValidity?: number;
+  readonly idTokenValidity?: number;
+  readonly refreshTokenValidity?: number;
+  readonly tokenValidityUnits?: { AccessToken?: string; IdToken?: string; RefreshToken?: string };
+}
+
+export interface StackPool {
+  readonly id: string;
+  readonly arn: string;
+  readonly name: string;
+  readonly passwordPolicy: PasswordPolicy;
+  readonly usernameAttributes: readonly string[];
+  readonly caseSensitive: boolean;
+  readonly autoVerifiedAttributes: readonly string[];
+  /** Trigger slot -> deployed function name. */
+  readonly triggers: Partial<Record<TriggerSlot, string>>;
+  readonly preTokenGenerationVersion: string;
+  readonly kmsKeyArn?: string;
+  readonly customAttributes: readonly string[];
+  readonly clients: readonly StackClient[];
+  /** Sender of the mail Cognito itself delivers (`email_configuration.from_email_address`). */
+  readonly emailFrom: string;
+}
+
+export interface StackSecret {
+  readonly arn: string;
+  readonly name: string;
+  readonly provider: 'sendgrid' | 'twilio' | 'other';
+}
+
+/** The parts of the stack the sandbox serves locally. */
+export interface SandboxStack {
+  /** `synth` when read from cdk.tf.json, `contract` when built from config and the BRIEF contract. */
+  readonly source: 'synth' | 'contract';
+  readonly file?: string;
+  readonly stackName: string;
+  readonly region: string;
+  readonly accountId: string;
+  readonly deliveryMode: 'custom-senders' | 'cognito';
+  readonly functions: readonly StackFunction[];
+  readonly pool: StackPool;
+  readonly legacyPool?: StackPool;
+  readonly table: { readonly name: string; readonly ttlAttribute: string };
+  readonly kmsKey?: { readonly arn: string; readonly id: string; readonly aliases: readonly string[] };
+  readonly secrets: readonly StackSecret[];
+  readonly stateMachine?: { readonly arn: string; readonly name: string; readonly definition: string };
+  /** Region Cognito sends SMS and email from; equals `region` here. */
+}
+
+type Json = Record<string, unknown>;
+
+const DEFAULT_POLICY: PasswordPolicy = {
+  minimumLength: 8,
+  requireLowercase: true,
+  requireUppercase: true,
+  requireNumbers: true,
+  requireSymbols: true,
+  temporaryPasswordValidityDays: 7,
+};
+
+/** A stable pseudo-random id, so `make sandbox` prints the same pool and client ids on every start. */
+function stableId(seed: string, length: number, alphabet: string): string {
+  const digest = createHash('sha256').update(seed).digest();
+  let out = '';
+  for (let i = 0; i < length; i++) out += alphabet[digest[i % digest.length]! % alphabet.length];
+  return out;
+}
+const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+const LOWER_ALNUM = 'abcdefghijklmnopqrstuvwxyz0123456789';
+const poolIdFor = (region: string, seed: string) => `${region}_${stableId(`pool:${seed}`, 9, ALNUM)}`;
+const clientIdFor = (seed: string) => stableId(`client:${seed}`, 26, LOWER_ALNUM);
+const uuidFor = (seed: string) => {
+  const h = createHash('sha256').update(seed).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
+};
+
+/** Terraform blocks with max one item come out as objects or as one-element arrays. */
+function block(value: unknown): Json | undefined {
+  if (Array.isArray(value)) return (value[0] as Json | undefined) ?? undefined;
+  return value && typeof value === 'object' ? (value as Json) : undefined;
+}
+const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
+const num = (v: unknown) => (typeof v === 'number' ? v : typeof v === 'string' && v !== '' && Number.isFinite(Number(v)) ? Number(v) : undefined);
+const bool = (v: unknown, d: boolean) => (typeof v === 'boolean' ? v : v === 'true' ? true : v === 'false' ? false : d);
+
+/** Reads a synthesized stack and resolves its references to local values. */
+export function readSynthesizedStack(file: string): SandboxStack {
+  const doc = JSON.parse(readFileSync(file, 'utf8')) as Json;
+  const resources = (doc.resource ?? {}) as Record<string, Record<string, Json>>;
+  const provider = block((doc.provider as Json | undefined)?.aws) ?? {};
+  const region = str(provider.region) ?? 'us-east-1';
+  const accountId = str((provider.allowed_account_ids as unknown[] | undefined)?.[0]) ?? '123456789012';
+  const stackName = path.basename(path.dirname(file));
+  const of = (type: string) => Object.entries(resources[type] ?? {});
+
+  // Local attribute values of every resource a reference may name.
+  const attrs = new Map<string, Record<string, string>>();
+  const set = (type: string, name: string, values: Record<string, string>) => attrs.set(`${type}.${name}`, values);
+  for (const [name, r] of of('aws_dynamodb_table')) {
+    const n = str(r.name) ?? name;
+    set('aws_dynamodb_table', name, { name: n, id: n, arn: `arn:aws:dynamodb:${region}:${accountId}:table/${n}` });
+  }
+  for (const [name] of of('aws_kms_key')) {
+    const id = uuidFor(`${stackName}:kms:${name}`);
+    set('aws_kms_key', name, { id, key_id: id, arn: `arn:aws:kms:${region}:${accountId}:key/${id}` });
+  }
+  for (const [name, r] of of('aws_kms_alias')) {
+    const n = str(r.name) ?? `alias/${name}`;
+    set('aws_kms_alias', name, { name: n, id: n, arn: `arn:aws:kms:${region}:${accountId}:${n}` });
+  }
+  for (const [name, r] of of('aws_secretsmanager_secret')) {
+    const n = str(r.name) ?? name;
+    const arn = `arn:aws:secretsmanager:${region}:${accountId}:secret:${n}-${stableId(`secret:${n}`, 6, ALNUM)}`;
+    set('aws_secretsmanager_secret', name, { name: n, id: arn, arn });
+  }
+  for (const [name, r] of of('aws_sfn_state_machine')) {
+    const n = str(r.name) ?? name;
+    const arn = `arn:aws:states:${region}:${accountId}:stateMachine:${n}`;
+    set('aws_sfn_state_machine', name, { name: n, id: arn, arn });
+  }
+  for (const [name, r] of of('aws_lambda_function')) {
+    const n = str(r.function_name) ?? name;
+    const arn = `arn:aws:lambda:${region}:${accountId}:function:${n}`;
+    set('aws_lambda_function', name, { function_name: n, id: n, arn, qualified_arn: `${arn}:$LATEST`, invoke_arn: arn, version: '$LATEST' });
+  }
+  for (const [name, r] of of('aws_iam_role')) {
+    const n = str(r.name) ?? name;
+    set('aws_iam_role', name, { name: n, id: n, arn: `arn:aws:iam::${accountId}:role/${n}` });
+  }
+  for (const [name, r] of of('aws_cognito_user_pool')) {
+    const id = poolIdFor(region, `${stackName}:${name}`);
+    set('aws_cognito_user_pool', name, {
+      id,
+      name: str(r.name) ?? name,
+      arn: `arn:aws:cognito-idp:${region}:${accountId}:userpool/${id}`,
+      endpoint: `cognito-idp.${region}.amazonaws.com/${id}`,
+    });
+  }
+  for (const [name] of of('aws_cognito_user_pool_client')) {
+    set('aws_cognito_user_pool_client', name, { id: clientIdFor(`${stackName}:${name}`) });
+  }
+  for (const [name, r] of of('aws_ses_email_identity')) set('aws_ses_email_identity', name, { email: str(r.email) ?? '', id: str(r.email) ?? '' });
+  for (const [name, r] of of('aws_sesv2_email_identity')) set('aws_sesv2_email_identity', name, { email_identity: str(r.email_identity) ?? '', id: str(r.email_identity) ?? '' });
+
+  const resolve = (value: string, where: string): string =>
+    value.replace(/(\$?)\$\{([^}]*)\}/g, (whole, escaped: string, expr: string) => {
+      if (escaped) return whole.slice(1);
+      const m = /^([a-z0-9_]+)\.([A-Za-z0-9_-]+)\.([a-z_]+)$/.exec(expr.trim());
+      const found = m ? attrs.get(`${m[1]}.${m[2]}`)?.[m[3]!] : undefined;
+      if (found === undefined) throw new Error(`The sandbox cannot resolve \${${expr}} in ${where} of ${file}`);
+      return found;
+    });
+  const refName = (value: unknown, type: string): string | undefined => {
+    const m = typeof value === 'string' ? new RegExp(`\\$\\{${type}\\.([A-Za-z0-9_-]+)\\.`).exec(value) : null;
+    return m?.[1];
+  };
+
+  const functions: StackFunction[] = [];
+  const byResource = new Map<string, StackFunction>();
+  for (const [name, r] of of('aws_lambda_function')) {
+    const vars = (block(r.environment)?.variables ?? {}) as Record<string, string>;
+    const environment = Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, resolve(String(v), `${name}.environment.${k}`)]));
+    const catalogName = (environment.POWERTOOLS_SERVICE_NAME ?? '') as FunctionName;
+    const spec = FUNCTIONS.find((f) => f.name === catalogName) ?? FUNCTIONS.find((f) => (str(r.function_name) ?? '').endsWith(f.name));
+    if (!spec) continue;
+    const fn: StackFunction = {
+      name: spec.name,
+      functionName: attrs.get(`aws_lambda_function.${name}`)!.function_name!,
+      arn: attrs.get(`aws_lambda_function.${name}`)!.arn!,
+      environment,
+      timeoutSeconds: num(r.timeout) ?? 3,
+      memoryMb: num(r.memory_size) ?? 128,
+    };
+    functions.push(fn);
+    byResource.set(name, fn);
+  }
+
+  const clientsOf = (poolResource: string): StackClient[] =>
+    of('aws_cognito_user_pool_client')
+      .filter(([, c]) => refName(c.user_pool_id, 'aws_cognito_user_pool') === poolResource)
+      .map(([name, c]) => ({
+        id: attrs.get(`aws_cognito_user_pool_client.${name}`)!.id!,
+        name: str(c.name) ?? name,
+        explicitAuthFlows: (c.explicit_auth_flows as string[] | undefined) ?? [],
+        preventUserExistenceErrors: str(c.prevent_user_existence_errors) === 'ENABLED',
+        ...(num(c.access_token_validity) !== undefined ? { accessTokenValidity: num(c.access_token_validity) } : {}),
+        ...(num(c.id_token_validity) !== undefined ? { idTokenValidity: num(c.id_token_validity) } : {}),
+        ...(num(c.refresh_token_validity) !== undefined ? { refreshTokenValidity: num(c.refresh_token_validity) } : {}),
+        ...(block(c.token_validity_units)
+          ? {
+              tokenValidityUnits: {
+                AccessToken: str(block(c.token_validity_units)!.access_token),
+                IdToken: str(block(c.token_validity_units)!.id_token),
+                RefreshToken: str(block(c.token_validity_units)!.refresh_token),
+              },
+            }
+          : {}),
+      }));
+
+  const functionByArnRef = (value: unknown): string | undefined => {
+    const resource = refName(value, 'aws_lambda_function');
+    return resource ? byResource.get(resource)?.functionName : undefined;
+  };
+  const poolOf = (name: string, r: Json): StackPool => {
+    const a = attrs.get(`aws_cognito_user_pool.${name}`)!;
+    const lc = block(r.lambda_config) ?? {};
+    const triggers: Partial<Record<TriggerSlot, string>> = {};
+    for (const slot of ['pre_sign_up', 'custom_message', 'post_confirmation', 'pre_authentication', 'post_authentication', 'user_migration'] as const) {
+      const fn = functionByArnRef(lc[slot]);
+      if (fn) triggers[slot] = fn;
+    }
+    const ptg = block(lc.pre_token_generation_config);
+    const ptgFn = functionByArnRef(ptg?.lambda_arn) ?? functionByArnRef(lc.pre_token_generation);
+    if (ptgFn) triggers.pre_token_generation = ptgFn;
+    for (const slot of ['custom_email_sender', 'custom_sms_sender'] as const) {
+      const fn = functionByArnRef(block(lc[slot])?.lambda_arn);
+      if (fn) triggers[slot] = fn;
+    }
+    const pp = block(block(r.password_policy) ? r.password_policy : undefined);
+    const schema = Array.isArray(r.schema) ? (r.schema as Json[]) : [];
+    return {
+      id: a.id!,
+      arn: a.arn!,
+      name: a.name!,
+      passwordPolicy: pp
+        ? {
+            minimumLength: num(pp.minimum_length) ?? 8,
+            requireLowercase: bool(pp.require_lowercase, false),
+            requireUppercase: bool(pp.require_uppercase, false),
+            requireNumbers: bool(pp.require_numbers, false),
+            requireSymbols: bool(pp.require_symbols, false),
+            temporaryPasswordValidityDays: num(pp.temporary_password_validity_days) ?? 7,
+          }
+        : DEFAULT_POLICY,
+      usernameAttributes: (r.username_attributes as string[] | undefined) ?? [],
+      caseSensitive: bool(block(r.username_configuration)?.case_sensitive, true),
+      autoVerifiedAttributes: (r.auto_verified_attributes as string[] | undefined) ?? [],
+      triggers,
+      preTokenGenerationVersion: str(ptg?.lambda_version) ?? 'V1_0',
+      ...(typeof lc.kms_key_id === 'string' ? { kmsKeyArn: resolve(lc.kms_key_id, `${name}.lambda_config.kms_key_id`) } : {}),
+      customAttributes: schema.map((s) => str(s.name)).filter((n): n is string => !!n),
+      clients: clientsOf(name),
+      emailFrom: str(block(r.email_configuration)?.from_email_address) ?? 'no-reply@verificationemail.com',
+    };
+  };
+
+  const migration = functions.find((f) => f.name === 'user-migration');
+  const legacyId = migration?.environment[ENV.legacyUserPoolId];
+  const pools = of('aws_cognito_user_pool');
+  const legacyEntry = pools.find(([name]) => attrs.get(`aws_cognito_user_pool.${name}`)!.id === legacyId);
+  const mainEntry = pools.find(([name, r]) => name !== legacyEntry?.[0] && block(r.lambda_config)) ?? pools.find(([name]) => name !== legacyEntry?.[0]);
+  if (!mainEntry) throw new Error(`No user pool found in ${file}`);
+
+  const secrets: StackSecret[] = of('aws_secretsmanager_secret').map(([name]) => {
+    const a = attrs.get(`aws_secretsmanager_secret.${name}`)!;
+    const referencedBy = functions.flatMap((f) => Object.entries(f.environment).filter(([, v]) => v === a.arn).map(([k]) => k));
+    const provider = referencedBy.includes(ENV.sendgridSecretArn) ? 'sendgrid' : referencedBy.includes(ENV.twilioSecretArn) ? 'twilio' : /twilio/i.test(name) ? 'twilio' : /sendgrid/i.test(name) ? 'sendgrid' : 'other';
+    return { arn: a.arn!, name: a.name!, provider };
+  });
+
+  const kmsEntry = of('aws_kms_key')[0];
+  const sfnEntry = of('aws_sfn_state_machine')[0];
+  const tableEntry = of('aws_dynamodb_table')[0];
+  if (!tableEntry) throw new Error(`No DynamoDB table found in ${file}`);
+  const hasSenders = functions.some((f) => (SENDER_FUNCTIONS as readonly string[]).includes(f.name));
+  return {
+    source: 'synth',
+    file,
+    stackName,
+    region,
+    accountId,
+    deliveryMode: hasSenders ? 'custom-senders' : 'cognito',
+    functions,
+    pool: poolOf(mainEntry[0], mainEntry[1]),
+    ...(legacyEntry ? { legacyPool: poolOf(legacyEntry[0], legacyEntry[1]) } : {}),
+    table: { name: attrs.get(`aws_dynamodb_table.${tableEntry[0]}`)!.name!, ttlAttribute: str(block(tableEntry[1].ttl)?.attribute_name) ?? 'expiresAt' },
+    ...(kmsEntry
+      ? {
+          kmsKey: {
+            arn: attrs.get(`aws_kms_key.${kmsEntry[0]}`)!.arn!,
+            id: attrs.get(`aws_kms_key.${kmsEntry[0]}`)!.id!,
+            aliases: of('aws_kms_alias').map(([n]) => attrs.get(`aws_kms_alias.${n}`)!.name!),
+          },
+        }
+      : {}),
+    secrets,
+    ...(sfnEntry
+      ? {
+          stateMachine: {
+            arn: attrs.get(`aws_sfn_state_machine.${sfnEntry[0]}`)!.arn!,
+            name: attrs.get(`aws_sfn_state_machine.${sfnEntry[0]}`)!.name!,
+            definition: resolve(String(sfnEntry[1].definition), `${sfnEntry[0]}.definition`),
+          },
+        }
+      : {}),
+  };
+}
+
+/** Inputs whose change makes a cached synth stale. */
+function newestInput(): number {
+  let newest = 0;
+  const visit = (p: string) => {
+    if (!existsSync(p)) return;
+    const s = statSync(p);
+    if (s.isDirectory()) for (const e of readdirSync(p)) visit(path.join(p, e));
+    else newest = Math.max(newest, s.mtimeMs);
+  };
+  for (const p of ['main.ts', 'infra', 'config', 'statemachines', 'functions/catalog.ts', 'functions/common/config.ts', 'cdktf.json']) visit(path.join(ROOT, p));
+  return newest;
+}
+
+function findStackFile(outdir: string): string | undefined {
+  const stacks = path.join(outdir, 'stacks');
+  if (!existsSync(stacks)) return undefined;
+  for (const dir of readdirSync(stacks)) {
+    const file = path.join(stacks, dir, 'cdk.tf.json');
+    if (existsSync(file)) return file;
+  }
+  return undefined;
+}
+
+/** Options for {@link loadStack}. */
+export interface LoadStackOptions {
+  /** Configuration environment to synthesize (config/<environment>.json). Default `sandbox`. */
+  readonly environment?: string;
+  /** Delivery mode to synthesize; default the configuration's. */
+  readonly deliveryMode?: 'custom-senders' | 'cognito';
+  /** Where synth output goes; default `.sandbox/synth/<environment>-<mode>`. */
+  readonly outdir?: string;
+  /** Reuse a synth that is newer than every input. Default true. */
+  readonly reuse?: boolean;
+  /** A ready cdk.tf.json to read instead of synthesizing. */
+  readonly stackFile?: string;
+}
+
+/** Synthesizes the app for the sandbox environment (or reuses a fresh synth) and reads it. */
+export async function loadStack(options: LoadStackOptions = {}): Promise<SandboxStack> {
+  if (options.stackFile) return readSynthesizedStack(options.stackFile);
+  const environment = options.environment ?? 'sandbox';
+  if (!existsSync(path.join(ROOT, 'main.ts'))) return contractStack(environment, options.deliveryMode);
+  const outdir = options.outdir ?? path.join(ROOT, '.sandbox', 'synth', `${environment}-${options.deliveryMode ?? 'default'}`);
+  const existing = findStackFile(outdir);
+  if (existing && options.reuse !== false && statSync(existing).mtimeMs > newestInput()) return readSynthesizedStack(existing);
+  rmSync(outdir, { recursive: true, force: true });
+  mkdirSync(outdir, { recursive: true });
+  const env: NodeJS.ProcessEnv = { ...process.env, ENV: environment, CDKTF_OUTDIR: outdir, CHECKPOINT_DISABLE: '1' };
+  if (options.deliveryMode) env.CT_DELIVERY_MODE = options.deliveryMode;
+  const stderr: Buffer[] = [];
+  const code = await new Promise<number | null>((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'main.ts'], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'pipe'] });
+    child.stderr.on('data', (c: Buffer) => stderr.push(c));
+    child.on('error', reject);
+    child.on('exit', resolve);
+  });
+  if (code !== 0) throw new Error(`Synthesizing the ${environment} stack failed (exit ${code}):\n${Buffer.concat(stderr).toString('utf8')}`);
+  const file = findStackFile(outdir);
+  if (!file) throw new Error(`Synth wrote no stack under ${outdir}`);
+  return readSynthesizedStack(file);
+}
+
+/**
+ * The stack as the runtime contract describes it, from the validated configuration. Used only until
+ * the app synthesizes; the synthesized JSON is the source of truth.
+ */
+export async function contractStack(environment: string, deliveryMode?: 'custom-senders' | 'cognito'): Promise<SandboxStack> {
+  const { loadConfig, stackName } = await import('../infra/config.ts');
+  const config = loadConfig({ env: { ENV: environment, ...(deliveryMode ? { CT_DELIVERY_MODE: deliveryMode } : {}) } });
+  const name = stackName(config);
+  const { region, awsAccountId: accountId } = config;
+  const mode = config.deliveryMode;
+  const tableName = `${name}-users`;
+  const poolId = poolIdFor(region, `${name}:pool`);
+  const legacyId = poolIdFor(region, `${name}:legacy`);
+  const legacyClientId = clientIdFor(`${name}:legacy`);
+  const kmsId = uuidFor(`${name}:kms`);
+  const kmsArn = `arn:aws:kms:${region}:${accountId}:key/${kmsId}`;
+  const secret = (n: string) => `arn:aws:secretsmanager:${region}:${accountId}:secret:${name}/${n}-${stableId(`secret:${n}`, 6, ALNUM)}`;
+  const fnName = (n: string) => `${name}-${n}`;
+  const fnArn = (n: string) => `arn:aws:lambda:${region}:${accountId}:function:${fnName(n)}`;
+  const smArn = `arn:aws:states:${region}:${accountId}:stateMachine:${name}-signup-reminder`;
+  const branding = { APP_NAME: config.email.appName, APP_URL: config.email.appUrl };
+  const from = { FROM_EMAIL_ADDRESS: config.email.fromAddress, FROM_EMAIL_NAME: config.email.fromName };
+  const l = config.lockout;
+  const envs: Record<FunctionName, Record<string, string>> = {
+    'pre-sign-up': { ALLOWED_EMAIL_DOMAINS: config.signUp.allowedEmailDomains.join(','), ALLOW_SUBDOMAINS: String(config.signUp.allowSubdomains), REMINDER_STATE_MACHINE_ARN: smArn },
+    'custom-message': { ...branding },
+    'post-confirmation': { TABLE_NAME: tableName, ...branding, ...from },
+    'pre-authentication': {
+      TABLE_NAME: tableName,
+      LOCKOUT_MAX_ATTEMPTS: String(l.maxAttempts),
+      LOCKOUT_WINDOW_SECONDS: String(l.windowSeconds),
+      LOCKOUT_DURATION_SECONDS: String(l.lockSeconds),
+      LOCKOUT_ESCALATION: String(l.escalate),
+      LOCKOUT_MAX_DURATION_SECONDS: String(l.maxLockSeconds),
+      LOCKOUT_FAIL_MODE: l.failMode,
+    },
+    'post-authentication': { TABLE_NAME: tableName, AUDIT_RETENTION_DAYS: String(config.audit.retentionDays) },
+    'pre-token-generation': {},
+    'user-migration': { LEGACY_USER_POOL_ID: legacyId, LEGACY_CLIENT_ID: legacyClientId, LEGACY_REGION: region },
+    'custom-email-sender': { KMS_KEY_ARN: kmsArn, TABLE_NAME: tableName, SENDGRID_SECRET_ARN: secret('sendgrid'), SENDGRID_API_BASE_URL: config.providers.sendgridApiBaseUrl, ...branding, ...from },
+    'custom-sms-sender': { KMS_KEY_ARN: kmsArn, TABLE_NAME: tableName, TWILIO_SECRET_ARN: secret('twilio'), TWILIO_API_BASE_URL: config.providers.twilioApiBaseUrl, APP_NAME: config.email.appName },
+    'send-reminder': { ...branding, ...from },
+    'delete-unconfirmed-user': { ...branding, ...from },
+  };
+  const functions: StackFunction[] = FUNCTIONS.filter((f) => mode === 'custom-senders' || !(SENDER_FUNCTIONS as readonly string[]).includes(f.name)).map((f) => ({
+    name: f.name,
+    functionName: fnName(f.name),
+    arn: fnArn(f.name),
+    environment: { ...envs[f.name], POWERTOOLS_SERVICE_NAME: f.name, POWERTOOLS_LOG_LEVEL: config.logs.level },
+    timeoutSeconds: f.kind === 'sync-trigger' ? 5 : f.kind === 'async-trigger' ? 15 : 20,
+    memoryMb: config.functionMemoryMb,
+  }));
+  const triggers: Partial<Record<TriggerSlot, string>> = {};
+  for (const f of FUNCTIONS) if ('trigger' in f && functions.some((x) => x.name === f.name)) triggers[f.trigger] = fnName(f.name);
+  const tokens = config.tokens;
+  const definition = readFileSync(path.join(ROOT, 'statemachines', 'signup-reminder.asl.json'), 'utf8')
+    .replaceAll('${ReminderDelaySeconds}', String(config.workflow.reminderDelaySeconds))
+    .replaceAll('${DeletionDelaySeconds}', String(config.workflow.deletionDelaySeconds))
+    .replaceAll('${SendReminderFunctionArn}', fnArn('send-reminder'))
+    .replaceAll('${DeleteUnconfirmedUserFunctionArn}', fnArn('delete-unconfirmed-user'));
+  return {
+    source: 'contract',
+    stackName: name,
+    region,
+    accountId,
+    deliveryMode: mode,
+    functions,
+    pool: {
+      id: poolId,
+      arn: `arn:aws:cognito-idp:${region}:${accountId}:userpool/${poolId}`,
+      name: `${name}-users`,
+      passwordPolicy: { ...DEFAULT_POLICY, minimumLength: 12 },
+      usernameAttributes: ['email'],
+      caseSensitive: false,
+      autoVerifiedAttributes: ['email'],
+      triggers,
+      preTokenGenerationVersion: config.preTokenGenerationVersion,
+      ...(mode === 'custom-senders' ? { kmsKeyArn: kmsArn } : {}),
+      customAttributes: [],
+      emailFrom: `${config.email.fromName} <${config.email.fromAddress}>`,
+      clients: [
+        {
+          id: clientIdFor(`${name}:client`),
+          name: `${name}-app`,
+          explicitAuthFlows: ['ALLOW_USER_PASSWORD_AUTH', 'ALLOW_USER_SRP_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH'],
+          preventUserExistenceErrors: true,
+          accessTokenValidity: tokens.accessTokenMinutes,
+          idTokenValidity: tokens.idTokenMinutes,
+          refreshTokenValidity: tokens.refreshTokenDays,
+          tokenValidityUnits: { AccessToken: 'minutes', IdToken: 'minutes', RefreshToken: 'days' },
+        },
+      ],
+    },
+    legacyPool: {
+      id: legacyId,
+      arn: `arn:aws:cognito-idp:${region}:${accountId}:userpool/${legacyId}`,
+      name: `${name}-legacy`,
+      passwordPolicy: DEFAULT_POLICY,
+      usernameAttributes: ['email'],
+      caseSensitive: false,
+      autoVerifiedAttributes: ['email'],
+      triggers: {},
+      preTokenGenerationVersion: 'V1_0',
+      customAttributes: [],
+      emailFrom: 'no-reply@verificationemail.com',
+      clients: [{ id: legacyClientId, name: `${name}-legacy`, explicitAuthFlows: ['ALLOW_ADMIN_USER_PASSWORD_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH'], preventUserExistenceErrors: true }],
+    },
+    table: { name: tableName, ttlAttribute: 'expiresAt' },
+    ...(mode === 'custom-senders' ? { kmsKey: { arn: kmsArn, id: kmsId, aliases: [`alias/${name}-custom-senders`] } } : {}),
+    secrets:
+      mode === 'custom-senders'
+        ? [
+            { arn: secret('sendgrid'), name: `${name}/sendgrid`, provider: 'sendgrid' },
+            { arn: secret('twilio'), name: `${name}/twilio`, provider: 'twilio' },
+          ]
+        : [],
+    stateMachine: { arn: smArn, name: `${name}-signup-reminder`, definition },
+  };
+}
