@@ -1,7 +1,29 @@
-// Placeholder until the function's behaviour lands: passes the event through unchanged.
+/**
+ * Custom email sender: Cognito hands every email (codes, temporary passwords, account-takeover notices)
+ * to this function, encrypted; it decrypts the code, renders the shared template and sends through SendGrid.
+ */
+import type { Context, CustomEmailSenderTriggerEvent } from 'aws-lambda';
+import { ENV, readArn, readBranding, readSendGrid, readSenderIdentity, readString } from '../common/config.ts';
 import { logger } from '../common/logger.ts';
+import { parseSendGridSecret, sendGridEmailSender } from '../common/providers/sendgrid.ts';
+import { idempotencyStore, kmsDecryptor, providerSecret, refreshingOnRejection } from '../common/sender-runtime.ts';
+import { idempotentSender, PROVIDER_TIMEOUT_MS } from '../common/sender.ts';
+import { emailChannel } from './channel.ts';
 
-export const handler = async <T>(event: T): Promise<T> => {
-  logger.info('invoked');
-  return event;
+const sendgrid = readSendGrid();
+const secret = providerSecret(sendgrid.secretArn, parseSendGridSecret);
+const sendEmail = sendGridEmailSender({ baseUrl: sendgrid.apiBaseUrl, credentials: secret.get, fetch: (url, init) => fetch(url, init), timeoutMs: PROVIDER_TIMEOUT_MS });
+
+const send = idempotentSender(
+  {
+    channel: emailChannel(readSenderIdentity(), refreshingOnRejection(secret, sendEmail)),
+    decrypt: kmsDecryptor(readArn(ENV.kmsKeyArn)),
+    branding: readBranding(),
+  },
+  { persistenceStore: idempotencyStore(readString(ENV.tableName)) },
+);
+
+export const handler = async (event: CustomEmailSenderTriggerEvent, context: Context): Promise<void> => {
+  logger.addContext(context);
+  await send(event, context);
 };

@@ -1,7 +1,29 @@
-// Placeholder until the function's behaviour lands: passes the event through unchanged.
+/**
+ * Custom SMS sender: Cognito hands every text message to this function with the code encrypted; it
+ * decrypts the code, renders the shared template and sends through Twilio.
+ */
+import type { Context, CustomSMSSenderTriggerEvent } from 'aws-lambda';
+import { ENV, readArn, readBranding, readString, readTwilio } from '../common/config.ts';
 import { logger } from '../common/logger.ts';
+import { parseTwilioSecret, twilioSmsSender } from '../common/providers/twilio.ts';
+import { idempotencyStore, kmsDecryptor, providerSecret, refreshingOnRejection } from '../common/sender-runtime.ts';
+import { idempotentSender, PROVIDER_TIMEOUT_MS } from '../common/sender.ts';
+import { smsChannel } from './channel.ts';
 
-export const handler = async <T>(event: T): Promise<T> => {
-  logger.info('invoked');
-  return event;
+const twilio = readTwilio();
+const secret = providerSecret(twilio.secretArn, parseTwilioSecret);
+const sendSms = twilioSmsSender({ baseUrl: twilio.apiBaseUrl, credentials: secret.get, fetch: (url, init) => fetch(url, init), timeoutMs: PROVIDER_TIMEOUT_MS });
+
+const send = idempotentSender(
+  {
+    channel: smsChannel(refreshingOnRejection(secret, sendSms)),
+    decrypt: kmsDecryptor(readArn(ENV.kmsKeyArn)),
+    branding: readBranding(),
+  },
+  { persistenceStore: idempotencyStore(readString(ENV.tableName)) },
+);
+
+export const handler = async (event: CustomSMSSenderTriggerEvent, context: Context): Promise<void> => {
+  logger.addContext(context);
+  await send(event, context);
 };

@@ -1,0 +1,19 @@
+/**
+ * The email channel of the custom sender: the recipient is the user's `email`, the message is the
+ * shared template, delivery goes through SendGrid.
+ */
+import type { SenderIdentity } from '../common/config.ts';
+import type { Channel } from '../common/sender.ts';
+import { renderEmail, type RenderedEmail } from '../common/templates.ts';
+import type { OutgoingEmail } from '../common/providers/sendgrid.ts';
+
+/** An email channel that hands each rendered message to `send`. */
+export function emailChannel(from: SenderIdentity, send: (email: OutgoingEmail) => Promise<void>): Channel<RenderedEmail> {
+  return {
+    name: 'email',
+    sourcePrefix: 'CustomEmailSender_',
+    recipient: (attributes) => attributes.email || undefined,
+    render: renderEmail,
+    deliver: (to, email) => send({ from, to, ...email }),
+  };
+}
