@@ -101,6 +101,13 @@ function nextTransition(knowledge: Knowledge, settings: LockoutSettings, now: nu
   }
 }
 
+/**
+ * Stores seen to omit the old item on a failed condition. DynamoDB always returns it when the item
+ * exists; local emulators may not, and once one has proved it (a failed "create" came back empty),
+ * its failed conditions are followed by a read straight away instead of a pointless create.
+ */
+const omitsOldItem = new WeakSet<DocumentSender>();
+
 function isConditionFailure(error: unknown): error is Error & { Item?: unknown } {
   return error instanceof Error && error.name === 'ConditionalCheckFailedException';
 }
@@ -130,7 +137,8 @@ export async function recordAttempt(deps: AttemptDeps, login: string): Promise<A
       if (!isConditionFailure(error)) throw error;
       const state = parseLockoutState(error.Item);
       if (state) return { ok: false, knowledge: { kind: 'state', state } };
-      return { ok: false, knowledge: { kind: missingMeans } };
+      if (missingMeans === 'exists') omitsOldItem.add(db);
+      return { ok: false, knowledge: { kind: omitsOldItem.has(db) ? 'exists' : missingMeans } };
     }
   };
 

@@ -52,7 +52,8 @@ async function captureLogs(run: () => Promise<unknown>): Promise<string> {
 
 describe('pre-authentication', () => {
   const ddb = mockClient(DynamoDBDocumentClient);
-  const db = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'eu-west-1' }));
+  // A fresh client per test: the counter remembers per client whether a store omits ALL_OLD.
+  let db = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'eu-west-1' }));
   let clock = T0;
   const deps = (settings: Partial<LockoutSettings> = {}): AttemptDeps => ({ db, tableName: 'users', settings: { ...DEFAULTS, ...settings }, now: () => clock });
   const updates = () => ddb.commandCalls(UpdateCommand).map((c) => c.args[0].input);
@@ -60,6 +61,7 @@ describe('pre-authentication', () => {
   beforeEach(() => {
     ddb.reset();
     clock = T0;
+    db = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'eu-west-1' }));
   });
 
   describe('recordAttempt', () => {
@@ -146,6 +148,13 @@ describe('pre-authentication', () => {
       const get = ddb.commandCalls(GetCommand);
       expect(get).to.have.length(1);
       expect(get[0]!.args[0].input).to.deep.include({ ConsistentRead: true, Key: KEY });
+
+      // Having learnt that this store omits the old item, the next failed condition goes straight to the read.
+      ddb.reset();
+      ddb.on(UpdateCommand).rejectsOnce(conditionFailed()).resolves({ Attributes: state({ attempts: 4 }) });
+      ddb.on(GetCommand).resolves({ Item: { ...KEY, ...state({ attempts: 3 }) } });
+      expect(await recordAttempt(deps(), EMAIL)).to.deep.equal({ allowed: true, attempts: 4 });
+      expect(updates().map((u) => u.UpdateExpression)).to.deep.equal(['ADD #attempts :one, #total :one', 'ADD #attempts :one, #total :one']);
     });
 
     it('treats an item that vanished between the failed create and the read as absent and creates it', async () => {

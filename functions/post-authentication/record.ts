@@ -1,0 +1,165 @@
+/**
+ * What a successful sign-in leaves behind: the profile's last login time and login count, one audit
+ * entry, and a cleared attempt counter — each exactly once, however often Cognito retries the trigger.
+ *
+ * Cognito's event carries no request id, so a retry is recognised by its content: a dedupe marker keyed
+ * by a hash of the invocation-stable fields pins the sign-in's time on first sight. Every later write
+ * derives from that pinned time and is idempotent on its own (audit row: put-if-absent on a key holding
+ * the time; profile: update only if its last login is older), so a retry after a crash half-way finishes
+ * the job instead of skipping it or doing it twice. See docs/lockout.md ("Post-authentication").
+ */
+import { createHash } from 'node:crypto';
+import type { PostAuthenticationTriggerEvent } from 'aws-lambda';
+import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { clearLockout, lockoutLogin, type DocumentSender } from '../common/lockout.ts';
+
+/** What recording a sign-in needs. */
+export interface RecordDeps {
+  readonly db: DocumentSender;
+  readonly tableName: string;
+  /** How long audit entries are kept. */
+  readonly auditRetentionDays: number;
+  /** Epoch milliseconds. */
+  readonly now: () => number;
+}
+
+/**
+ * How long a sign-in's content is remembered as "already seen". Cognito gives a trigger 5 s and retries
+ * up to three times, so every retry lands well inside a minute; two genuinely separate sign-ins with
+ * identical content inside this window are recorded once (see docs/lockout.md).
+ */
+export const DEDUPE_WINDOW_SECONDS = 60;
+
+/** What happened to each part of the record. */
+export interface RecordResult {
+  /** The sign-in had been seen before (a retry), so its first time was reused. */
+  readonly retry: boolean;
+  /** The time recorded for this sign-in (ISO 8601). */
+  readonly at: string;
+  readonly auditWritten: boolean;
+  readonly profileUpdated: boolean;
+  readonly lockoutCleared: boolean;
+}
+
+/** The event fields that stay the same across Cognito's retries of one invocation. */
+export function invocationHash(event: PostAuthenticationTriggerEvent): string {
+  const request = event.request;
+  const stable = {
+    userPoolId: event.userPoolId,
+    userName: event.userName,
+    clientId: event.callerContext?.clientId ?? '',
+    triggerSource: event.triggerSource,
+    newDeviceUsed: request.newDeviceUsed ?? null,
+    userAttributes: sortedEntries(request.userAttributes),
+    clientMetadata: sortedEntries(request.clientMetadata),
+  };
+  return createHash('sha256').update(JSON.stringify(stable)).digest('hex');
+}
+
+function sortedEntries(map: Record<string, string> | undefined): Array<[string, string]> {
+  return Object.entries(map ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+function isConditionFailure(error: unknown): error is Error & { Item?: Record<string, unknown> } {
+  return error instanceof Error && error.name === 'ConditionalCheckFailedException';
+}
+
+function markerTime(item: Record<string, unknown> | undefined): number | undefined {
+  const value = item?.at;
+  if (typeof value === 'number') return value;
+  if (value !== null && typeof value === 'object' && 'N' in value && typeof value.N === 'string') return Number(value.N);
+  return undefined;
+}
+
+/** Pins the sign-in's time: the first invocation claims the marker, a retry learns the time it pinned. */
+async function pinSignInTime(deps: RecordDeps, hash: string): Promise<{ at: number; retry: boolean }> {
+  const Key = { pk: `DEDUPE#post-auth#${hash}`, sk: 'MARKER' };
+  for (let round = 0; round < 3; round++) {
+    const now = deps.now();
+    const nowSeconds = Math.floor(now / 1000);
+    try {
+      await deps.db.send(
+        new PutCommand({
+          TableName: deps.tableName,
+          Item: { ...Key, at: now, expiresAt: nowSeconds + DEDUPE_WINDOW_SECONDS },
+          // TTL deletion lags by hours, so an expired marker is treated as absent explicitly.
+          ConditionExpression: 'attribute_not_exists(pk) OR expiresAt <= :now',
+          ExpressionAttributeValues: { ':now': nowSeconds },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return { at: now, retry: false };
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      const returned = markerTime(error.Item);
+      if (returned !== undefined) return { at: returned, retry: true };
+      // Emulators that do not return ALL_OLD: read the marker that blocked us.
+      const output = await deps.db.send(new GetCommand({ TableName: deps.tableName, Key, ConsistentRead: true }));
+      const read = markerTime(output.Item);
+      if (read !== undefined) return { at: read, retry: true };
+      // It expired and vanished in between: claim it again.
+    }
+  }
+  throw new Error('dedupe marker could not be claimed');
+}
+
+async function conditional(write: Promise<unknown>): Promise<boolean> {
+  try {
+    await write;
+    return true;
+  } catch (error) {
+    if (isConditionFailure(error)) return false;
+    throw error;
+  }
+}
+
+/** Records one successful sign-in. Throws only when DynamoDB fails; every write is safe to repeat. */
+export async function recordSignIn(deps: RecordDeps, event: PostAuthenticationTriggerEvent): Promise<RecordResult> {
+  const attributes = event.request.userAttributes;
+  const sub = attributes.sub;
+  if (typeof sub !== 'string' || sub === '') throw new Error('post-authentication event without a sub');
+  const hash = invocationHash(event);
+  const { at, retry } = await pinSignInTime(deps, hash);
+  const atIso = new Date(at).toISOString();
+  const email = typeof attributes.email === 'string' && attributes.email.trim() !== '' ? attributes.email.trim() : undefined;
+
+  const audit = conditional(
+    deps.db.send(
+      new PutCommand({
+        TableName: deps.tableName,
+        Item: {
+          pk: `USER#${sub}`,
+          sk: `LOGIN#${atIso}#${hash.slice(0, 16)}`,
+          at: atIso,
+          clientId: event.callerContext?.clientId ?? '',
+          triggerSource: event.triggerSource,
+          // The only device or network data Cognito puts in this event; it is set only when the pool remembers devices.
+          ...(typeof event.request.newDeviceUsed === 'boolean' ? { device: { newDeviceUsed: event.request.newDeviceUsed } } : {}),
+          expiresAt: Math.floor(at / 1000) + deps.auditRetentionDays * 86_400,
+        },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    ),
+  );
+
+  // An upsert: users who arrived through migration have no profile row until their first sign-in.
+  // Only a newer sign-in moves lastLoginAt, which also keeps loginCount from counting a retry twice.
+  const profile = conditional(
+    deps.db.send(
+      new UpdateCommand({
+        TableName: deps.tableName,
+        Key: { pk: `USER#${sub}`, sk: 'PROFILE' },
+        UpdateExpression: `SET lastLoginAt = :at, #sub = if_not_exists(#sub, :sub), createdAt = if_not_exists(createdAt, :at)${email ? ', email = if_not_exists(email, :email)' : ''} ADD loginCount :one`,
+        ConditionExpression: 'attribute_not_exists(lastLoginAt) OR lastLoginAt < :at',
+        ExpressionAttributeNames: { '#sub': 'sub' },
+        ExpressionAttributeValues: { ':at': atIso, ':sub': sub, ':one': 1, ...(email ? { ':email': email } : {}) },
+      }),
+    ),
+  );
+
+  const login = lockoutLogin({ userName: event.userName, email });
+  const cleared = clearLockout(deps.db, deps.tableName, login).then((previous) => previous !== undefined);
+
+  const [auditWritten, profileUpdated, lockoutCleared] = await Promise.all([audit, profile, cleared]);
+  return { retry, at: atIso, auditWritten, profileUpdated, lockoutCleared };
+}

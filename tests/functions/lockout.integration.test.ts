@@ -1,0 +1,295 @@
+/**
+ * The lockout and the sign-in record against a real DynamoDB implementation (dynalite, in memory):
+ * atomicity under parallel attempts, expiry and escalation with an injected clock, and idempotent
+ * post-authentication under Cognito-style replays.
+ *
+ * dynalite implements conditional writes faithfully but does not return the old item on a failed
+ * condition (ReturnValuesOnConditionCheckFailure). Every scenario therefore runs twice: against
+ * dynalite as it is (the functions' emulator fallback: a consistent read feeding the next
+ * compare-and-set) and through a thin wrapper that attaches the item to the failure in DynamoDB's
+ * attribute-value form, which is the path production takes.
+ */
+import { createRequire } from 'node:module';
+import { Agent, type Server } from 'node:http';
+import type net from 'node:net';
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { expect } from 'chai';
+import type { LockoutSettings } from '../../functions/common/config.ts';
+import { lockoutKey, parseLockoutState, type DocumentSender, type LockoutState } from '../../functions/common/lockout.ts';
+import { recordAttempt, type AttemptDeps, type AttemptOutcome } from '../../functions/pre-authentication/attempts.ts';
+import { checkSignInAttempt } from '../../functions/pre-authentication/check.ts';
+import { DEDUPE_WINDOW_SECONDS, recordSignIn, type RecordDeps } from '../../functions/post-authentication/record.ts';
+import { EMAIL, SUB, confirmedUserAttributes, postAuthenticationEvent, preAuthenticationEvent } from '../fixtures/events.ts';
+
+const require = createRequire(import.meta.url);
+// dynalite ships no types; this is the one call made.
+const dynalite = require('dynalite') as (options: { createTableMs: number; deleteTableMs: number; updateTableMs: number }) => Server;
+
+const TABLE = 'lockout-it';
+const T0 = Date.UTC(2025, 0, 1, 12, 0, 0);
+const SETTINGS: LockoutSettings = { maxAttempts: 5, windowSeconds: 900, lockSeconds: 300, escalate: false, maxLockSeconds: 3600, failMode: 'closed' };
+
+/**
+ * Makes dynalite honour ReturnValuesOnConditionCheckFailure=ALL_OLD as DynamoDB does: the request
+ * parameter is accepted (dynalite drops parameters it does not know) and a failed condition carries
+ * the item dynalite checked, under its per-item lock, so this is as atomic as the real service.
+ * Returns the function that removes the patch.
+ */
+function patchDynaliteAllOld(): () => void {
+  type Types = Record<string, unknown>;
+  const db = require('dynalite/db') as { checkConditional: (data: Record<string, unknown>, existing: unknown) => (Error & { body: Record<string, unknown> }) | null | undefined };
+  const validations = ['updateItem', 'putItem', 'deleteItem'].map((action) => require(`dynalite/validations/${action}`) as { types: Types });
+  const original = db.checkConditional;
+  for (const { types } of validations) types.ReturnValuesOnConditionCheckFailure = { type: 'String', enum: ['ALL_OLD', 'NONE'] };
+  db.checkConditional = (data, existing) => {
+    const error = original(data, existing);
+    if (error && existing && data.ReturnValuesOnConditionCheckFailure === 'ALL_OLD') error.body.Item = existing;
+    return error;
+  };
+  return () => {
+    db.checkConditional = original;
+    for (const { types } of validations) delete types.ReturnValuesOnConditionCheckFailure;
+  };
+}
+
+describe('lockout against dynalite', function () {
+  // Generous for a loaded machine; the whole file takes a few seconds on an idle one.
+  this.timeout(120_000);
+  let server: Server;
+  let raw: DynamoDBClient;
+  let doc: DynamoDBDocumentClient;
+  let clock = T0;
+  let tableCount = 0;
+  let table = TABLE;
+
+  before(async () => {
+    server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as net.AddressInfo;
+    raw = new DynamoDBClient({
+      endpoint: `http://127.0.0.1:${port}`,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      // A thousand requests in flight at once is the point of these tests, not a socket leak.
+      requestHandler: new NodeHttpHandler({ httpAgent: new Agent({ keepAlive: true, maxSockets: 100 }), socketAcquisitionWarningTimeout: 120_000 }),
+    });
+    doc = DynamoDBDocumentClient.from(raw);
+  });
+
+  after(async () => {
+    raw?.destroy();
+    server?.closeAllConnections?.();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+
+  beforeEach(async () => {
+    // A fresh table per test keeps scenarios independent without deleting items one by one.
+    clock = T0;
+    table = `${TABLE}-${++tableCount}`;
+    await raw.send(
+      new CreateTableCommand({
+        TableName: table,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [
+          { AttributeName: 'pk', AttributeType: 'S' },
+          { AttributeName: 'sk', AttributeType: 'S' },
+        ],
+        KeySchema: [
+          { AttributeName: 'pk', KeyType: 'HASH' },
+          { AttributeName: 'sk', KeyType: 'RANGE' },
+        ],
+      }),
+    );
+    // dynalite has no UpdateTimeToLive; expiry is asserted on the expiresAt values instead.
+  });
+
+  const modes = [
+    { name: 'with ALL_OLD returned (production path)', allOld: true },
+    { name: 'without ALL_OLD (emulator fallback)', allOld: false },
+  ];
+  const withMode = (mode: { allOld: boolean }) => {
+    let unpatch: (() => void) | undefined;
+    beforeEach(() => {
+      if (mode.allOld) unpatch = patchDynaliteAllOld();
+    });
+    afterEach(() => {
+      unpatch?.();
+      unpatch = undefined;
+    });
+    // A new client per test (the counter remembers per client whether the store omits ALL_OLD),
+    // counting reads to prove which path ran: the production path never reads.
+    return () => {
+      const inner = DynamoDBDocumentClient.from(raw);
+      const send = (command: Parameters<DynamoDBDocumentClient['send']>[0]) => {
+        if (command instanceof GetCommand) reads++;
+        return inner.send(command);
+      };
+      return { send } as DocumentSender;
+    };
+  };
+  let reads = 0;
+  beforeEach(() => {
+    reads = 0;
+  });
+
+  const stateOf = async (login: string): Promise<LockoutState | undefined> =>
+    parseLockoutState((await doc.send(new GetCommand({ TableName: table, Key: lockoutKey(login), ConsistentRead: true }))).Item);
+
+  for (const mode of modes) {
+    describe(mode.name, () => {
+      const client = withMode(mode);
+      let db: DocumentSender;
+      beforeEach(() => {
+        db = client();
+      });
+      const deps = (settings: Partial<LockoutSettings> = {}): AttemptDeps => ({ db, tableName: table, settings: { ...SETTINGS, ...settings }, now: () => clock });
+
+      it('200 parallel attempts on one login: exactly maxAttempts pass and every attempt is counted once', async () => {
+        const outcomes = await Promise.all(Array.from({ length: 200 }, () => recordAttempt(deps(), EMAIL)));
+        const allowed = outcomes.filter((o) => o.allowed);
+        const refused = outcomes.filter((o): o is Extract<AttemptOutcome, { allowed: false }> => !o.allowed);
+        expect(allowed).to.have.length(5);
+        expect(allowed.map((o) => (o as { attempts: number }).attempts).sort()).to.deep.equal([1, 2, 3, 4, 5]);
+        expect(refused.filter((o) => o.reason === 'lock-engaged')).to.have.length(1);
+        expect(refused.every((o) => o.retryAt === T0 + 300_000)).to.equal(true);
+        const state = await stateOf(EMAIL);
+        expect(state).to.deep.include({ total: 200, refused: 195, lockCount: 1, lockedUntil: T0 + 300_000 });
+        if (mode.allOld) expect(reads, 'reads on the production path').to.equal(0);
+        else expect(reads, 'fallback reads').to.be.greaterThan(0);
+      });
+
+      // The fallback path's atomicity is already proven by the 200-attempt flood; this one runs on the production path only, to stay quick.
+      if (mode.allOld) it('20 logins × 50 parallel attempts: none lost, none double-counted, none leaking across logins', async () => {
+        const logins = Array.from({ length: 20 }, (_, i) => `user${i}@gmail.com`);
+        const jobs = logins.flatMap((login) => Array.from({ length: 50 }, () => recordAttempt(deps(), login).then((o) => ({ login, o }))));
+        const results = await Promise.all(jobs);
+        for (const login of logins) {
+          const mine = results.filter((r) => r.login === login);
+          expect(mine.filter((r) => r.o.allowed), login).to.have.length(5);
+          expect(await stateOf(login), login).to.deep.include({ total: 50, refused: 45, lockCount: 1 });
+        }
+      });
+
+      it('locks after maxAttempts, refuses without lengthening the lock, then gives a fresh allowance when it ends', async () => {
+        for (let i = 1; i <= 5; i++) expect(await recordAttempt(deps(), EMAIL)).to.deep.equal({ allowed: true, attempts: i });
+        expect(await recordAttempt(deps(), EMAIL)).to.deep.include({ allowed: false, reason: 'lock-engaged', retryAt: T0 + 300_000 });
+        clock = T0 + 299_999;
+        expect(await recordAttempt(deps(), EMAIL)).to.deep.include({ allowed: false, reason: 'locked', retryAt: T0 + 300_000 });
+        expect((await stateOf(EMAIL))!.lockedUntil).to.equal(T0 + 300_000);
+        clock = T0 + 300_000;
+        expect(await recordAttempt(deps(), EMAIL)).to.deep.equal({ allowed: true, attempts: 1 });
+      });
+
+      it('forgets attempts when the window expires without a lock', async () => {
+        for (let i = 0; i < 4; i++) await recordAttempt(deps(), EMAIL);
+        clock = T0 + 900_000;
+        expect(await recordAttempt(deps(), EMAIL)).to.deep.equal({ allowed: true, attempts: 1 });
+        expect(await stateOf(EMAIL)).to.deep.include({ attempts: 1, windowStart: T0 + 900_000, total: 5, expiresAt: (T0 + 1_800_000) / 1000 });
+      });
+
+      it('doubles each further lock up to the cap, and starts again from the first after the level decays', async () => {
+        const escalate = { escalate: true, lockSeconds: 60, maxLockSeconds: 200 };
+        const lockLengths: number[] = [];
+        for (let lock = 0; lock < 4; lock++) {
+          for (let i = 0; i < 5; i++) expect((await recordAttempt(deps(escalate), EMAIL)).allowed).to.equal(true);
+          const outcome = await recordAttempt(deps(escalate), EMAIL);
+          expect(outcome).to.deep.include({ allowed: false, reason: 'lock-engaged', lockCount: lock + 1 });
+          lockLengths.push(((outcome as { retryAt: number }).retryAt - clock) / 1000);
+          clock = (outcome as { retryAt: number }).retryAt;
+        }
+        expect(lockLengths).to.deep.equal([60, 120, 200, 200]);
+        // Quiet for as long as the longest lock after the last one ended: the next lock is the first again.
+        clock += 200_000;
+        for (let i = 0; i < 5; i++) await recordAttempt(deps(escalate), EMAIL);
+        const after = await recordAttempt(deps(escalate), EMAIL);
+        expect(after).to.deep.include({ reason: 'lock-engaged', lockCount: 1, retryAt: clock + 60_000 });
+      });
+
+      it('answers a user who does not exist exactly as it answers a real one', async () => {
+        const answer = async (event: Parameters<typeof checkSignInAttempt>[1]) =>
+          (await checkSignInAttempt(deps(), event).then(() => 'allowed', (e: Error) => `${e.name}: ${e.message}`));
+        const real: string[] = [];
+        const ghost: string[] = [];
+        for (let i = 0; i < 7; i++) real.push(await answer(preAuthenticationEvent()));
+        for (let i = 0; i < 7; i++) ghost.push(await answer(preAuthenticationEvent({ userNotFound: true, userName: 'nobody@gmail.com' })));
+        expect(ghost).to.deep.equal(real);
+        expect(real.slice(5)).to.deep.equal(Array(2).fill('UserFacingError: Too many sign-in attempts. Try again in 5 minutes'));
+      });
+    });
+  }
+
+  describe('post-authentication', () => {
+    const recordDeps = (db: DocumentSender = doc): RecordDeps => ({ db, tableName: table, auditRetentionDays: 90, now: () => clock });
+    const audits = async () =>
+      (await doc.send(new QueryCommand({ TableName: table, KeyConditionExpression: 'pk = :pk AND begins_with(sk, :login)', ExpressionAttributeValues: { ':pk': `USER#${SUB}`, ':login': 'LOGIN#' }, ConsistentRead: true }))).Items ?? [];
+    const profile = async () => (await doc.send(new GetCommand({ TableName: table, Key: { pk: `USER#${SUB}`, sk: 'PROFILE' }, ConsistentRead: true }))).Item;
+
+    for (const mode of modes) {
+      const client = withMode(mode);
+      it(`records a sign-in replayed three times (sequentially and in parallel) exactly once, ${mode.name}`, async () => {
+        const event = postAuthenticationEvent({ newDeviceUsed: true });
+        const first = await recordSignIn(recordDeps(client()), event);
+        clock += 5_000;
+        const replays = await Promise.all([recordSignIn(recordDeps(client()), event), recordSignIn(recordDeps(client()), event)]);
+        clock += 5_000;
+        const last = await recordSignIn(recordDeps(client()), event);
+        expect(first).to.include({ retry: false, auditWritten: true, profileUpdated: true });
+        for (const replay of [...replays, last]) expect(replay).to.include({ retry: true, at: first.at, auditWritten: false, profileUpdated: false });
+        const rows = await audits();
+        expect(rows).to.have.length(1);
+        expect(rows[0]).to.deep.include({ at: new Date(T0).toISOString(), clientId: event.callerContext.clientId, triggerSource: 'PostAuthentication_Authentication', device: { newDeviceUsed: true }, expiresAt: T0 / 1000 + 90 * 86_400 });
+        expect(await profile()).to.deep.include({ loginCount: 1, lastLoginAt: new Date(T0).toISOString(), sub: SUB, email: EMAIL });
+      });
+    }
+
+    it('records two sign-ins with identical content once the dedupe window has passed', async () => {
+      const event = postAuthenticationEvent();
+      await recordSignIn(recordDeps(), event);
+      clock += DEDUPE_WINDOW_SECONDS * 1000;
+      const second = await recordSignIn(recordDeps(), event);
+      expect(second.retry).to.equal(false);
+      expect(await audits()).to.have.length(2);
+      expect(await profile()).to.deep.include({ loginCount: 2, lastLoginAt: new Date(clock).toISOString() });
+    });
+
+    it('finishes the job on a retry after the first invocation died half-way', async () => {
+      const event = postAuthenticationEvent();
+      // The first invocation claims the marker and writes the audit row, then the profile update fails.
+      const failing: DocumentSender = {
+        send: ((command: { constructor: unknown }) =>
+          command instanceof UpdateCommand ? Promise.reject(Object.assign(new Error('timed out'), { name: 'TimeoutError' })) : doc.send(command as PutCommand)) as DocumentSender['send'],
+      };
+      const crashed = await recordSignIn(recordDeps(failing), event).catch((e: Error) => e.name);
+      expect(crashed).to.equal('TimeoutError');
+      clock += 5_000;
+      const retry = await recordSignIn(recordDeps(), event);
+      expect(retry).to.include({ retry: true, auditWritten: false, profileUpdated: true });
+      expect(await audits()).to.have.length(1);
+      expect(await profile()).to.deep.include({ loginCount: 1, lastLoginAt: new Date(T0).toISOString() });
+    });
+
+    it('creates the profile of a migrated user who has no row yet, without overwriting an existing one', async () => {
+      await recordSignIn(recordDeps(), postAuthenticationEvent({ userName: 'legacy-name' }));
+      expect(await profile()).to.deep.include({ sub: SUB, email: EMAIL, createdAt: new Date(T0).toISOString(), loginCount: 1 });
+
+      await doc.send(new PutCommand({ TableName: table, Item: { pk: 'USER#other', sk: 'PROFILE', sub: 'other', email: 'kept@gmail.com', createdAt: '2020-01-01T00:00:00.000Z' } }));
+      await recordSignIn(recordDeps(), postAuthenticationEvent({ userAttributes: confirmedUserAttributes({ sub: 'other', email: 'changed@gmail.com' }) }));
+      const other = (await doc.send(new GetCommand({ TableName: table, Key: { pk: 'USER#other', sk: 'PROFILE' } }))).Item;
+      expect(other).to.deep.include({ email: 'kept@gmail.com', createdAt: '2020-01-01T00:00:00.000Z', loginCount: 1 });
+    });
+
+    it('clears the lock and the escalation level so the user starts afresh after signing in', async () => {
+      const deps: AttemptDeps = { db: doc, tableName: table, settings: { ...SETTINGS, escalate: true }, now: () => clock };
+      for (let i = 0; i < 6; i++) await recordAttempt(deps, EMAIL);
+      expect((await stateOf(EMAIL))!.lockedUntil).to.equal(T0 + 300_000);
+      const result = await recordSignIn(recordDeps(), postAuthenticationEvent({ userAttributes: confirmedUserAttributes({ email: ' FRODO.Baggins@gmail.com' }) }));
+      expect(result.lockoutCleared).to.equal(true);
+      expect(await stateOf(EMAIL)).to.equal(undefined);
+      expect(await recordAttempt(deps, EMAIL)).to.deep.equal({ allowed: true, attempts: 1 });
+      const items = (await doc.send(new ScanCommand({ TableName: table, ConsistentRead: true }))).Items ?? [];
+      expect(items.map((i) => String(i.pk).split('#')[0]).sort()).to.deep.equal(['DEDUPE', 'LOCKOUT', 'USER', 'USER']);
+    });
+  });
+});
