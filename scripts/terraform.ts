@@ -209,6 +209,8 @@ export const OFFLINE_OVERRIDE = {
       skip_requesting_account_id: true,
       skip_metadata_api_check: true,
       skip_region_validation: true,
+      // With no account id requested there is nothing to compare; null unsets the stack's guard here only.
+      allowed_account_ids: null,
     },
   },
   // Whatever backend the stack declares, the offline plan reads and writes nothing remote.

@@ -1,0 +1,121 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { expect } from 'chai';
+import { CONFIG_DOC, renderConfigDoc } from '../../infra/config-doc.ts';
+import { CONFIG_DIR, configFields, ConfigValidationError, loadConfig, overrideVariable } from '../../infra/config.ts';
+import { remoteStateFromEnv } from '../../infra/backend.ts';
+
+function loadError(env: Record<string, string>, configDir?: string): string {
+  try {
+    loadConfig({ env, ...(configDir ? { configDir } : {}) });
+  } catch (error) {
+    expect(error).to.be.instanceOf(ConfigValidationError);
+    return (error as Error).message;
+  }
+  throw new Error('expected the configuration to be rejected');
+}
+
+describe('configuration', () => {
+  it('loads the documented defaults from config/default.json', () => {
+    const config = loadConfig({ env: {} });
+    expect(config).to.deep.include({ environment: 'dev', awsAccountId: '123456789012', deliveryMode: 'custom-senders', preTokenGenerationVersion: 'V1_0' });
+    expect(config.signUp.allowedEmailDomains).to.deep.equal(['gmail.com', 'icloud.com', 'outlook.com']);
+    expect(config.lockout).to.deep.include({ maxAttempts: 5, lockSeconds: 300, failMode: 'closed' });
+    expect(config.workflow).to.deep.equal({ reminderDelaySeconds: 86_400, deletionDelaySeconds: 86_400 });
+    expect(config.legacyPool.create).to.equal(true);
+  });
+
+  it('overlays config/<ENV>.json on the defaults', () => {
+    const prod = loadConfig({ env: { ENV: 'prod' } });
+    expect(prod).to.deep.include({ environment: 'prod', deletionProtection: true });
+    expect(prod.lockout).to.deep.include({ escalate: true, maxAttempts: 5 });
+    const sandbox = loadConfig({ env: { ENV: 'sandbox' } });
+    expect(sandbox.workflow.reminderDelaySeconds).to.be.below(10);
+    expect(sandbox.lockout.lockSeconds).to.be.below(10);
+  });
+
+  it('ignores an ENV with no overlay file', () => {
+    expect(loadConfig({ env: { ENV: 'staging' } }).environment).to.equal('dev');
+  });
+
+  it('applies CT_* overrides by type: numbers, booleans, lists, tags, words', () => {
+    const config = loadConfig({
+      env: {
+        CT_LOCKOUT_MAX_ATTEMPTS: '7',
+        CT_LOCKOUT_ESCALATE: 'true',
+        CT_SIGN_UP_ALLOWED_EMAIL_DOMAINS: 'Example.org, shire.example ',
+        CT_TAGS: 'team=identity,cost-center=42',
+        CT_DELIVERY_MODE: 'cognito',
+        CT_EMAIL_SES_RECEIVER_IDENTITIES: '',
+      },
+    });
+    expect(config.lockout).to.deep.include({ maxAttempts: 7, escalate: true });
+    expect(config.signUp.allowedEmailDomains).to.deep.equal(['example.org', 'shire.example']);
+    expect(config.tags).to.deep.equal({ team: 'identity', 'cost-center': '42' });
+    expect(config.deliveryMode).to.equal('cognito');
+    expect(config.email.sesReceiverIdentities).to.deep.equal([]);
+  });
+
+  it('derives every override variable from the field path', () => {
+    expect(overrideVariable(['lockout', 'maxAttempts'])).to.equal('CT_LOCKOUT_MAX_ATTEMPTS');
+    expect(overrideVariable(['awsAccountId'])).to.equal('CT_AWS_ACCOUNT_ID');
+    const variables = configFields().map((f) => f.variable);
+    expect(new Set(variables).size).to.equal(variables.length);
+  });
+
+  it('names the field, the value and the variable of a bad override', () => {
+    const message = loadError({ CT_LOCKOUT_MAX_ATTEMPTS: '0', CT_REGION: 'moon-1', CT_DELIVERY_MODE: 'pigeon' });
+    expect(message).to.include('lockout.maxAttempts = 0').and.include('CT_LOCKOUT_MAX_ATTEMPTS');
+    expect(message).to.include('region = "moon-1"').and.include('CT_REGION');
+    expect(message).to.include('deliveryMode = "pigeon"');
+  });
+
+  it('names the file of a bad value and rejects unknown fields', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'ct-config-'));
+    writeFileSync(path.join(dir, 'default.json'), readFileSync(path.join(CONFIG_DIR, 'default.json')));
+    writeFileSync(path.join(dir, 'bad.json'), JSON.stringify({ lockout: { maxAtempts: 3, lockSeconds: -1 }, awsAccountId: '42' }));
+    const message = loadError({ ENV: 'bad' }, dir);
+    expect(message).to.include('lockout: unknown field(s) maxAtempts');
+    expect(message).to.include('awsAccountId = "42"').and.include('bad.json');
+  });
+
+  it('rejects a lock shorter than the first lock, a V2_0 trigger on LITE, and a missing existing legacy pool', () => {
+    expect(loadError({ CT_LOCKOUT_LOCK_SECONDS: '600', CT_LOCKOUT_MAX_LOCK_SECONDS: '60' })).to.include('lockout.maxLockSeconds = 60');
+    expect(loadError({ CT_PRE_TOKEN_GENERATION_VERSION: 'V2_0', CT_USER_POOL_TIER: 'LITE' })).to.include('preTokenGenerationVersion = "V2_0"');
+    expect(loadError({ CT_LEGACY_POOL_CREATE: 'false' })).to.include('legacyPool.userPoolId = ""');
+    expect(loadError({ CT_LOGS_RETENTION_DAYS: '42' })).to.include('logs.retentionDays = 42');
+  });
+
+  it('rejects a boolean that is not true or false, showing what was typed', () => {
+    expect(loadError({ CT_DELETION_PROTECTION: 'yes' })).to.include('deletionProtection = "yes"');
+  });
+
+  it('documents every field with its default and override variable, up to date with the schema', () => {
+    const doc = readFileSync(CONFIG_DOC, 'utf8');
+    expect(doc, 'docs/configuration.md is stale: run node --import tsx infra/config-doc.ts').to.equal(renderConfigDoc());
+    for (const field of configFields()) {
+      expect(doc).to.include(`| \`${field.path.join('.')}\` |`);
+      expect(doc).to.include(`\`${field.variable}\``);
+    }
+  });
+});
+
+describe('remote state settings', () => {
+  it('stays local without TF_STATE_BUCKET', () => {
+    expect(remoteStateFromEnv({}, { stackName: 's', region: 'us-east-1' })).to.equal(undefined);
+  });
+
+  it('derives key and region when only the bucket is set', () => {
+    expect(remoteStateFromEnv({ TF_STATE_BUCKET: 'b' }, { stackName: 'cognito-triggers-dev', region: 'eu-west-1' })).to.deep.equal({
+      bucket: 'b',
+      key: 'cognito-triggers-dev/terraform.tfstate',
+      region: 'eu-west-1',
+    });
+    expect(remoteStateFromEnv({ TF_STATE_BUCKET: 'b', TF_STATE_KEY: 'k', TF_STATE_REGION: 'us-west-2' }, { stackName: 's', region: 'eu-west-1' })).to.deep.equal({
+      bucket: 'b',
+      key: 'k',
+      region: 'us-west-2',
+    });
+  });
+});

@@ -1,0 +1,95 @@
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { expect } from 'chai';
+import { loadConfig } from '../../infra/config.ts';
+import { expectedResourceCounts } from '../../infra/expected.ts';
+import { checkPlan, cliConfig, findProviderMirror, OFFLINE_OVERRIDE, planJsonPath, type PlanJson } from '../../scripts/terraform.ts';
+
+describe('terraform CLI config', () => {
+  let tmp: string;
+  before(() => {
+    tmp = mkdtempSync(path.join(os.tmpdir(), 'ct-mirror-'));
+  });
+  after(() => rmSync(tmp, { recursive: true, force: true }));
+
+  it('installs hashicorp/aws from the mirror and everything else directly when a mirror is set', () => {
+    const text = cliConfig('/some/mirror');
+    expect(text).to.include('filesystem_mirror').and.include('path    = "/some/mirror"');
+    expect(text).to.include('include = ["registry.terraform.io/hashicorp/aws"]');
+    expect(text).to.include('exclude = ["registry.terraform.io/hashicorp/aws"]');
+  });
+
+  it('installs from the registry when there is no mirror', () => {
+    expect(cliConfig(undefined)).to.equal('provider_installation {\n  direct {}\n}\n');
+  });
+
+  it('takes the mirror from TF_PROVIDER_MIRROR, and `none` means the registry', () => {
+    mkdirSync(path.join(tmp, 'registry.terraform.io', 'hashicorp', 'aws'), { recursive: true });
+    expect(findProviderMirror({ TF_PROVIDER_MIRROR: tmp })).to.equal(tmp);
+    expect(findProviderMirror({ TF_PROVIDER_MIRROR: 'none' })).to.equal(undefined);
+  });
+
+  it('refuses a TF_PROVIDER_MIRROR without the provider', () => {
+    const empty = path.join(tmp, 'empty');
+    mkdirSync(empty, { recursive: true });
+    expect(() => findProviderMirror({ TF_PROVIDER_MIRROR: empty })).to.throw('registry.terraform.io/hashicorp/aws');
+  });
+
+  it('plans offline with placeholder credentials, the skip flags and local state', () => {
+    expect(OFFLINE_OVERRIDE.provider.aws).to.include({
+      skip_credentials_validation: true,
+      skip_requesting_account_id: true,
+      skip_metadata_api_check: true,
+      skip_region_validation: true,
+    });
+    expect(OFFLINE_OVERRIDE.terraform.backend).to.have.key('local');
+  });
+});
+
+describe('offline plan check', () => {
+  const create = (address: string, type: string) => ({ address, type, mode: 'managed', change: { actions: ['create'] } });
+
+  it('accepts a create-only plan with exactly the expected resources', () => {
+    expect(checkPlan({ resource_changes: [create('a.x', 'a'), create('a.y', 'a')] }, { a: 2 })).to.deep.equal([]);
+  });
+
+  it('flags updates, replacements, data sources and wrong counts', () => {
+    const plan: PlanJson = {
+      resource_changes: [
+        { address: 'a.x', type: 'a', mode: 'managed', change: { actions: ['update'] } },
+        { address: 'a.y', type: 'a', mode: 'managed', change: { actions: ['delete', 'create'] } },
+        { address: 'data.d.z', type: 'd', mode: 'data', change: { actions: ['read'] } },
+      ],
+    };
+    const problems = checkPlan(plan, { a: 2, b: 1 });
+    expect(problems.join('\n')).to.include('a.x would update').and.include('a.y would delete+create').and.include('data.d.z is a data source').and.include('b: plan creates 0, expected 1');
+  });
+});
+
+// `make test` runs plan-offline before mocha; these read what it wrote.
+for (const mode of ['custom-senders', 'cognito'] as const) {
+  describe(`offline plan of the ${mode} mode`, () => {
+    let plan: PlanJson;
+    let expected: Record<string, number>;
+    before(function () {
+      const configured = loadConfig();
+      const file = planJsonPath(mode, configured.deliveryMode);
+      if (!existsSync(file)) throw new Error(`${file} is missing: run \`make plan-offline\` first`);
+      plan = JSON.parse(readFileSync(file, 'utf8')) as PlanJson;
+      expected = expectedResourceCounts(loadConfig({ overrides: { deliveryMode: mode } }));
+    });
+
+    it('only creates, and creates every expected resource', () => {
+      expect(checkPlan(plan, expected)).to.deep.equal([]);
+      expect(plan.resource_changes!.length).to.equal(Object.values(expected).reduce((a, b) => a + b, 0));
+    });
+
+    it(mode === 'custom-senders' ? 'includes the sender key, its policy and both provider secrets' : 'has no key, no sender and no secret', () => {
+      const types = new Set(plan.resource_changes!.map((rc) => rc.type));
+      for (const type of ['aws_kms_key', 'aws_kms_key_policy', 'aws_secretsmanager_secret']) expect(types.has(type), type).to.equal(mode === 'custom-senders');
+      const functions = plan.resource_changes!.filter((rc) => rc.type === 'aws_lambda_function').length;
+      expect(functions).to.equal(mode === 'custom-senders' ? 11 : 9);
+    });
+  });
+}
