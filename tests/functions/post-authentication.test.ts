@@ -1,0 +1,197 @@
+import { ConditionalCheckFailedException, DynamoDBClient, InternalServerError } from '@aws-sdk/client-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { expect } from 'chai';
+import sinon from 'sinon';
+import { GENERIC_MESSAGE, UserFacingError } from '../../functions/common/errors.ts';
+import { logger } from '../../functions/common/logger.ts';
+import { DEDUPE_WINDOW_SECONDS, invocationHash, recordSignIn, type RecordDeps } from '../../functions/post-authentication/record.ts';
+import { handleSignIn } from '../../functions/post-authentication/sign-in.ts';
+import { CLIENT_ID, EMAIL, SUB, confirmedUserAttributes, lambdaContext, postAuthenticationEvent } from '../fixtures/events.ts';
+
+const T0 = Date.UTC(2025, 0, 1, 12, 0, 0);
+const ISO0 = new Date(T0).toISOString();
+
+function conditionFailed(item?: Record<string, { N: string } | { S: string }>): ConditionalCheckFailedException {
+  return new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {}, ...(item ? { Item: item } : {}) });
+}
+
+async function captureLogs(run: () => Promise<unknown>): Promise<string> {
+  let out = '';
+  const level = logger.getLevelName();
+  logger.setLogLevel('DEBUG');
+  const stubs = [process.stdout, process.stderr].map((stream) =>
+    sinon.stub(stream, 'write').callsFake((chunk: string | Uint8Array) => {
+      out += chunk.toString();
+      return true;
+    }),
+  );
+  try {
+    await run().catch(() => undefined);
+  } finally {
+    for (const stub of stubs) stub.restore();
+    logger.setLogLevel(level);
+  }
+  return out;
+}
+
+describe('post-authentication', () => {
+  const ddb = mockClient(DynamoDBDocumentClient);
+  let clock = T0;
+  const deps = (): RecordDeps => ({ db: DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'eu-west-1' })), tableName: 'users', auditRetentionDays: 30, now: () => clock });
+  const puts = () => ddb.commandCalls(PutCommand).map((c) => c.args[0].input);
+
+  beforeEach(() => {
+    ddb.reset();
+    clock = T0;
+  });
+
+  describe('recordSignIn', () => {
+    it('pins the time with a short-lived dedupe marker, then writes audit, profile and clears the counter', async () => {
+      ddb.on(PutCommand).resolves({}).on(UpdateCommand).resolves({}).on(DeleteCommand).resolves({ Attributes: { pk: `LOCKOUT#${EMAIL}`, sk: 'STATE', attempts: 2, windowStart: T0 - 1 } });
+      const event = postAuthenticationEvent({ newDeviceUsed: true });
+      const result = await recordSignIn(deps(), event);
+      expect(result).to.deep.equal({ retry: false, at: ISO0, auditWritten: true, profileUpdated: true, lockoutCleared: true });
+
+      const hash = invocationHash(event);
+      const [marker, audit] = puts();
+      expect(marker).to.deep.include({
+        Item: { pk: `DEDUPE#post-auth#${hash}`, sk: 'MARKER', at: T0, expiresAt: T0 / 1000 + DEDUPE_WINDOW_SECONDS },
+        ConditionExpression: 'attribute_not_exists(pk) OR expiresAt <= :now',
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+      });
+      expect(audit).to.deep.include({
+        Item: {
+          pk: `USER#${SUB}`,
+          sk: `LOGIN#${ISO0}#${hash.slice(0, 16)}`,
+          at: ISO0,
+          clientId: CLIENT_ID,
+          triggerSource: 'PostAuthentication_Authentication',
+          device: { newDeviceUsed: true },
+          expiresAt: T0 / 1000 + 30 * 86_400,
+        },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      });
+      const profile = ddb.commandCalls(UpdateCommand)[0]!.args[0].input;
+      expect(profile.Key).to.deep.equal({ pk: `USER#${SUB}`, sk: 'PROFILE' });
+      expect(profile.UpdateExpression).to.equal('SET lastLoginAt = :at, #sub = if_not_exists(#sub, :sub), createdAt = if_not_exists(createdAt, :at), email = if_not_exists(email, :email) ADD loginCount :one');
+      expect(profile.ConditionExpression).to.equal('attribute_not_exists(lastLoginAt) OR lastLoginAt < :at');
+      expect(profile.ExpressionAttributeValues).to.deep.equal({ ':at': ISO0, ':sub': SUB, ':one': 1, ':email': EMAIL });
+      expect(ddb.commandCalls(DeleteCommand)[0]!.args[0].input).to.deep.equal({ TableName: 'users', Key: { pk: `LOCKOUT#${EMAIL}`, sk: 'STATE' }, ReturnValues: 'ALL_OLD' });
+    });
+
+    it('on a retry reuses the first time from the marker, and counts a refused audit or profile write as already done', async () => {
+      const firstAt = T0 - 4_000;
+      ddb.on(PutCommand).rejectsOnce(conditionFailed({ at: { N: String(firstAt) }, expiresAt: { N: '1' } })).rejects(conditionFailed());
+      ddb.on(UpdateCommand).rejects(conditionFailed()).on(DeleteCommand).resolves({});
+      const result = await recordSignIn(deps(), postAuthenticationEvent());
+      expect(result).to.deep.equal({ retry: true, at: new Date(firstAt).toISOString(), auditWritten: false, profileUpdated: false, lockoutCleared: false });
+      expect(puts()[1]!.Item!.sk).to.match(new RegExp(`^LOGIN#${new Date(firstAt).toISOString()}#`));
+      expect(ddb.commandCalls(GetCommand)).to.have.length(0);
+    });
+
+    it('reads the marker when the store does not return ALL_OLD, and claims it again if it vanished meanwhile', async () => {
+      ddb.on(PutCommand).rejectsOnce(conditionFailed()).resolves({});
+      ddb.on(GetCommand).resolvesOnce({ Item: { at: T0 - 2_000 } });
+      ddb.on(UpdateCommand).resolves({}).on(DeleteCommand).resolves({});
+      expect(await recordSignIn(deps(), postAuthenticationEvent())).to.include({ retry: true, at: new Date(T0 - 2_000).toISOString() });
+      expect(ddb.commandCalls(GetCommand)[0]!.args[0].input).to.deep.include({ ConsistentRead: true });
+
+      ddb.reset();
+      ddb.on(PutCommand).rejectsOnce(conditionFailed()).resolves({});
+      ddb.on(GetCommand).resolves({});
+      ddb.on(UpdateCommand).resolves({}).on(DeleteCommand).resolves({});
+      expect(await recordSignIn(deps(), postAuthenticationEvent())).to.include({ retry: false, at: ISO0 });
+    });
+
+    it('gives up after three rounds of a marker that can be neither claimed nor read', async () => {
+      ddb.on(PutCommand).rejects(conditionFailed()).on(GetCommand).resolves({});
+      const error = await recordSignIn(deps(), postAuthenticationEvent()).catch((e: Error) => e.message);
+      expect(error).to.equal('dedupe marker could not be claimed');
+      expect(ddb.commandCalls(PutCommand)).to.have.length(3);
+    });
+
+    it('propagates a DynamoDB failure of any write', async () => {
+      ddb.on(PutCommand).resolves({}).on(UpdateCommand).rejects(new InternalServerError({ message: 'boom', $metadata: {} })).on(DeleteCommand).resolves({});
+      const error = await recordSignIn(deps(), postAuthenticationEvent()).catch((e: unknown) => e);
+      expect(error).to.be.instanceOf(InternalServerError);
+    });
+
+    it('upserts without an email when the user has none, and clears the counter keyed by username', async () => {
+      ddb.on(PutCommand).resolves({}).on(UpdateCommand).resolves({}).on(DeleteCommand).resolves({});
+      await recordSignIn(deps(), postAuthenticationEvent({ userName: 'Legacy-User', userAttributes: { sub: SUB } }));
+      const profile = ddb.commandCalls(UpdateCommand)[0]!.args[0].input;
+      expect(profile.UpdateExpression).not.to.include('email');
+      expect(profile.ExpressionAttributeValues).not.to.have.property(':email');
+      expect(ddb.commandCalls(DeleteCommand)[0]!.args[0].input.Key).to.deep.equal({ pk: 'LOCKOUT#legacy-user', sk: 'STATE' });
+      expect(puts()[1]!.Item).to.deep.include({ device: { newDeviceUsed: false } });
+    });
+
+    it('identifies an invocation by content that Cognito repeats on a retry, whatever the attribute order', () => {
+      const event = postAuthenticationEvent();
+      const reordered = postAuthenticationEvent({ userAttributes: Object.fromEntries(Object.entries(confirmedUserAttributes()).reverse()) });
+      expect(invocationHash(reordered)).to.equal(invocationHash(event));
+      expect(invocationHash(postAuthenticationEvent({ newDeviceUsed: true }))).not.to.equal(invocationHash(event));
+      expect(invocationHash({ ...event, callerContext: { ...event.callerContext, clientId: 'other-client' } })).not.to.equal(invocationHash(event));
+      expect(invocationHash(postAuthenticationEvent({ userAttributes: confirmedUserAttributes({ sub: 'someone-else' }) }))).not.to.equal(invocationHash(event));
+      expect(invocationHash(postAuthenticationEvent({ clientMetadata: { app: 'mobile' } }))).not.to.equal(invocationHash(event));
+    });
+  });
+
+  describe('handleSignIn', () => {
+    it('lets the sign-in through and logs an error when the record cannot be written', async () => {
+      ddb.on(PutCommand).rejects(new InternalServerError({ message: 'boom', $metadata: {} }));
+      const logs = await captureLogs(() => handleSignIn(deps(), postAuthenticationEvent()));
+      expect(logs).to.include('"level":"ERROR"').and.include('sign-in could not be recorded').and.include('InternalServerError');
+      await handleSignIn(deps(), postAuthenticationEvent());
+    });
+
+    it('refuses events that are not a sign-in of a real user with the generic message, writing nothing', async () => {
+      const noSub = postAuthenticationEvent({ userAttributes: { email: EMAIL } });
+      const noRequest = postAuthenticationEvent();
+      Reflect.deleteProperty(noRequest, 'request');
+      const wrongSource = { ...postAuthenticationEvent(), triggerSource: 'PreAuthentication_Authentication' as const };
+      for (const event of [noSub, noRequest, wrongSource]) {
+        const error = await handleSignIn(deps(), event as Parameters<typeof handleSignIn>[1]).catch((e: unknown) => e);
+        expect(error).to.be.instanceOf(UserFacingError).with.property('message', GENERIC_MESSAGE);
+      }
+      expect(ddb.calls()).to.have.length(0);
+    });
+
+    it('never logs the email, the username or the sub in the clear', async () => {
+      ddb.on(PutCommand).resolves({}).on(UpdateCommand).resolves({}).on(DeleteCommand).resolves({});
+      const logs = await captureLogs(() => handleSignIn(deps(), postAuthenticationEvent({ userName: 'frodo-user' })));
+      expect(logs).to.include('sign-in recorded');
+      for (const secret of [EMAIL, 'frodo', SUB]) expect(logs.toLowerCase()).not.to.include(secret.toLowerCase());
+    });
+  });
+
+  describe('handler', () => {
+    let saved: NodeJS.ProcessEnv;
+    before(() => {
+      saved = process.env;
+      process.env = { ...saved, TABLE_NAME: 'users', AUDIT_RETENTION_DAYS: '7' };
+    });
+    after(() => {
+      process.env = saved;
+    });
+
+    it('returns the event unchanged and writes to the configured table with the configured retention', async () => {
+      const { handler } = await import('../../functions/post-authentication/index.ts');
+      ddb.on(PutCommand).resolves({}).on(UpdateCommand).resolves({}).on(DeleteCommand).resolves({});
+      const event = postAuthenticationEvent();
+      expect(await handler(event, lambdaContext('post-authentication'))).to.equal(event);
+      const audit = puts()[1]!;
+      expect(audit.TableName).to.equal('users');
+      expect((audit.Item!.expiresAt as number) - Math.floor(new Date(audit.Item!.at as string).getTime() / 1000)).to.equal(7 * 86_400);
+    });
+
+    it('throws the generic message for a malformed event', async () => {
+      const { handler } = await import('../../functions/post-authentication/index.ts');
+      const event = postAuthenticationEvent({ userAttributes: {} });
+      // Imported after its environment is set, through a separate module graph, so matched by name.
+      const error = await handler(event).catch((e: unknown) => e);
+      expect(error).to.include({ name: 'UserFacingError', message: GENERIC_MESSAGE });
+    });
+  });
+});
