@@ -1,7 +1,30 @@
-// Placeholder until the function's behaviour lands: passes the event through unchanged.
-import { logger } from '../common/logger.ts';
+/**
+ * Pre sign-up trigger: refuses email domains outside the allowlist and starts the reminder workflow.
+ * See sign-up.ts for the behaviour; this file only wires configuration and clients.
+ */
+import { SFNClient } from '@aws-sdk/client-sfn';
+import type { PreSignUpTriggerEvent } from 'aws-lambda';
+import { clientConfig, SYNC_TRIGGER_BUDGET } from '../common/aws.ts';
+import { ENV, readArn, readDomainPolicy } from '../common/config.ts';
+import { errorName, toPublicError } from '../common/errors.ts';
+import { createDomainPolicy } from '../common/identity.ts';
+import { fingerprint, logger } from '../common/logger.ts';
+import { preSignUp, type PreSignUpDeps } from './sign-up.ts';
 
-export const handler = async <T>(event: T): Promise<T> => {
-  logger.info('invoked');
-  return event;
+const deps: PreSignUpDeps = {
+  sfn: new SFNClient(clientConfig(SYNC_TRIGGER_BUDGET)),
+  stateMachineArn: readArn(ENV.reminderStateMachineArn),
+  policy: createDomainPolicy(readDomainPolicy(), ENV.allowedEmailDomains),
+  now: Date.now,
+};
+
+export const handler = async (event: PreSignUpTriggerEvent): Promise<PreSignUpTriggerEvent> => {
+  logger.setCorrelationId(fingerprint(String(event?.userName ?? '')));
+  try {
+    return await preSignUp(event, deps);
+  } catch (error) {
+    const publicError = toPublicError(error);
+    if (publicError.reason === 'internal') logger.error('Pre sign-up failed', { errorName: errorName(error) });
+    throw publicError;
+  }
 };

@@ -1,0 +1,140 @@
+/**
+ * Email address parsing and the sign-up domain rule.
+ *
+ * The rule is deliberately strict, because a loose parser is how allowlists are bypassed:
+ * - exactly one address in the plain `local@domain` form: no quoted local parts, comments, display
+ *   names, IP literals, second `@`, whitespace or control characters;
+ * - ASCII only. Internationalised domains are accepted in their `xn--` form. Unicode anywhere is refused,
+ *   which closes the whole class of look-alike domains (`gmаil.com` with a Cyrillic `а`, full-width
+ *   letters that IDNA would map onto `gmail.com`) instead of chasing them one by one;
+ * - RFC 5321 lengths: local part ≤ 64, domain ≤ 253 (labels ≤ 63), address ≤ 254;
+ * - the domain is normalised (trimmed, lower-cased, one trailing dot dropped) and compared with each
+ *   allowed domain as a whole, so `gmail.com.evil.com` and `evil-gmail.com` never match `gmail.com`.
+ *   Subdomains match only when the policy allows them, and then only at a label boundary.
+ */
+import { ConfigError, type DomainPolicySettings } from './config.ts';
+
+/** Why an address was refused; stable values for logs and tests. */
+export type AddressProblem =
+  | 'missing'
+  | 'too-long'
+  | 'control-character'
+  | 'whitespace'
+  | 'non-ascii'
+  | 'at-sign'
+  | 'local-part'
+  | 'domain';
+
+/** A well-formed address, split and normalised. */
+export interface ParsedAddress {
+  /** The local part as typed (case is preserved: some mail systems treat it as significant). */
+  readonly local: string;
+  /** The normalised domain: lower case, no trailing dot. */
+  readonly domain: string;
+  /** `local@domain` with the normalised domain. */
+  readonly address: string;
+}
+
+export type ParseResult = { readonly ok: true; readonly value: ParsedAddress } | { readonly ok: false; readonly problem: AddressProblem };
+
+export const MAX_ADDRESS_LENGTH = 254;
+const MAX_LOCAL_LENGTH = 64;
+const MAX_DOMAIN_LENGTH = 253;
+
+// RFC 5322 dot-atom: atext runs separated by single dots, no leading or trailing dot.
+const DOT_ATOM = /^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*$/;
+// One LDH label: letters, digits, inner hyphens, 1-63 characters.
+const LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+
+/** Lower-cases a domain and drops one trailing dot (the DNS root), after trimming spaces. */
+export function normaliseDomain(domain: string): string {
+  const lower = domain.trim().toLowerCase();
+  return lower.endsWith('.') ? lower.slice(0, -1) : lower;
+}
+
+/** Whether `domain` (already normalised) is a syntactically valid ASCII host name with at least two labels. */
+export function isValidDomain(domain: string): boolean {
+  if (domain.length === 0 || domain.length > MAX_DOMAIN_LENGTH) return false;
+  const labels = domain.split('.');
+  if (labels.length < 2 || !labels.every((label) => LABEL.test(label))) return false;
+  // A top-level domain is never all digits; this also refuses dotted IPv4 addresses.
+  return !/^\d+$/.test(labels[labels.length - 1]!);
+}
+
+/** Parses `input` as exactly one plain email address. Never throws, whatever the input type. */
+export function parseEmailAddress(input: unknown): ParseResult {
+  if (typeof input !== 'string' || input.trim() === '') return { ok: false, problem: 'missing' };
+  // Checked before trimming: a trailing newline is an injection attempt, not a typo.
+  if (CONTROL.test(input)) return { ok: false, problem: 'control-character' };
+  const value = input.replace(/^ +| +$/g, '');
+  if (value.length > MAX_ADDRESS_LENGTH) return { ok: false, problem: 'too-long' };
+  if (/\s/.test(value)) return { ok: false, problem: 'whitespace' };
+  if (/[^\x21-\x7e]/.test(value)) return { ok: false, problem: 'non-ascii' };
+  const at = value.indexOf('@');
+  if (at < 0 || at !== value.lastIndexOf('@')) return { ok: false, problem: 'at-sign' };
+  const local = value.slice(0, at);
+  if (local.length === 0 || local.length > MAX_LOCAL_LENGTH || !DOT_ATOM.test(local)) return { ok: false, problem: 'local-part' };
+  const domain = normaliseDomain(value.slice(at + 1));
+  if (!isValidDomain(domain)) return { ok: false, problem: 'domain' };
+  return { ok: true, value: { local, domain, address: `${local}@${domain}` } };
+}
+
+/** The sign-up domain rule, validated once at cold start. */
+export interface DomainPolicy {
+  /** Normalised, valid, de-duplicated domains. */
+  readonly allowedDomains: readonly string[];
+  readonly allowSubdomains: boolean;
+}
+
+/** Validates configured domains so that a typo (`*.gmail.com`, `@gmail.com`, `gmail`) fails the cold start, not a user's sign-up. */
+export function createDomainPolicy(settings: DomainPolicySettings, variable = 'ALLOWED_EMAIL_DOMAINS'): DomainPolicy {
+  const domains = settings.allowedDomains.map(normaliseDomain);
+  const bad = domains.filter((d) => !isValidDomain(d));
+  if (bad.length > 0) {
+    throw new ConfigError(`Environment variable ${variable} holds invalid domains: ${bad.map((d) => JSON.stringify(d)).join(', ')} (use ASCII/xn-- host names such as gmail.com)`);
+  }
+  if (domains.length === 0) throw new ConfigError(`Environment variable ${variable} must list at least one domain`);
+  return { allowedDomains: [...new Set(domains)], allowSubdomains: settings.allowSubdomains };
+}
+
+/** Whether a normalised, valid domain is allowed: exactly one of the list, or a subdomain of one when allowed. */
+export function isDomainAllowed(domain: string, policy: DomainPolicy): boolean {
+  return policy.allowedDomains.some((allowed) => domain === allowed || (policy.allowSubdomains && domain.endsWith(`.${allowed}`)));
+}
+
+/** The outcome of checking a sign-up email against the policy. */
+export type EmailCheck =
+  | { readonly allowed: true; readonly address: ParsedAddress }
+  | { readonly allowed: false; readonly reason: AddressProblem | 'domain-not-allowed'; readonly message: string; readonly domain?: string };
+
+/** Messages shown to the person signing up (Cognito prefixes them with `PreSignUp failed with error`). */
+export const EMAIL_MESSAGES = {
+  missing: 'An email address is required to sign up.',
+  malformed: 'Enter one valid email address, such as name@example.com, without spaces or special characters.',
+  tooLong: `That email address is too long (at most ${MAX_ADDRESS_LENGTH} characters).`,
+} as const;
+
+const MAX_DOMAINS_IN_MESSAGE = 5;
+
+function notAllowedMessage(policy: DomainPolicy): string {
+  const list = policy.allowedDomains;
+  if (list.length > MAX_DOMAINS_IN_MESSAGE) return 'Sign-up is not open to email addresses at this domain.';
+  const shown = list.length === 1 ? list[0]! : `${list.slice(0, -1).join(', ')} or ${list[list.length - 1]!}`;
+  return `Sign-up is open only to ${policy.allowSubdomains ? 'email addresses at (or under)' : 'email addresses at'} ${shown}.`;
+}
+
+/** Checks a sign-up email: well-formed first, then the domain rule. */
+export function checkSignUpEmail(email: unknown, policy: DomainPolicy): EmailCheck {
+  const parsed = parseEmailAddress(email);
+  if (!parsed.ok) {
+    const message =
+      parsed.problem === 'missing' ? EMAIL_MESSAGES.missing : parsed.problem === 'too-long' ? EMAIL_MESSAGES.tooLong : EMAIL_MESSAGES.malformed;
+    return { allowed: false, reason: parsed.problem, message };
+  }
+  if (!isDomainAllowed(parsed.value.domain, policy)) {
+    return { allowed: false, reason: 'domain-not-allowed', message: notAllowedMessage(policy), domain: parsed.value.domain };
+  }
+  return { allowed: true, address: parsed.value };
+}
