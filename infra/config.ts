@@ -280,11 +280,13 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   if (envName) {
     if (!/^[a-z][a-z0-9-]*$/.test(envName)) throw new ConfigValidationError(`ENV must be a lower-case name such as dev, got ${JSON.stringify(envName)}`);
     const overlayFile = path.join(dir, `${envName}.json`);
-    if (existsSync(overlayFile)) {
-      const overlay = readJson(overlayFile);
-      merged = merge(merged, overlay);
-      note(overlay, [], overlayFile);
+    const overlay = existsSync(overlayFile) ? readJson(overlayFile) : {};
+    if ('environment' in overlay && overlay.environment !== envName) {
+      throw new ConfigValidationError(`environment = ${JSON.stringify(overlay.environment)} in ${overlayFile} contradicts ENV=${envName}`);
     }
+    // ENV names the environment even without an overlay file, so ENV=staging never deploys over dev.
+    merged = merge(merged, { ...overlay, environment: envName });
+    note({ ...overlay, environment: envName }, [], existsSync(overlayFile) ? overlayFile : 'ENV');
   }
   if (options.overrides) {
     merged = merge(merged, options.overrides);

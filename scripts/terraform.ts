@@ -43,7 +43,7 @@ function hasProvider(dir: string): boolean {
 /**
  * The filesystem mirror holding hashicorp/aws, or undefined for a registry install. TF_PROVIDER_MIRROR
  * wins (`none` forces the registry); otherwise the standard plugin directories are checked, then a
- * shallow search of the file system, whose answer is cached in .build/.
+ * shallow search of the file system, whose hit is cached in .build/.
  */
 export function findProviderMirror(env: NodeJS.ProcessEnv = process.env): string | undefined {
   const setting = env.TF_PROVIDER_MIRROR?.trim();
@@ -64,8 +64,8 @@ export function findProviderMirror(env: NodeJS.ProcessEnv = process.env): string
 
   const cacheFile = path.join(BUILD_DIR, 'mirror.json');
   if (existsSync(cacheFile)) {
-    const cached = JSON.parse(readFileSync(cacheFile, 'utf8')) as { mirror: string | null };
-    if (cached.mirror === null || hasProvider(cached.mirror)) return cached.mirror ?? undefined;
+    const cached = JSON.parse(readFileSync(cacheFile, 'utf8')) as { mirror?: string };
+    if (cached.mirror && hasProvider(cached.mirror)) return cached.mirror;
   }
   // One pass, stopping at the first hit, pruning pseudo and dependency trees that cannot hold a mirror.
   const search = spawnSync(
@@ -76,8 +76,11 @@ export function findProviderMirror(env: NodeJS.ProcessEnv = process.env): string
   );
   const hit = search.stdout.trim().split('\n')[0];
   const mirror = hit ? hit.slice(0, -`/${PROVIDER}`.length) || '/' : undefined;
-  mkdirSync(BUILD_DIR, { recursive: true });
-  writeFileSync(cacheFile, JSON.stringify({ mirror: mirror ?? null }) + '\n');
+  // Only a hit is cached: a mirror installed later must still be found.
+  if (mirror) {
+    mkdirSync(BUILD_DIR, { recursive: true });
+    writeFileSync(cacheFile, JSON.stringify({ mirror }) + '\n');
+  }
   return mirror;
 }
 

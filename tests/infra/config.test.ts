@@ -35,8 +35,17 @@ describe('configuration', () => {
     expect(sandbox.lockout.lockSeconds).to.be.below(10);
   });
 
-  it('ignores an ENV with no overlay file', () => {
-    expect(loadConfig({ env: { ENV: 'staging' } }).environment).to.equal('dev');
+  it('names the environment after ENV even without an overlay file, so another ENV never targets dev', () => {
+    const staging = loadConfig({ env: { ENV: 'staging' } });
+    expect(staging.environment).to.equal('staging');
+    expect(staging.lockout).to.deep.equal(loadConfig({ env: {} }).lockout);
+  });
+
+  it('refuses an overlay whose environment contradicts ENV', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'ct-config-'));
+    writeFileSync(path.join(dir, 'default.json'), readFileSync(path.join(CONFIG_DIR, 'default.json')));
+    writeFileSync(path.join(dir, 'qa.json'), JSON.stringify({ environment: 'prod' }));
+    expect(loadError({ ENV: 'qa' }, dir)).to.include('environment = "prod"').and.include('ENV=qa');
   });
 
   it('applies CT_* overrides by type: numbers, booleans, lists, tags, words', () => {
