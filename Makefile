@@ -14,10 +14,10 @@ TSX := node --import tsx
 INSTALL_STAMP := node_modules/.install-stamp
 
 .PHONY: help install build synth validate plan-offline typecheck test test-unit demo sandbox bench bench-smoke \
-        plan deploy destroy outputs bootstrap plan-summary unlock clean
+        plan deploy destroy outputs bootstrap plan-summary unlock docs clean
 
 help: ## List every target
-	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "} {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}'
+	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "} {printf "  %-14s %s\n", $$1, $$2}'
 
 $(INSTALL_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund
@@ -43,8 +43,9 @@ typecheck: $(INSTALL_STAMP) ## Type-check every TypeScript file
 
 test: $(INSTALL_STAMP) ## Run every test: types, build, synth, terraform validate and offline plan, unit, sandbox end-to-end, reliability, bench smoke
 	$(MAKE) typecheck
-	$(MAKE) plan-offline
-	$(MAKE) validate
+	$(MAKE) synth
+	$(TSX) scripts/terraform.ts validate
+	$(TSX) scripts/terraform.ts plan-offline
 	npx c8 mocha
 
 test-unit: $(INSTALL_STAMP) ## Run the mocha suites only (expects a prior build and synth)
@@ -82,6 +83,9 @@ plan-summary: plan-offline ## Print the pull-request plan summary of the offline
 
 unlock: $(INSTALL_STAMP) ## Clear a user's sign-in lockout: make unlock USERNAME=frodo@gmail.com
 	$(TSX) scripts/unlock-user.ts "$(USERNAME)"
+
+docs: $(INSTALL_STAMP) ## Regenerate docs/configuration.md from the configuration schema
+	$(TSX) infra/config-doc.ts
 
 clean: ## Remove build output, synth output and local state
 	rm -rf dist cdktf.out .build .sandbox coverage
