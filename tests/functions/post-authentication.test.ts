@@ -35,6 +35,15 @@ async function captureLogs(run: () => Promise<unknown>): Promise<string> {
   return out;
 }
 
+
+/**
+ * The handler reads its environment at module scope, so it is loaded after the test sets it, under a
+ * query of its own so that no other test's earlier import (with other settings) is reused.
+ */
+async function loadHandler(): Promise<typeof import('../../functions/post-authentication/index.ts')> {
+  return (await import(new URL('../../functions/post-authentication/index.ts?handler-test', import.meta.url).href)) as typeof import('../../functions/post-authentication/index.ts');
+}
+
 describe('post-authentication', () => {
   const ddb = mockClient(DynamoDBDocumentClient);
   let clock = T0;
@@ -177,7 +186,7 @@ describe('post-authentication', () => {
     });
 
     it('returns the event unchanged and writes to the configured table with the configured retention', async () => {
-      const { handler } = await import('../../functions/post-authentication/index.ts');
+      const { handler } = await loadHandler();
       ddb.on(PutCommand).resolves({}).on(UpdateCommand).resolves({}).on(DeleteCommand).resolves({});
       const event = postAuthenticationEvent();
       expect(await handler(event, lambdaContext('post-authentication'))).to.equal(event);
@@ -187,7 +196,7 @@ describe('post-authentication', () => {
     });
 
     it('throws the generic message for a malformed event', async () => {
-      const { handler } = await import('../../functions/post-authentication/index.ts');
+      const { handler } = await loadHandler();
       const event = postAuthenticationEvent({ userAttributes: {} });
       // Imported after its environment is set, through a separate module graph, so matched by name.
       const error = await handler(event).catch((e: unknown) => e);

@@ -50,6 +50,15 @@ async function captureLogs(run: () => Promise<unknown>): Promise<string> {
   return out;
 }
 
+
+/**
+ * The handler reads its environment at module scope, so it is loaded after the test sets it, under a
+ * query of its own so that no other test's earlier import (with other settings) is reused.
+ */
+async function loadHandler(): Promise<typeof import('../../functions/pre-authentication/index.ts')> {
+  return (await import(new URL('../../functions/pre-authentication/index.ts?handler-test', import.meta.url).href)) as typeof import('../../functions/pre-authentication/index.ts');
+}
+
 describe('pre-authentication', () => {
   const ddb = mockClient(DynamoDBDocumentClient);
   // A fresh client per test: the counter remembers per client whether a store omits ALL_OLD.
@@ -369,7 +378,7 @@ describe('pre-authentication', () => {
     });
 
     it('returns the event unchanged when the attempt may proceed', async () => {
-      const { handler } = await import('../../functions/pre-authentication/index.ts');
+      const { handler } = await loadHandler();
       ddb.on(UpdateCommand).resolves({ Attributes: state({ attempts: 1 }) });
       const event = preAuthenticationEvent();
       expect(await handler(event, lambdaContext('pre-authentication'))).to.equal(event);
@@ -377,7 +386,7 @@ describe('pre-authentication', () => {
     });
 
     it('throws the lock message for Cognito to show, and the generic message for anything unexpected', async () => {
-      const { handler } = await import('../../functions/pre-authentication/index.ts');
+      const { handler } = await loadHandler();
       ddb.on(UpdateCommand).rejectsOnce(conditionFailed(lockedItem())).resolves({ Attributes: lockedItem() });
       const locked = await handler(preAuthenticationEvent()).catch((e: unknown) => e);
       // The handler is imported after its environment is set, through a separate module graph, so errors are matched by name.
