@@ -1,7 +1,15 @@
-// Placeholder until the function's behaviour lands: passes the event through unchanged.
-import { logger } from '../common/logger.ts';
+/**
+ * User migration trigger: moves users lazily from the legacy Cognito pool on their first sign-in or
+ * password reset. The legacy pool sits behind `LegacyDirectory`, so another directory can replace it.
+ */
+import type { UserMigrationTriggerEvent } from 'aws-lambda';
+import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
+import { clientConfig, SYNC_TRIGGER_BUDGET } from '../common/aws.ts';
+import { readLegacyPool } from '../common/config.ts';
+import { cognitoLegacyDirectory } from './legacy-directory.ts';
+import { migrateUser } from './migrate.ts';
 
-export const handler = async <T>(event: T): Promise<T> => {
-  logger.info('invoked');
-  return event;
-};
+const legacy = readLegacyPool();
+const directory = cognitoLegacyDirectory(new CognitoIdentityProviderClient({ region: legacy.region, ...clientConfig(SYNC_TRIGGER_BUDGET) }), legacy);
+
+export const handler = (event: UserMigrationTriggerEvent): Promise<UserMigrationTriggerEvent> => migrateUser(event, { directory });
