@@ -358,7 +358,27 @@ export class CognitoBackend {
       tokenGenerator: new JwtTokenGenerator(clock, triggers, { IssuerDomain: this.options.issuerBase }),
       triggers,
     } as unknown as Services;
-    const server = createServer(Router(services), this.ctx.logger as never, { port: 0, hostname: '127.0.0.1', development: false }, services);
+    // cognito-local sends attribute codes to the pool's auto-verified attribute whatever is asked;
+    // Cognito sends them to the attribute named, so a phone number gets its code by SMS.
+    const baseRouter = Router(services);
+    const router = (target: string) => {
+      if (target !== 'GetUserAttributeVerificationCode') return baseRouter(target);
+      return async (ctx: Context, req: { AccessToken?: string; AttributeName?: string; ClientMetadata?: Record<string, string> }) => {
+        const claims = JSON.parse(Buffer.from(String(req.AccessToken ?? '').split('.')[1] ?? '', 'base64url').toString('utf8') || '{}') as { sub?: string; client_id?: string };
+        const userPool = await this.cognito.getUserPool(ctx, pool.id);
+        const user = claims.sub ? await userPool.getUserByUsername(ctx, claims.sub) : null;
+        if (!user) throw new errors.NotAuthorizedError('Invalid Access Token');
+        const attributeName = req.AttributeName ?? 'email';
+        const destination = (user.Attributes ?? []).find((a) => a.Name === attributeName)?.Value;
+        if (!destination) throw new errors.InvalidParameterError(`User has no attribute ${attributeName}`);
+        const code = otp();
+        await userPool.saveUser(ctx, { ...user, AttributeVerificationCode: code });
+        const delivery = { AttributeName: attributeName, DeliveryMedium: attributeName === 'phone_number' ? 'SMS' : 'EMAIL', Destination: destination };
+        await messages.deliver(ctx, 'VerifyUserAttribute', claims.client_id ?? null, pool.id, user, code, req.ClientMetadata, delivery);
+        return { CodeDeliveryDetails: delivery };
+      };
+    };
+    const server = createServer(router as never, this.ctx.logger as never, { port: 0, hostname: '127.0.0.1', development: false }, services);
     this.listening = adopt((await (server as unknown as { start(): Promise<Server> }).start()) as Server);
   }
 
