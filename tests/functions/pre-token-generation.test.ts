@@ -1,0 +1,104 @@
+import type { PreTokenGenerationTriggerEvent, PreTokenGenerationV2TriggerEvent, PreTokenGenerationV3TriggerEvent } from 'aws-lambda';
+import { expect } from 'chai';
+import { responseShape, suppressEmailClaims } from '../../functions/pre-token-generation/claims.ts';
+import { CLIENT_ID, POOL_ID, REGION, SOURCES, confirmedUserAttributes, preTokenGenerationV1Event, preTokenGenerationV2Event } from '../fixtures/events.ts';
+import { captureLogs } from '../fixtures/logs.ts';
+
+describe('pre-token-generation', () => {
+  for (const triggerSource of SOURCES.tokenGeneration) {
+    it(`suppresses email and email_verified in the V1 response on ${triggerSource}`, () => {
+      const result = suppressEmailClaims(preTokenGenerationV1Event({ triggerSource }));
+      expect(result.response).to.deep.equal({ claimsOverrideDetails: { claimsToSuppress: ['email', 'email_verified'] } });
+    });
+
+    it(`suppresses email and email_verified in the V2_0 ID token on ${triggerSource}, leaving the access token alone`, () => {
+      const result = suppressEmailClaims(preTokenGenerationV2Event({ triggerSource }));
+      expect(result.response).to.deep.equal({ claimsAndScopeOverrideDetails: { idTokenGeneration: { claimsToSuppress: ['email', 'email_verified'] } } });
+    });
+  }
+
+  it('keeps existing overrides, merges suppressions without duplicates and refuses to add the email back (V1)', () => {
+    const event = preTokenGenerationV1Event();
+    event.response.claimsOverrideDetails = {
+      claimsToAddOrOverride: { tenant: 'shire', email: 'leak@gmail.com' },
+      claimsToSuppress: ['phone_number', 'email'],
+      groupOverrideDetails: { groupsToOverride: ['hobbits'] },
+    };
+    const { response } = suppressEmailClaims(event);
+    expect(response.claimsOverrideDetails).to.deep.equal({
+      claimsToAddOrOverride: { tenant: 'shire' },
+      claimsToSuppress: ['phone_number', 'email', 'email_verified'],
+      groupOverrideDetails: { groupsToOverride: ['hobbits'] },
+    });
+  });
+
+  it('keeps access-token and group overrides and refuses to add the email back to the ID token (V2_0)', () => {
+    const event = preTokenGenerationV2Event({ triggerSource: 'TokenGeneration_RefreshTokens' });
+    event.response.claimsAndScopeOverrideDetails = {
+      idTokenGeneration: { claimsToAddOrOverride: { email_verified: 'true', role: 'reader' } },
+      accessTokenGeneration: { scopesToAdd: ['notes/read'] },
+      groupOverrideDetails: { groupsToOverride: ['hobbits'] },
+    };
+    const { response } = suppressEmailClaims(event);
+    expect(response.claimsAndScopeOverrideDetails).to.deep.equal({
+      idTokenGeneration: { claimsToAddOrOverride: { role: 'reader' }, claimsToSuppress: ['email', 'email_verified'] },
+      accessTokenGeneration: { scopesToAdd: ['notes/read'] },
+      groupOverrideDetails: { groupsToOverride: ['hobbits'] },
+    });
+  });
+
+  it('handles the null response objects Cognito actually sends', () => {
+    // Cognito sends `claimsOverrideDetails: null`, which the community types do not model.
+    const v1 = { ...preTokenGenerationV1Event(), response: { claimsOverrideDetails: null } } as unknown as PreTokenGenerationTriggerEvent;
+    expect(suppressEmailClaims(v1).response.claimsOverrideDetails.claimsToSuppress).to.deep.equal(['email', 'email_verified']);
+    const v2 = { ...preTokenGenerationV2Event(), response: { claimsAndScopeOverrideDetails: null } } as unknown as PreTokenGenerationV2TriggerEvent;
+    expect(suppressEmailClaims(v2).response.claimsAndScopeOverrideDetails.idTokenGeneration?.claimsToSuppress).to.deep.equal(['email', 'email_verified']);
+  });
+
+  it('picks the response shape from the version, falling back to the response object when the version is unusable', () => {
+    expect(responseShape({ version: '1' })).to.equal('v1');
+    expect(responseShape({ version: '2' })).to.equal('v2');
+    expect(responseShape({ version: '3' })).to.equal('v2');
+    expect(responseShape({ version: undefined, response: { claimsAndScopeOverrideDetails: null } })).to.equal('v2');
+    expect(responseShape({ version: 'x', response: { claimsOverrideDetails: null } })).to.equal('v1');
+    expect(responseShape({})).to.equal('v1');
+  });
+
+  it('leaves machine-to-machine (client credentials) events alone: they have no ID token', () => {
+    const event = {
+      version: '3',
+      region: REGION,
+      userPoolId: POOL_ID,
+      triggerSource: 'TokenGeneration_ClientCredentials',
+      userName: CLIENT_ID,
+      callerContext: { awsSdkVersion: 'aws-sdk-unknown-unknown', clientId: CLIENT_ID },
+      request: { userAttributes: {}, groupConfiguration: {}, scopes: ['notes/read'] },
+      response: { claimsAndScopeOverrideDetails: {} },
+    } satisfies PreTokenGenerationV3TriggerEvent;
+    // The V3 client-credentials event is outside TokenEvent's union on purpose; this checks the guard.
+    const result = suppressEmailClaims(event as unknown as PreTokenGenerationV2TriggerEvent);
+    expect(result.response).to.deep.equal({ claimsAndScopeOverrideDetails: {} });
+  });
+
+  describe('handler', () => {
+    it('runs end to end for V1 and V2 events and logs neither the email nor the attributes', async () => {
+      const { handler } = await import('../../functions/pre-token-generation/index.ts');
+      const { logger } = await import('../../functions/common/logger.ts');
+      const attrs = confirmedUserAttributes({ email: 'merry.brandybuck@gmail.com' });
+      const { output } = await captureLogs(async () => {
+        const v1 = await handler(preTokenGenerationV1Event({ userAttributes: attrs }));
+        expect(v1.response.claimsOverrideDetails.claimsToSuppress).to.include('email');
+        const v2 = await handler(preTokenGenerationV2Event({ userAttributes: attrs }));
+        expect(v2.response.claimsAndScopeOverrideDetails.idTokenGeneration?.claimsToSuppress).to.include('email_verified');
+      }, logger);
+      expect(output).to.include('Email claims suppressed');
+      expect(output).to.not.include('merry');
+    });
+
+    it('turns a broken event into the generic message', async () => {
+      const { handler } = await import('../../functions/pre-token-generation/index.ts');
+      const error = await handler(null as unknown as PreTokenGenerationTriggerEvent).catch((e: unknown) => e);
+      expect(error).to.have.property('name', 'UserFacingError');
+    });
+  });
+});
