@@ -1,8 +1,9 @@
 /**
  * Counting sign-in attempts and locking a login out, with conditional writes only.
  *
- * Every attempt is one conditional UpdateItem on the login's state item. The common case (an attempt
- * inside an open window) succeeds at the first write. When the condition fails, DynamoDB hands back
+ * Every attempt is one conditional UpdateItem on the login's state item. The common cases (a first
+ * attempt, or one inside an open window under the limit) succeed at that first write. When its
+ * condition fails, DynamoDB hands back
  * the item as it was at that instant (ReturnValuesOnConditionCheckFailure ALL_OLD); from that state
  * we pick the one transition that applies and attempt it as a compare-and-set on the observed values.
  * A lost race shows up as another failed condition with fresher state, so no decision is ever made
@@ -44,11 +45,9 @@ const MAX_ROUNDS = 8;
 
 /** What we know about the item before a write. */
 type Knowledge =
-  /** Nothing yet: try the common case first. */
+  /** Nothing, or that there is no item: the count-or-create write covers both. */
   | { readonly kind: 'unknown' }
-  /** DynamoDB reported no item (or, against an emulator without ALL_OLD support, reported nothing). */
-  | { readonly kind: 'absent' }
-  /** An item we know exists but whose content was not returned (emulators without ALL_OLD). */
+  /** An item exists but its content was not returned (only local emulators omit ALL_OLD). */
   | { readonly kind: 'exists' }
   | { readonly kind: 'state'; readonly state: LockoutState };
 
@@ -81,14 +80,12 @@ export function expiryFor(windowStart: number, lockedUntil: number, settings: Lo
   return Math.ceil(Math.max(windowEnd, levelForgotten) / 1000);
 }
 
-type Transition = 'count' | 'create' | 'restart' | 'lock' | 'refuse' | 'read';
+type Transition = 'count' | 'restart' | 'lock' | 'refuse' | 'read';
 
 function nextTransition(knowledge: Knowledge, settings: LockoutSettings, now: number): Transition {
   switch (knowledge.kind) {
     case 'unknown':
       return 'count';
-    case 'absent':
-      return 'create';
     case 'exists':
       return 'read';
     case 'state': {
@@ -100,13 +97,6 @@ function nextTransition(knowledge: Knowledge, settings: LockoutSettings, now: nu
     }
   }
 }
-
-/**
- * Stores seen to omit the old item on a failed condition. DynamoDB always returns it when the item
- * exists; local emulators may not, and once one has proved it (a failed "create" came back empty),
- * its failed conditions are followed by a read straight away instead of a pointless create.
- */
-const omitsOldItem = new WeakSet<DocumentSender>();
 
 function isConditionFailure(error: unknown): error is Error & { Item?: unknown } {
   return error instanceof Error && error.name === 'ConditionalCheckFailedException';
@@ -123,10 +113,14 @@ export async function recordAttempt(deps: AttemptDeps, login: string): Promise<A
   let knowledge: Knowledge = { kind: 'unknown' };
   let lastSeen: LockoutState | undefined;
 
-  /** One conditional update; on a failed condition returns what DynamoDB says the item now is. */
+  /**
+   * One conditional update; on a failed condition returns what DynamoDB says the item now is.
+   * `missingMeans` is what a failure without an item tells us: for the count-or-create write the item
+   * must exist (only an emulator omits it); for the others it may have been deleted meanwhile.
+   */
   const attempt = async (
     input: Pick<ConstructorParameters<typeof UpdateCommand>[0], 'UpdateExpression' | 'ConditionExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'>,
-    missingMeans: 'absent' | 'exists',
+    missingMeans: 'unknown' | 'exists',
   ): Promise<{ ok: true; attributes: Record<string, unknown> | undefined } | { ok: false; knowledge: Knowledge }> => {
     try {
       const output = await db.send(
@@ -137,8 +131,7 @@ export async function recordAttempt(deps: AttemptDeps, login: string): Promise<A
       if (!isConditionFailure(error)) throw error;
       const state = parseLockoutState(error.Item);
       if (state) return { ok: false, knowledge: { kind: 'state', state } };
-      if (missingMeans === 'exists') omitsOldItem.add(db);
-      return { ok: false, knowledge: { kind: omitsOldItem.has(db) ? 'exists' : missingMeans } };
+      return { ok: false, knowledge: { kind: missingMeans } };
     }
   };
 
@@ -147,35 +140,25 @@ export async function recordAttempt(deps: AttemptDeps, login: string): Promise<A
     const transition = nextTransition(knowledge, settings, now);
     switch (transition) {
       case 'count': {
-        // The common case, valid for any state without knowing it: inside an open window, under the limit, not locked.
+        // The common cases in one write, valid without knowing the state: no item yet (created here with
+        // a window starting now), or an open window under the limit with no lock in force.
         const result = await attempt(
           {
-            UpdateExpression: 'ADD #attempts :one, #total :one',
-            ConditionExpression: '#attempts < :max AND #windowStart > :windowFloor AND #lockedUntil <= :now',
-            ExpressionAttributeNames: { '#attempts': 'attempts', '#total': 'total', '#windowStart': 'windowStart', '#lockedUntil': 'lockedUntil' },
-            ExpressionAttributeValues: { ':one': 1, ':max': settings.maxAttempts, ':windowFloor': now - windowMs, ':now': now },
-          },
-          'absent',
-        );
-        if (result.ok) return { allowed: true, attempts: parseLockoutState(result.attributes)?.attempts ?? 0 };
-        knowledge = result.knowledge;
-        break;
-      }
-      case 'create': {
-        const result = await attempt(
-          {
-            UpdateExpression: 'SET #attempts = :one, #windowStart = :now, #lockedUntil = :zero, #lockCount = :zero, #refused = :zero, #expiresAt = :expiresAt ADD #total :one',
-            ConditionExpression: 'attribute_not_exists(pk)',
+            UpdateExpression:
+              'ADD #attempts :one, #total :one SET #windowStart = if_not_exists(#windowStart, :now), #lockedUntil = if_not_exists(#lockedUntil, :zero), ' +
+              '#lockCount = if_not_exists(#lockCount, :zero), #refused = if_not_exists(#refused, :zero), #expiresAt = if_not_exists(#expiresAt, :expiresAt)',
+            ConditionExpression: 'attribute_not_exists(pk) OR (#attempts < :max AND #windowStart > :windowFloor AND #lockedUntil <= :now)',
             ExpressionAttributeNames: {
-              '#attempts': 'attempts', '#windowStart': 'windowStart', '#lockedUntil': 'lockedUntil', '#lockCount': 'lockCount',
-              '#refused': 'refused', '#expiresAt': 'expiresAt', '#total': 'total',
+              '#attempts': 'attempts', '#total': 'total', '#windowStart': 'windowStart', '#lockedUntil': 'lockedUntil', '#lockCount': 'lockCount',
+              '#refused': 'refused', '#expiresAt': 'expiresAt',
             },
-            ExpressionAttributeValues: { ':one': 1, ':zero': 0, ':now': now, ':expiresAt': expiryFor(now, 0, settings) },
+            ExpressionAttributeValues: {
+              ':one': 1, ':zero': 0, ':max': settings.maxAttempts, ':windowFloor': now - windowMs, ':now': now, ':expiresAt': expiryFor(now, 0, settings),
+            },
           },
-          // The item must exist if "not exists" failed: fall back to reading it (emulators only).
           'exists',
         );
-        if (result.ok) return { allowed: true, attempts: 1 };
+        if (result.ok) return { allowed: true, attempts: parseLockoutState(result.attributes)?.attempts ?? 1 };
         knowledge = result.knowledge;
         break;
       }
@@ -186,14 +169,15 @@ export async function recordAttempt(deps: AttemptDeps, login: string): Promise<A
         const result = await attempt(
           {
             UpdateExpression: 'SET #attempts = :one, #windowStart = :now, #lockCount = :level, #expiresAt = :expiresAt ADD #total :one',
-            ConditionExpression: '#windowStart = :seenWindowStart AND #lockedUntil = :seenLockedUntil AND #lockCount = :seenLockCount',
+            // attempts is compared too: an instance whose clock runs slightly behind may still count in the old window.
+            ConditionExpression: '#windowStart = :seenWindowStart AND #lockedUntil = :seenLockedUntil AND #lockCount = :seenLockCount AND #attempts = :seenAttempts',
             ExpressionAttributeNames: { '#attempts': 'attempts', '#windowStart': 'windowStart', '#lockedUntil': 'lockedUntil', '#lockCount': 'lockCount', '#expiresAt': 'expiresAt', '#total': 'total' },
             ExpressionAttributeValues: {
               ':one': 1, ':now': now, ':level': level, ':expiresAt': expiryFor(now, state.lockedUntil, settings),
-              ':seenWindowStart': state.windowStart, ':seenLockedUntil': state.lockedUntil, ':seenLockCount': state.lockCount,
+              ':seenWindowStart': state.windowStart, ':seenLockedUntil': state.lockedUntil, ':seenLockCount': state.lockCount, ':seenAttempts': state.attempts,
             },
           },
-          'absent',
+          'unknown',
         );
         if (result.ok) return { allowed: true, attempts: 1 };
         knowledge = result.knowledge;
@@ -218,7 +202,7 @@ export async function recordAttempt(deps: AttemptDeps, login: string): Promise<A
               ':seenWindowStart': state.windowStart, ':seenLockedUntil': state.lockedUntil, ':seenAttempts': state.attempts,
             },
           },
-          'absent',
+          'unknown',
         );
         if (result.ok) return { allowed: false, reason: 'lock-engaged', retryAt: lockedUntil, lockCount: level + 1 };
         knowledge = result.knowledge;
@@ -234,7 +218,7 @@ export async function recordAttempt(deps: AttemptDeps, login: string): Promise<A
             ExpressionAttributeNames: { '#total': 'total', '#refused': 'refused', '#lockedUntil': 'lockedUntil' },
             ExpressionAttributeValues: { ':one': 1, ':now': now },
           },
-          'absent',
+          'unknown',
         );
         if (result.ok) {
           const after = parseLockoutState(result.attributes) ?? state;
@@ -248,7 +232,7 @@ export async function recordAttempt(deps: AttemptDeps, login: string): Promise<A
         // compare-and-set, which still decides atomically.
         const output = await db.send(new GetCommand({ TableName: tableName, Key, ConsistentRead: true }));
         const state = parseLockoutState(output.Item);
-        knowledge = state ? { kind: 'state', state } : { kind: 'absent' };
+        knowledge = state ? { kind: 'state', state } : { kind: 'unknown' };
         break;
       }
     }

@@ -118,8 +118,7 @@ describe('lockout against dynalite', function () {
       unpatch?.();
       unpatch = undefined;
     });
-    // A new client per test (the counter remembers per client whether the store omits ALL_OLD),
-    // counting reads to prove which path ran: the production path never reads.
+    // Each client counts its reads to prove which path ran: the production path never reads.
     return () => {
       const inner = DynamoDBDocumentClient.from(raw);
       const send = (command: Parameters<DynamoDBDocumentClient['send']>[0]) => {

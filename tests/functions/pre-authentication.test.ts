@@ -61,7 +61,6 @@ async function loadHandler(): Promise<typeof import('../../functions/pre-authent
 
 describe('pre-authentication', () => {
   const ddb = mockClient(DynamoDBDocumentClient);
-  // A fresh client per test: the counter remembers per client whether a store omits ALL_OLD.
   let db = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'eu-west-1' }));
   let clock = T0;
   const deps = (settings: Partial<LockoutSettings> = {}): AttemptDeps => ({ db, tableName: 'users', settings: { ...DEFAULTS, ...settings }, now: () => clock });
@@ -80,20 +79,22 @@ describe('pre-authentication', () => {
       expect(outcome).to.deep.equal({ allowed: true, attempts: 3 });
       expect(ddb.calls()).to.have.length(1);
       const [input] = updates();
-      expect(input).to.include({ TableName: 'users', ReturnValuesOnConditionCheckFailure: 'ALL_OLD', UpdateExpression: 'ADD #attempts :one, #total :one' });
+      expect(input).to.include({ TableName: 'users', ReturnValuesOnConditionCheckFailure: 'ALL_OLD', ReturnValues: 'ALL_NEW' });
       expect(input!.Key).to.deep.equal(KEY);
-      expect(input!.ConditionExpression).to.equal('#attempts < :max AND #windowStart > :windowFloor AND #lockedUntil <= :now');
-      expect(input!.ExpressionAttributeValues).to.deep.equal({ ':one': 1, ':max': 5, ':windowFloor': T0 - 900_000, ':now': T0 });
+      expect(input!.UpdateExpression).to.match(/^ADD #attempts :one, #total :one SET #windowStart = if_not_exists\(#windowStart, :now\)/);
+      expect(input!.ConditionExpression).to.equal('attribute_not_exists(pk) OR (#attempts < :max AND #windowStart > :windowFloor AND #lockedUntil <= :now)');
+      expect(input!.ExpressionAttributeValues).to.deep.include({ ':one': 1, ':max': 5, ':windowFloor': T0 - 900_000, ':now': T0 });
     });
 
-    it('creates the state item for a first attempt, conditional on it not existing, with a TTL at the window end', async () => {
-      ddb.on(UpdateCommand).rejectsOnce(conditionFailed()).resolves({});
+    it('creates the state item on a first attempt in that same write, with a TTL at the window end', async () => {
+      ddb.on(UpdateCommand).resolves({ Attributes: { ...KEY, ...state({ attempts: 1, windowStart: T0, total: 1 }) } });
       const outcome = await recordAttempt(deps(), EMAIL);
       expect(outcome).to.deep.equal({ allowed: true, attempts: 1 });
-      const create = updates()[1]!;
-      expect(create.ConditionExpression).to.equal('attribute_not_exists(pk)');
-      expect(create.ExpressionAttributeValues).to.deep.include({ ':now': T0, ':one': 1, ':zero': 0, ':expiresAt': (T0 + 900_000) / 1000 });
-      expect(ddb.commandCalls(GetCommand)).to.have.length(0);
+      const [input] = updates();
+      expect(ddb.calls()).to.have.length(1);
+      for (const field of ['#lockedUntil', '#lockCount', '#refused']) expect(input!.UpdateExpression).to.include(`${field} = if_not_exists(${field}, :zero)`);
+      expect(input!.UpdateExpression).to.include('#expiresAt = if_not_exists(#expiresAt, :expiresAt)');
+      expect(input!.ExpressionAttributeValues).to.deep.include({ ':zero': 0, ':expiresAt': (T0 + 900_000) / 1000 });
     });
 
     it('starts a new window when the old one expired, as a compare-and-set on the state it saw', async () => {
@@ -103,8 +104,8 @@ describe('pre-authentication', () => {
       expect(outcome).to.deep.equal({ allowed: true, attempts: 1 });
       const restart = updates()[1]!;
       expect(restart.UpdateExpression).to.match(/^SET #attempts = :one, #windowStart = :now/);
-      expect(restart.ConditionExpression).to.equal('#windowStart = :seenWindowStart AND #lockedUntil = :seenLockedUntil AND #lockCount = :seenLockCount');
-      expect(restart.ExpressionAttributeValues).to.deep.include({ ':seenWindowStart': old.windowStart, ':seenLockedUntil': 0, ':seenLockCount': 0, ':level': 0 });
+      expect(restart.ConditionExpression).to.equal('#windowStart = :seenWindowStart AND #lockedUntil = :seenLockedUntil AND #lockCount = :seenLockCount AND #attempts = :seenAttempts');
+      expect(restart.ExpressionAttributeValues).to.deep.include({ ':seenWindowStart': old.windowStart, ':seenLockedUntil': 0, ':seenLockCount': 0, ':seenAttempts': 4, ':level': 0 });
     });
 
     it('lets exactly maxAttempts through and engages the lock on the next attempt, refusing it', async () => {
@@ -134,7 +135,7 @@ describe('pre-authentication', () => {
       // The first write already succeeds in reality; here it fails once to show the state is read as "count".
       const outcome = await recordAttempt(deps(), EMAIL);
       expect(outcome).to.deep.equal({ allowed: true, attempts: 1 });
-      expect(updates()[1]!.UpdateExpression).to.equal('ADD #attempts :one, #total :one');
+      expect(updates()[1]!.UpdateExpression).to.equal(updates()[0]!.UpdateExpression);
     });
 
     it('refuses when it loses the race to engage the lock, because the winner already locked the login', async () => {
@@ -150,28 +151,33 @@ describe('pre-authentication', () => {
     });
 
     it('falls back to a consistent read only when the store does not return ALL_OLD (local emulators)', async () => {
-      ddb.on(UpdateCommand).rejectsOnce(conditionFailed()).rejectsOnce(conditionFailed()).resolves({ Attributes: state({ attempts: 3 }) });
+      ddb.on(UpdateCommand).rejectsOnce(conditionFailed()).resolves({ Attributes: state({ attempts: 3 }) });
       ddb.on(GetCommand).resolves({ Item: { ...KEY, ...state({ attempts: 2 }) } });
       const outcome = await recordAttempt(deps(), EMAIL);
       expect(outcome).to.deep.equal({ allowed: true, attempts: 3 });
       const get = ddb.commandCalls(GetCommand);
       expect(get).to.have.length(1);
       expect(get[0]!.args[0].input).to.deep.include({ ConsistentRead: true, Key: KEY });
-
-      // Having learnt that this store omits the old item, the next failed condition goes straight to the read.
-      ddb.reset();
-      ddb.on(UpdateCommand).rejectsOnce(conditionFailed()).resolves({ Attributes: state({ attempts: 4 }) });
-      ddb.on(GetCommand).resolves({ Item: { ...KEY, ...state({ attempts: 3 }) } });
-      expect(await recordAttempt(deps(), EMAIL)).to.deep.equal({ allowed: true, attempts: 4 });
-      expect(updates().map((u) => u.UpdateExpression)).to.deep.equal(['ADD #attempts :one, #total :one', 'ADD #attempts :one, #total :one']);
+      expect(updates()).to.have.length(2);
     });
 
-    it('treats an item that vanished between the failed create and the read as absent and creates it', async () => {
-      ddb.on(UpdateCommand).rejectsOnce(conditionFailed()).rejectsOnce(conditionFailed()).resolves({});
+    it('goes back to count-or-create when the item vanished between the failed write and the read', async () => {
+      ddb.on(UpdateCommand).rejectsOnce(conditionFailed()).resolves({ Attributes: state({ attempts: 1 }) });
       ddb.on(GetCommand).resolves({});
       const outcome = await recordAttempt(deps(), EMAIL);
       expect(outcome).to.deep.equal({ allowed: true, attempts: 1 });
-      expect(updates()[2]!.ConditionExpression).to.equal('attribute_not_exists(pk)');
+      expect(updates()[1]!.ConditionExpression).to.match(/^attribute_not_exists\(pk\) OR/);
+    });
+
+    it('retries count-or-create when a compare-and-set fails without an item (deleted meanwhile by a sign-in)', async () => {
+      ddb.on(UpdateCommand)
+        .rejectsOnce(conditionFailed(state({ attempts: 5 })))
+        .rejectsOnce(conditionFailed())
+        .resolves({ Attributes: state({ attempts: 1 }) });
+      const outcome = await recordAttempt(deps(), EMAIL);
+      expect(outcome).to.deep.equal({ allowed: true, attempts: 1 });
+      expect(updates()[2]!.UpdateExpression).to.equal(updates()[0]!.UpdateExpression);
+      expect(ddb.commandCalls(GetCommand)).to.have.length(0);
     });
 
     it('refuses rather than allows when the state keeps changing under it round after round', async () => {
