@@ -15,7 +15,6 @@ import { createInterface } from 'node:readline/promises';
 import { ConfigValidationError, loadConfig } from '../infra/config.ts';
 import { isMain } from './lib/cli.ts';
 import { COMMANDS, DeployError, runCommand, type Command, type DeployDeps, type Runner } from './lib/deploy.ts';
-import { terraformEnv } from './terraform.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
 
@@ -45,7 +44,8 @@ export function processDeps(): DeployDeps {
     root,
     homedir: os.homedir(),
     loadConfig: () => loadConfig(),
-    terraformEnv,
+    // Loaded on first use: it pulls in the stack, which refusals never need.
+    terraformEnv: async () => (await import('./terraform.ts')).terraformEnv(),
     run: spawnRunner,
     ask,
     interactive: process.stdin.isTTY === true,

@@ -43,7 +43,7 @@ export interface DeployDeps {
   readonly homedir: string;
   readonly loadConfig: () => Config;
   /** The environment Terraform runs with (writes the project's CLI config). */
-  readonly terraformEnv: () => Env;
+  readonly terraformEnv: () => Env | Promise<Env>;
   readonly run: Runner;
   /** Asks a question on the terminal and returns the answer. */
   readonly ask: (question: string) => Promise<string>;
@@ -212,7 +212,7 @@ export async function runCommand(command: Command, deps: DeployDeps): Promise<vo
     deps.log(`ENV=${envName} -> ${stack} in ${where}; credentials: ${creds.source}; state: ${state}`);
   }
 
-  const tfEnv: Record<string, string | undefined> = { ...deps.terraformEnv() };
+  const tfEnv: Record<string, string | undefined> = { ...(await deps.terraformEnv()) };
   // The offline checks turn the metadata service off; a real deployment may need it for an instance role.
   if (deps.env.AWS_EC2_METADATA_DISABLED === undefined) delete tfEnv.AWS_EC2_METADATA_DISABLED;
   const ctx: Context = { deps, command, config, envName, stack, dir, tfEnv };
