@@ -1,0 +1,239 @@
+import { ConditionalCheckFailedException, DeleteItemCommand, DynamoDBClient, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { MessageRejected, SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
+import { DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { PostConfirmationTriggerEvent } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import { expect } from 'chai';
+import { UserFacingError } from '../../functions/common/errors.ts';
+import { postConfirmation, welcomeSender, type PostConfirmationDeps } from '../../functions/post-confirmation/confirm.ts';
+import { EMAIL, NAME, POOL_ID, SUB, confirmedUserAttributes, lambdaContext, postConfirmationEvent } from '../fixtures/events.ts';
+import { captureLogs } from '../fixtures/logs.ts';
+import { MemoryPersistence } from './sender-support.ts';
+
+const TABLE = 'cognito-triggers-test';
+const NOW = Date.UTC(2025, 4, 6, 7, 8, 9);
+const AT = new Date(NOW).toISOString();
+
+describe('post-confirmation', () => {
+  const ddb = mockClient(DynamoDBDocumentClient);
+  const ses = mockClient(SESv2Client);
+  let store: MemoryPersistence;
+  let profileExists: boolean;
+
+  beforeEach(() => {
+    ddb.reset();
+    ses.reset();
+    store = new MemoryPersistence();
+    profileExists = false;
+    // Behaves like the table: the conditional put succeeds once, then reports the existing row.
+    ddb.on(PutCommand).callsFake(() => {
+      if (profileExists) throw new ConditionalCheckFailedException({ message: 'exists', $metadata: {} });
+      profileExists = true;
+      return {};
+    });
+    ddb.on(UpdateCommand).resolves({});
+    ses.on(SendEmailCommand).resolves({ MessageId: 'welcome-1' });
+  });
+
+  function deps(overrides: Partial<PostConfirmationDeps> = {}): PostConfirmationDeps {
+    return {
+      db: DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'eu-west-1' })),
+      ses: new SESv2Client({ region: 'eu-west-1' }),
+      tableName: TABLE,
+      branding: { appName: 'Acme Notes', appUrl: 'https://notes.example.com' },
+      from: { name: 'Acme Notes', address: 'no-reply@notes.example.com' },
+      now: () => NOW,
+      ...overrides,
+    };
+  }
+
+  function run(event: PostConfirmationTriggerEvent, d = deps()) {
+    return postConfirmation(event, d, welcomeSender(d, store));
+  }
+
+  it('on ConfirmSignUp writes the profile with a conditional put and sends one welcome email', async () => {
+    const result = await run(postConfirmationEvent());
+    expect(result).to.deep.equal({ profile: 'created', welcome: 'sent' });
+
+    const put = ddb.commandCalls(PutCommand)[0]!.args[0].input;
+    expect(put).to.deep.equal({
+      TableName: TABLE,
+      Item: { pk: `USER#${SUB}`, sk: 'PROFILE', sub: SUB, email: EMAIL, welcomeEmail: 'PENDING', name: NAME, createdAt: AT, confirmedAt: AT },
+      ConditionExpression: 'attribute_not_exists(pk)',
+    });
+
+    const sent = ses.commandCalls(SendEmailCommand);
+    expect(sent).to.have.length(1);
+    const input = sent[0]!.args[0].input;
+    expect(input.Destination).to.deep.equal({ ToAddresses: [EMAIL] });
+    expect(input.FromEmailAddress).to.equal('Acme Notes <no-reply@notes.example.com>');
+    expect(input.Content?.Simple?.Subject?.Data).to.equal('Frodo Baggins, welcome to Acme Notes');
+    expect(input.Content?.Simple?.Body?.Html?.Data).to.include('Hi Frodo Baggins,');
+
+    const marked = ddb.commandCalls(UpdateCommand)[0]!.args[0].input;
+    expect(marked).to.deep.include({ Key: { pk: `USER#${SUB}`, sk: 'PROFILE' }, ExpressionAttributeValues: { ':sent': 'SENT', ':at': AT } });
+  });
+
+  it('does nothing on ConfirmForgotPassword', async () => {
+    const result = await run(postConfirmationEvent({ triggerSource: 'PostConfirmation_ConfirmForgotPassword' }));
+    expect(result).to.deep.equal({ profile: 'skipped', welcome: 'skipped' });
+    expect(ddb.calls()).to.have.length(0);
+    expect(ses.calls()).to.have.length(0);
+  });
+
+  it('replayed three times (Cognito retries), writes one profile and sends exactly one welcome email', async () => {
+    const event = postConfirmationEvent();
+    const outcomes = [];
+    for (let i = 0; i < 3; i++) outcomes.push(await run(structuredClone(event)));
+    expect(outcomes.map((o) => o.profile)).to.deep.equal(['created', 'already-existed', 'already-existed']);
+    expect(outcomes.map((o) => o.welcome)).to.deep.equal(['sent', 'already-sent', 'already-sent']);
+    expect(ses.commandCalls(SendEmailCommand)).to.have.length(1);
+    expect(store.records.size).to.equal(1);
+  });
+
+  it('sends one email when a retry arrives while the first attempt is still sending', async () => {
+    let release: () => void = () => undefined;
+    ses.on(SendEmailCommand).callsFake(() => new Promise((resolve) => (release = () => resolve({ MessageId: 'slow' }))));
+    const first = run(postConfirmationEvent());
+    await new Promise((r) => setTimeout(r, 20));
+    const second = await run(postConfirmationEvent());
+    release();
+    expect((await first).welcome).to.equal('sent');
+    expect(second.welcome).to.equal('in-progress');
+    expect(ses.commandCalls(SendEmailCommand)).to.have.length(1);
+  });
+
+  it('keys the welcome on pool and user: another user, or the same sub in another pool, gets their own email', async () => {
+    await run(postConfirmationEvent());
+    profileExists = false;
+    await run(postConfirmationEvent({ userAttributes: confirmedUserAttributes({ sub: 'another-sub' }) }));
+    profileExists = false;
+    await run(postConfirmationEvent({ userPoolId: 'eu-west-1_Other' }));
+    expect(ses.commandCalls(SendEmailCommand)).to.have.length(3);
+  });
+
+  describe('when SES fails', () => {
+    it('lets the confirmation succeed, leaves the profile PENDING, logs an error, and a retry then sends exactly once', async () => {
+      ses.on(SendEmailCommand).rejectsOnce(new MessageRejected({ message: 'Email address is not verified', $metadata: {} })).resolves({ MessageId: 'm' });
+      const { lines, error } = await captureLogs(async () => expect((await run(postConfirmationEvent())).welcome).to.equal('failed'));
+      expect(error).to.equal(undefined);
+      const failure = lines.find((l) => l.welcomeEmail === 'failed');
+      expect(failure).to.include({ level: 'ERROR', errorName: 'MessageRejected', emailDomain: 'gmail.com' });
+      expect(ddb.commandCalls(UpdateCommand), 'not marked SENT').to.have.length(0);
+      expect(store.records.size, 'idempotency record released').to.equal(0);
+
+      expect((await run(postConfirmationEvent())).welcome).to.equal('sent');
+      expect((await run(postConfirmationEvent())).welcome).to.equal('already-sent');
+      expect(ses.commandCalls(SendEmailCommand)).to.have.length(2);
+      expect(ddb.commandCalls(UpdateCommand)).to.have.length(1);
+    });
+
+    it('treats an unavailable idempotency store as a failed send, never as a reason to send twice', async () => {
+      store.failNextPut = Object.assign(new Error('timeout'), { name: 'TimeoutError' });
+      expect((await run(postConfirmationEvent())).welcome).to.equal('failed');
+      expect(ses.commandCalls(SendEmailCommand)).to.have.length(0);
+    });
+
+    it('still reports the email as sent when only the SENT mark fails', async () => {
+      ddb.on(UpdateCommand).rejects(Object.assign(new Error('x'), { name: 'ProvisionedThroughputExceededException' }));
+      const { lines } = await captureLogs(async () => expect((await run(postConfirmationEvent())).welcome).to.equal('sent'));
+      expect(lines.some((l) => l.level === 'WARN' && l.errorName === 'ProvisionedThroughputExceededException')).to.equal(true);
+    });
+  });
+
+  it('throws when the profile cannot be written, before sending anything', async () => {
+    ddb.on(PutCommand).rejects(Object.assign(new Error('down'), { name: 'InternalServerError' }));
+    const error = await run(postConfirmationEvent()).catch((e: unknown) => e);
+    expect(error).to.have.property('name', 'InternalServerError');
+    expect(ses.calls()).to.have.length(0);
+  });
+
+  it('refuses an event without a sub with a safe message', async () => {
+    const error = await run(postConfirmationEvent({ userAttributes: { email: EMAIL } })).catch((e: unknown) => e);
+    expect(error).to.be.instanceOf(UserFacingError).with.property('reason', 'malformed-event');
+    const { request: _r, ...rest } = postConfirmationEvent();
+    const noRequest = await run(rest as unknown as PostConfirmationTriggerEvent).catch((e: unknown) => e);
+    expect(noRequest).to.be.instanceOf(UserFacingError);
+  });
+
+  it('saves the profile but sends nothing to a user without a usable email address', async () => {
+    const variants: Record<string, string>[] = [{ sub: SUB, phone_number: '+447700900123' }, { sub: SUB, email: 'not an address' }];
+    for (const attributes of variants) {
+      profileExists = false;
+      const result = await run(postConfirmationEvent({ userAttributes: attributes }));
+      expect(result).to.deep.equal({ profile: 'created', welcome: 'no-email' });
+      const item = ddb.commandCalls(PutCommand).at(-1)!.args[0].input.Item!;
+      expect(item).to.not.have.property('welcomeEmail');
+      expect(item).to.not.have.property('email');
+    }
+    expect(ses.calls()).to.have.length(0);
+  });
+
+  it('greets by given_name when there is no name and stores it as givenName', async () => {
+    await run(postConfirmationEvent({ userAttributes: { sub: SUB, email: EMAIL, given_name: 'Sam' } }));
+    expect(ddb.commandCalls(PutCommand)[0]!.args[0].input.Item).to.include({ givenName: 'Sam' });
+    expect(ses.commandCalls(SendEmailCommand)[0]!.args[0].input.Content?.Simple?.Body?.Text?.Data).to.match(/^Hi Sam,/);
+  });
+
+  it('never logs the email address, the name or the sub in clear', async () => {
+    ses.on(SendEmailCommand).rejectsOnce(new MessageRejected({ message: `rejected ${EMAIL}`, $metadata: {} })).resolves({});
+    const first = await captureLogs(() => run(postConfirmationEvent()));
+    const second = await captureLogs(() => run(postConfirmationEvent()));
+    for (const { output } of [first, second]) {
+      expect(output.length).to.be.greaterThan(0);
+      expect(output).to.not.include(EMAIL);
+      expect(output).to.not.include('frodo');
+      expect(output).to.not.include(NAME);
+    }
+  });
+
+  describe('handler', () => {
+    const raw = mockClient(DynamoDBClient);
+    let saved: NodeJS.ProcessEnv;
+    before(() => {
+      saved = process.env;
+      process.env = {
+        ...saved,
+        AWS_REGION: 'eu-west-1',
+        AWS_LAMBDA_FUNCTION_NAME: 'post-confirmation',
+        TABLE_NAME: TABLE,
+        APP_NAME: 'Acme Notes',
+        APP_URL: 'https://notes.example.com',
+        FROM_EMAIL_ADDRESS: 'no-reply@notes.example.com',
+        FROM_EMAIL_NAME: 'Acme Notes',
+      };
+    });
+    after(() => {
+      process.env = saved;
+      raw.restore();
+    });
+
+    it('runs end to end: profile, idempotency record in the shared table, and the welcome email', async () => {
+      raw.reset();
+      raw.on(PutItemCommand).resolves({});
+      raw.on(UpdateItemCommand).resolves({});
+      raw.on(DeleteItemCommand).resolves({});
+      const { handler } = await import('../../functions/post-confirmation/index.ts');
+      const event = postConfirmationEvent();
+      const result = await handler(event, lambdaContext('post-confirmation'));
+      expect(result).to.equal(event);
+      expect(ddb.commandCalls(PutCommand)).to.have.length(1);
+      expect(ses.commandCalls(SendEmailCommand)).to.have.length(1);
+      const record = raw.commandCalls(PutItemCommand)[0]!.args[0].input;
+      expect(record.TableName).to.equal(TABLE);
+      expect(record.Item?.pk).to.deep.equal({ S: 'idempotency#post-confirmation' });
+      expect(record.Item?.sk?.S).to.be.a('string').and.not.include(SUB);
+      expect(record.Item).to.have.property('expiresAt');
+      expect(JSON.stringify(raw.calls().map((c) => c.args[0].input))).to.not.include(EMAIL);
+    });
+
+    it('turns a profile write failure into the generic message, and skips ConfirmForgotPassword', async () => {
+      const { handler } = await import('../../functions/post-confirmation/index.ts');
+      ddb.on(PutCommand).rejects(Object.assign(new Error('down'), { name: 'InternalServerError' }));
+      const error = await handler(postConfirmationEvent({ userPoolId: POOL_ID })).catch((e: unknown) => e);
+      expect(error).to.include({ name: 'UserFacingError', reason: 'internal' });
+      const skipped = postConfirmationEvent({ triggerSource: 'PostConfirmation_ConfirmForgotPassword' });
+      expect(await handler(skipped)).to.equal(skipped);
+    });
+  });
+});
