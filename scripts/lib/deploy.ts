@@ -199,7 +199,12 @@ export async function runCommand(command: Command, deps: DeployDeps): Promise<vo
   }
   const tfText = deps.readFile(path.join(dir, 'cdk.tf.json'));
   if (tfText === undefined) throw new DeployError(`cdktf.out/stacks/${stack}/cdk.tf.json is missing: run \`make synth ENV=${envName}\` first`);
-  const backend = synthBackend(JSON.parse(tfText));
+  const tfJson = JSON.parse(tfText) as { provider?: { aws?: { allowed_account_ids?: string[] }[] } };
+  const synthAccounts = tfJson.provider?.aws?.[0]?.allowed_account_ids;
+  if (synthAccounts && !synthAccounts.includes(config.awsAccountId)) {
+    throw new DeployError(`cdktf.out was synthesized for account ${synthAccounts.join(', ')} but the configuration says ${config.awsAccountId}: run \`make synth ENV=${envName}\` with the same settings`);
+  }
+  const backend = synthBackend(tfJson);
   const wanted = remoteStateFromEnv(deps.env, { stackName: stack, region: config.region });
   const state = checkState(backend, wanted, deps.env, envName, dir);
   const needsAws = command !== 'outputs' || backend.kind === 's3';

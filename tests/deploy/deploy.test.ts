@@ -151,6 +151,14 @@ describe('deploy script', () => {
       expect(await refusal('plan', world({ tfJson: s3Backend(undefined, false) }).deps)).to.contain('has no use_lockfile');
     });
 
+    it('refuses a stack synthesized for another account than the configuration names', async () => {
+      const w = world({ tfJson: { ...s3Backend(), provider: { aws: [{ allowed_account_ids: ['999999999999'] }] } } });
+      expect(await refusal('plan', w.deps)).to.equal(
+        `cdktf.out was synthesized for account 999999999999 but the configuration says ${ACCOUNT}: run \`make synth ENV=dev\` with the same settings`,
+      );
+      expect(w.calls).to.deep.equal([]);
+    });
+
     it('refuses to deploy without a terminal unless AUTO_APPROVE=1, after showing the plan', async () => {
       const w = world({ interactive: false });
       expect(await refusal('deploy', w.deps)).to.equal('there is no terminal to ask for confirmation: review the plan above, then run again with AUTO_APPROVE=1');
