@@ -1,6 +1,6 @@
 import { ConditionalCheckFailedException, DynamoDBClient, InternalServerError } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { mockClient } from 'aws-sdk-client-mock';
+import { mockClient, type AwsClientStub } from 'aws-sdk-client-mock';
 import { expect } from 'chai';
 import sinon from 'sinon';
 import { GENERIC_MESSAGE, UserFacingError } from '../../functions/common/errors.ts';
@@ -45,7 +45,13 @@ async function loadHandler(): Promise<typeof import('../../functions/post-authen
 }
 
 describe('post-authentication', () => {
-  const ddb = mockClient(DynamoDBDocumentClient);
+  // Mocked only while this suite runs: a mock installed at load time would also capture the real
+  // clients of every other suite in the same mocha process (the dynalite tests among them).
+  let ddb: AwsClientStub<DynamoDBDocumentClient>;
+  before(() => {
+    ddb = mockClient(DynamoDBDocumentClient);
+  });
+  after(() => ddb.restore());
   let clock = T0;
   const deps = (): RecordDeps => ({ db: DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'eu-west-1' })), tableName: 'users', auditRetentionDays: 30, now: () => clock });
   const puts = () => ddb.commandCalls(PutCommand).map((c) => c.args[0].input);

@@ -1,6 +1,6 @@
 import { ConditionalCheckFailedException, DynamoDBClient, InternalServerError, ProvisionedThroughputExceededException } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { mockClient } from 'aws-sdk-client-mock';
+import { mockClient, type AwsClientStub } from 'aws-sdk-client-mock';
 import { expect } from 'chai';
 import sinon from 'sinon';
 import type { LockoutSettings } from '../../functions/common/config.ts';
@@ -60,7 +60,13 @@ async function loadHandler(): Promise<typeof import('../../functions/pre-authent
 }
 
 describe('pre-authentication', () => {
-  const ddb = mockClient(DynamoDBDocumentClient);
+  // Mocked only while this suite runs: a mock installed at load time would also capture the real
+  // clients of every other suite in the same mocha process (the dynalite tests among them).
+  let ddb: AwsClientStub<DynamoDBDocumentClient>;
+  before(() => {
+    ddb = mockClient(DynamoDBDocumentClient);
+  });
+  after(() => ddb.restore());
   let db = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'eu-west-1' }));
   let clock = T0;
   const deps = (settings: Partial<LockoutSettings> = {}): AttemptDeps => ({ db, tableName: 'users', settings: { ...DEFAULTS, ...settings }, now: () => clock });

@@ -1,0 +1,74 @@
+import { createHash } from 'node:crypto';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { mockClient, type AwsClientStub } from 'aws-sdk-client-mock';
+import { expect } from 'chai';
+import fc from 'fast-check';
+import { clearLockout, lockoutKey, lockoutLogin, normaliseLogin, parseLockoutState } from '../../functions/common/lockout.ts';
+
+describe('lockout state (shared)', () => {
+  it('normalises a login by trimming and lower-casing only', () => {
+    expect(normaliseLogin('  Frodo.Baggins@GMAIL.com\t')).to.equal('frodo.baggins@gmail.com');
+    expect(normaliseLogin('ÉOWYN@rohan.example')).to.equal('éowyn@rohan.example');
+  });
+
+  it('keys a login by its normalised form, and by its hash beyond 256 characters', () => {
+    expect(lockoutKey(' Sam@Gmail.com ')).to.deep.equal({ pk: 'LOCKOUT#sam@gmail.com', sk: 'STATE' });
+    const at256 = `${'a'.repeat(246)}@gmail.com`;
+    expect(lockoutKey(at256).pk).to.equal(`LOCKOUT#${at256}`);
+    const at257 = `a${at256}`;
+    expect(lockoutKey(at257).pk).to.equal(`LOCKOUT#sha256:${createHash('sha256').update(at257).digest('hex')}`);
+  });
+
+  it('gives every login a key DynamoDB accepts and the same key for every spelling of one login (property)', () => {
+    fc.assert(
+      fc.property(fc.string({ maxLength: 3000 }), (login) => {
+        const { pk } = lockoutKey(login);
+        expect(Buffer.byteLength(pk, 'utf8')).to.be.at.most(2048);
+        expect(lockoutKey(` ${login.toUpperCase()} `).pk).to.equal(lockoutKey(login.toUpperCase()).pk);
+      }),
+    );
+  });
+
+  it('counts a real user by email, a user without email by username, and an unknown user by what was typed', () => {
+    expect(lockoutLogin({ userName: 'uuid-1', email: ' Frodo@Gmail.com' })).to.equal('frodo@gmail.com');
+    expect(lockoutLogin({ userName: 'Legacy-Name', email: '   ' })).to.equal('legacy-name');
+    expect(lockoutLogin({ userName: 'Legacy-Name' })).to.equal('legacy-name');
+    expect(lockoutLogin({ userName: ' Typed@Gmail.com', email: 'ignored@gmail.com', userNotFound: true })).to.equal('typed@gmail.com');
+  });
+
+  it('reads state from document-client items and from the attribute-value form of a failed condition', () => {
+    const expected = { attempts: 3, windowStart: 1000, lockedUntil: 0, lockCount: 1, total: 7, refused: 4, expiresAt: 99 };
+    expect(parseLockoutState({ pk: 'LOCKOUT#x', sk: 'STATE', ...expected })).to.deep.equal(expected);
+    const wire = Object.fromEntries(Object.entries(expected).map(([k, v]) => [k, { N: String(v) }]));
+    expect(parseLockoutState({ pk: { S: 'LOCKOUT#x' }, ...wire })).to.deep.equal(expected);
+    expect(parseLockoutState({ attempts: 1, windowStart: 5 })).to.deep.equal({ attempts: 1, windowStart: 5, lockedUntil: 0, lockCount: 0, total: 0, refused: 0, expiresAt: 0 });
+  });
+
+  it('treats anything that is not an attempt-state item as no state', () => {
+    for (const item of [undefined, null, 'text', 42, {}, { attempts: 1 }, { windowStart: 5 }, { attempts: { S: '1' }, windowStart: 5 }, { attempts: null, windowStart: 5 }]) {
+      expect(parseLockoutState(item), JSON.stringify(item)).to.equal(undefined);
+    }
+  });
+
+  describe('clearLockout', () => {
+    let ddb: AwsClientStub<DynamoDBDocumentClient>;
+    before(() => {
+      ddb = mockClient(DynamoDBDocumentClient);
+    });
+    after(() => ddb.restore());
+    beforeEach(() => ddb.reset());
+    const db = () => DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'eu-west-1' }));
+
+    it('deletes the item in one request and returns what it held', async () => {
+      ddb.on(DeleteCommand).resolves({ Attributes: { pk: 'LOCKOUT#sam@gmail.com', sk: 'STATE', attempts: 2, windowStart: 10 } });
+      expect(await clearLockout(db(), 'users', 'SAM@gmail.com')).to.deep.include({ attempts: 2, windowStart: 10 });
+      expect(ddb.commandCalls(DeleteCommand)[0]!.args[0].input).to.deep.equal({ TableName: 'users', Key: { pk: 'LOCKOUT#sam@gmail.com', sk: 'STATE' }, ReturnValues: 'ALL_OLD' });
+    });
+
+    it('returns undefined when there was nothing to clear', async () => {
+      ddb.on(DeleteCommand).resolves({});
+      expect(await clearLockout(db(), 'users', 'sam@gmail.com')).to.equal(undefined);
+    });
+  });
+});
