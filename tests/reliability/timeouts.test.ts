@@ -11,7 +11,7 @@ import { SecretsManagerClient, GetSecretValueCommand } from '@aws-sdk/client-sec
 import { SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { BACKGROUND_BUDGET, SYNC_TRIGGER_BUDGET, clientConfig, type ClientBudget } from '../../functions/common/aws.ts';
-import { GENERIC_MESSAGE } from '../../functions/common/errors.ts';
+import { REFUSAL_MESSAGE } from '../../functions/user-migration/migrate.ts';
 import * as ev from './lib/events.ts';
 import { formatMs, record } from './lib/figures.ts';
 import { runHandler, type Endpoints } from './lib/handlers.ts';
@@ -137,7 +137,7 @@ describe('reliability: every call gives up on a hung dependency in time', functi
       if (c.mustSucceed) expect(o!.ok, `${c.name} should answer normally: ${o!.error?.message}`).to.equal(true);
       if (c.mustFail) {
         expect(o!.ok, `${c.name} should refuse`).to.equal(false);
-        if (c.name === 'user-migration') expect(o!.error?.message).to.equal(GENERIC_MESSAGE);
+        if (c.name === 'user-migration') expect(o!.error?.message).to.equal(REFUSAL_MESSAGE);
       }
     }
   });

@@ -118,7 +118,9 @@ export async function runHandler(
   };
   const modulePath = path.join(ROOT, 'functions', name, 'index.ts');
   const t0 = performance.now();
-  const child = spawn(process.execPath, ['--import', 'tsx', RUNNER, modulePath, JSON.stringify(events)], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', RUNNER, modulePath], { cwd: ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] });
+  child.stdin.on('error', () => undefined);
+  child.stdin.end(JSON.stringify(events));
   let out = '';
   let err = '';
   child.stdout.on('data', (c: Buffer) => (out += c.toString('utf8')));

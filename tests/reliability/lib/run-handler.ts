@@ -4,7 +4,10 @@
  * Running in a child keeps module-scope configuration and clients separate per scenario.
  */
 export {};
-const [modulePath, eventsJson] = process.argv.slice(2);
+const [modulePath] = process.argv.slice(2);
+// Events arrive on stdin: they can be megabytes, past what a command line holds.
+let eventsJson = '';
+for await (const chunk of process.stdin) eventsJson += String(chunk);
 
 interface Outcome {
   ms: number;
@@ -19,22 +22,21 @@ try {
   const mod = (await import(modulePath!)) as { handler?: (event: unknown, context: unknown) => Promise<unknown> };
   const handler = mod.handler ?? (mod as { default?: { handler: (e: unknown, c: unknown) => Promise<unknown> } }).default?.handler;
   if (!handler) throw new Error(`${modulePath} exports no handler`);
-  const events = JSON.parse(eventsJson!) as unknown[];
+  const events = JSON.parse(eventsJson) as unknown[];
   for (const [i, event] of events.entries()) {
     const context = { awsRequestId: `reliability-${process.pid}-${i}`, functionName: process.env.POWERTOOLS_SERVICE_NAME, getRemainingTimeInMillis: () => 5_000 };
     const t0 = performance.now();
     try {
       const result = await handler(event, context);
-      outcomes.push({ ms: performance.now() - t0, ok: true, result });
+      outcomes.push({ ms: performance.now() - t0, ok: true, result: JSON.parse(JSON.stringify(result ?? null, (_k, v: unknown) => (typeof v === 'string' && v.length > 20_000 ? `<${v.length} characters>` : v))) });
     } catch (error) {
       const e = error as Error;
-      outcomes.push({ ms: performance.now() - t0, ok: false, error: { name: e?.name, message: e?.message } });
+      outcomes.push({ ms: performance.now() - t0, ok: false, error: { name: e?.name, message: typeof e?.message === 'string' ? e.message.slice(0, 2_000) : String(e) } });
     }
   }
 } catch (error) {
   const e = error as Error;
   loadError = { name: e?.name, message: e?.message };
 }
-process.stdout.write(`\n@@RESULT@@${JSON.stringify({ outcomes, loadError })}\n`);
-// Keep-alive sockets to a black hole would otherwise hold the process open.
-process.exit(0);
+// Exit once the line is flushed: keep-alive sockets to a black hole would otherwise hold the process open.
+process.stdout.write(`\n@@RESULT@@${JSON.stringify({ outcomes, loadError })}\n`, () => process.exit(0));
