@@ -152,6 +152,17 @@ export class LocalStepFunctions {
         retryIntervalOverrides[stateName] = this.options.retryIntervalMs ?? 50;
         taskResourceLocalHandlers[stateName] = async (input: unknown) => {
           execution.states.push(stateName);
+          // The library reads the task's TimeoutSeconds right after this handler returns its promise;
+          // a held wait must not count against it, so lengthen it for this one read.
+          const stateDef = state as { TimeoutSeconds?: number };
+          const original = stateDef.TimeoutSeconds;
+          if (execution.pendingWaitSeconds > 0) {
+            const hold = (this.options.waits ?? 'asl') === 'manual' ? 1_000_000 : Math.ceil(execution.pendingWaitSeconds * (this.options.waitScale ?? 1));
+            stateDef.TimeoutSeconds = (original ?? 60) + hold;
+          }
+          await Promise.resolve();
+          if (original === undefined) delete stateDef.TimeoutSeconds;
+          else stateDef.TimeoutSeconds = original;
           await this.holdWait(execution);
           if (this.stopped) throw Object.assign(new Error('Sandbox stopped'), { name: 'States.Runtime' });
           const result = await this.options.invoke(resource, input);
