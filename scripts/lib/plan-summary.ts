@@ -419,7 +419,7 @@ function fold(title: string, text: string, budget: number, language: string): st
   let content = text || '(no resource changes)';
   if (content.length > budget - wrapperCost) {
     const keep = Math.max(0, budget - wrapperCost - 120);
-    content = `${content.slice(0, keep)}\n\n... cut: the plan is ${text.length} characters, more than a comment holds. See the workflow log for the rest.`;
+    content = `${content.slice(0, keep)}\n\n... cut: the plan is ${text.length} characters, more than a comment holds. The rest is in the workflow log and the plan artifact (locally: terraform show tfplan).`;
   }
   const f = fence(content);
   return `<details><summary>${title}</summary>\n\n${f}${language}\n${content}\n${f}\n\n</details>\n`;
