@@ -1,5 +1,5 @@
 import { SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
-import { mockClient } from 'aws-sdk-client-mock';
+import { mockClient, type AwsClientStub } from 'aws-sdk-client-mock';
 import { expect } from 'chai';
 import { formatFromAddress, sendEmail } from '../../functions/common/email.ts';
 import { renderEmail } from '../../functions/common/templates.ts';
@@ -7,7 +7,12 @@ import { renderEmail } from '../../functions/common/templates.ts';
 const rendered = renderEmail('Welcome', { branding: { appName: 'Acme' }, recipient: { name: 'Sam' } });
 
 describe('email', () => {
-  const ses = mockClient(SESv2Client);
+  // Created per suite and restored after it: client mocks patch the class prototype, which other suites mock too.
+  let ses: AwsClientStub<SESv2Client>;
+  before(() => {
+    ses = mockClient(SESv2Client);
+  });
+  after(() => ses.restore());
   afterEach(() => ses.reset());
 
   it('sends one SESv2 SendEmail with Simple content holding HTML and text bodies in UTF-8', async () => {

@@ -2,7 +2,7 @@ import { ConditionalCheckFailedException, DeleteItemCommand, DynamoDBClient, Put
 import { MessageRejected, SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
 import { DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { PostConfirmationTriggerEvent } from 'aws-lambda';
-import { mockClient } from 'aws-sdk-client-mock';
+import { mockClient, type AwsClientStub } from 'aws-sdk-client-mock';
 import { expect } from 'chai';
 import { UserFacingError } from '../../functions/common/errors.ts';
 import { postConfirmation, welcomeSender, type PostConfirmationDeps } from '../../functions/post-confirmation/confirm.ts';
@@ -15,8 +15,17 @@ const NOW = Date.UTC(2025, 4, 6, 7, 8, 9);
 const AT = new Date(NOW).toISOString();
 
 describe('post-confirmation', () => {
-  const ddb = mockClient(DynamoDBDocumentClient);
-  const ses = mockClient(SESv2Client);
+  // Created per suite and restored after it: client mocks patch the class prototype, which other suites mock too.
+  let ddb: AwsClientStub<DynamoDBDocumentClient>;
+  let ses: AwsClientStub<SESv2Client>;
+  before(() => {
+    ddb = mockClient(DynamoDBDocumentClient);
+    ses = mockClient(SESv2Client);
+  });
+  after(() => {
+    ddb.restore();
+    ses.restore();
+  });
   let store: MemoryPersistence;
   let profileExists: boolean;
 
@@ -188,9 +197,10 @@ describe('post-confirmation', () => {
   });
 
   describe('handler', () => {
-    const raw = mockClient(DynamoDBClient);
+    let raw: AwsClientStub<DynamoDBClient>;
     let saved: NodeJS.ProcessEnv;
     before(() => {
+      raw = mockClient(DynamoDBClient);
       saved = process.env;
       process.env = {
         ...saved,

@@ -1,6 +1,6 @@
 import { ExecutionAlreadyExists, InvalidArn, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { PreSignUpTriggerEvent } from 'aws-lambda';
-import { mockClient } from 'aws-sdk-client-mock';
+import { mockClient, type AwsClientStub } from 'aws-sdk-client-mock';
 import { expect } from 'chai';
 import { GENERIC_MESSAGE, UserFacingError } from '../../functions/common/errors.ts';
 import { createDomainPolicy } from '../../functions/common/identity.ts';
@@ -12,7 +12,12 @@ const ARN = 'arn:aws:states:eu-west-1:123456789012:stateMachine:signup-reminder'
 const NOW = Date.UTC(2025, 0, 2, 3, 4, 5);
 
 describe('pre-sign-up', () => {
-  const sfn = mockClient(SFNClient);
+  // Created per suite and restored after it: client mocks patch the class prototype, which other suites mock too.
+  let sfn: AwsClientStub<SFNClient>;
+  before(() => {
+    sfn = mockClient(SFNClient);
+  });
+  after(() => sfn.restore());
   beforeEach(() => {
     sfn.reset();
     sfn.on(StartExecutionCommand).resolves({ executionArn: `${ARN}:x`, startDate: new Date(NOW) });
