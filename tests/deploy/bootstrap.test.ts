@@ -14,7 +14,7 @@ import {
   S3Client,
   S3ServiceException,
 } from '@aws-sdk/client-s3';
-import { mockClient } from 'aws-sdk-client-mock';
+import { mockClient, type AwsClientStub } from 'aws-sdk-client-mock';
 import { expect } from 'chai';
 import {
   BootstrapError,
@@ -33,9 +33,14 @@ const BUCKET = 'acme-tfstate';
 const BLOCK_ALL = { BlockPublicAcls: true, IgnorePublicAcls: true, BlockPublicPolicy: true, RestrictPublicBuckets: true };
 
 describe('state bucket bootstrap', () => {
-  const s3 = mockClient(S3Client);
+  // Installed only while this suite runs, so no other suite's S3 calls meet these stubs.
+  let s3: AwsClientStub<S3Client>;
   const client = new S3Client({ region: 'eu-west-1' });
+  before(() => {
+    s3 = mockClient(S3Client);
+  });
   afterEach(() => s3.reset());
+  after(() => s3.restore());
 
   /** A bucket that does not exist yet: every Get says "not configured". */
   function freshAccount(): void {
