@@ -109,20 +109,20 @@ export type EmailCheck =
   | { readonly allowed: true; readonly address: ParsedAddress }
   | { readonly allowed: false; readonly reason: AddressProblem | 'domain-not-allowed'; readonly message: string; readonly domain?: string };
 
-/** Messages shown to the person signing up (Cognito prefixes them with `PreSignUp failed with error`). */
+/** Messages shown to the person signing up. Cognito wraps them as `PreSignUp failed with error <message>.`, hence no final period. */
 export const EMAIL_MESSAGES = {
-  missing: 'An email address is required to sign up.',
-  malformed: 'Enter one valid email address, such as name@example.com, without spaces or special characters.',
-  tooLong: `That email address is too long (at most ${MAX_ADDRESS_LENGTH} characters).`,
+  missing: 'An email address is required to sign up',
+  malformed: 'Enter one valid email address, such as name@example.com, without spaces or special characters',
+  tooLong: `That email address is too long (at most ${MAX_ADDRESS_LENGTH} characters)`,
 } as const;
 
 const MAX_DOMAINS_IN_MESSAGE = 5;
 
 function notAllowedMessage(policy: DomainPolicy): string {
   const list = policy.allowedDomains;
-  if (list.length > MAX_DOMAINS_IN_MESSAGE) return 'Sign-up is not open to email addresses at this domain.';
+  if (list.length > MAX_DOMAINS_IN_MESSAGE) return 'Sign-up is not open to email addresses at this domain';
   const shown = list.length === 1 ? list[0]! : `${list.slice(0, -1).join(', ')} or ${list[list.length - 1]!}`;
-  return `Sign-up is open only to ${policy.allowSubdomains ? 'email addresses at (or under)' : 'email addresses at'} ${shown}.`;
+  return `Sign-up is open only to ${policy.allowSubdomains ? 'email addresses at (or under)' : 'email addresses at'} ${shown}`;
 }
 
 /** Checks a sign-up email: well-formed first, then the domain rule. */

@@ -79,7 +79,7 @@ export async function preSignUp(event: PreSignUpTriggerEvent, deps: PreSignUpDep
   const check = checkSignUpEmail(email, deps.policy);
   if (!check.allowed) {
     const federated = event.triggerSource === 'PreSignUp_ExternalProvider';
-    const message = federated && check.reason === 'missing' ? 'Your sign-in provider did not share an email address.' : check.message;
+    const message = federated && check.reason === 'missing' ? 'Your sign-in provider did not share an email address' : check.message;
     log.warn('Sign-up refused', { triggerSource: event.triggerSource, reason: check.reason, ...(check.domain ? { emailDomain: check.domain } : {}) });
     throw new UserFacingError(check.reason, message);
   }

@@ -133,12 +133,12 @@ describe('identity: email parsing and the domain rule', () => {
       };
       expect(refusal('a@b@gmail.com')).to.equal(EMAIL_MESSAGES.malformed);
       expect(refusal(`${'a'.repeat(300)}@gmail.com`)).to.equal(EMAIL_MESSAGES.tooLong);
-      expect(refusal('frodo@evil.com')).to.equal('Sign-up is open only to email addresses at gmail.com, icloud.com or outlook.com.');
-      expect(checkSignUpEmail('frodo@evil.com', withSubdomains)).to.deep.include({ message: 'Sign-up is open only to email addresses at (or under) gmail.com, icloud.com or outlook.com.' });
+      expect(refusal('frodo@evil.com')).to.equal('Sign-up is open only to email addresses at gmail.com, icloud.com or outlook.com');
+      expect(checkSignUpEmail('frodo@evil.com', withSubdomains)).to.deep.include({ message: 'Sign-up is open only to email addresses at (or under) gmail.com, icloud.com or outlook.com' });
       const one = createDomainPolicy({ allowedDomains: ['acme.example'], allowSubdomains: false });
-      expect(checkSignUpEmail('x@evil.com', one)).to.deep.include({ message: 'Sign-up is open only to email addresses at acme.example.', domain: 'evil.com' });
+      expect(checkSignUpEmail('x@evil.com', one)).to.deep.include({ message: 'Sign-up is open only to email addresses at acme.example', domain: 'evil.com' });
       const many = createDomainPolicy({ allowedDomains: ['a.com', 'b.com', 'c.com', 'd.com', 'e.com', 'f.com'], allowSubdomains: false });
-      expect(checkSignUpEmail('x@evil.com', many)).to.deep.include({ message: 'Sign-up is not open to email addresses at this domain.' });
+      expect(checkSignUpEmail('x@evil.com', many)).to.deep.include({ message: 'Sign-up is not open to email addresses at this domain' });
     });
   });
 

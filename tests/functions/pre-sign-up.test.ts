@@ -52,7 +52,7 @@ describe('pre-sign-up', () => {
       it(`refuses a domain outside the list on ${triggerSource} with a message naming the allowed domains`, async () => {
         const error = await refusal(preSignUpEvent({ triggerSource, email: 'frodo@gmail.com.evil.com' }));
         expect(error.reason).to.equal('domain-not-allowed');
-        expect(error.message).to.equal('Sign-up is open only to email addresses at gmail.com, icloud.com or outlook.com.');
+        expect(error.message).to.equal('Sign-up is open only to email addresses at gmail.com, icloud.com or outlook.com');
         expect(sfn.calls()).to.have.length(0);
       });
     }
@@ -65,9 +65,9 @@ describe('pre-sign-up', () => {
     });
 
     it('refuses a sign-up without an email, with a specific message for a federated provider that shared none', async () => {
-      expect((await refusal(preSignUpEvent({ userAttributes: { name: 'Frodo' } }))).message).to.equal('An email address is required to sign up.');
+      expect((await refusal(preSignUpEvent({ userAttributes: { name: 'Frodo' } }))).message).to.equal('An email address is required to sign up');
       const federated = await refusal(preSignUpEvent({ triggerSource: 'PreSignUp_ExternalProvider', userAttributes: {} }));
-      expect(federated.message).to.equal('Your sign-in provider did not share an email address.');
+      expect(federated.message).to.equal('Your sign-in provider did not share an email address');
     });
 
     it('refuses a malformed event with a clear message instead of crashing', async () => {
@@ -182,11 +182,11 @@ describe('pre-sign-up', () => {
       expect(sfn.commandCalls(StartExecutionCommand)).to.have.length(1);
       const refused = await handler(preSignUpEvent({ email: 'x@evil.example' })).catch((e: unknown) => e);
       // The dynamically imported handler may load its own copy of errors.ts, so compare by name, not class.
-      expect(refused).to.include({ name: 'UserFacingError', message: 'Sign-up is open only to email addresses at gmail.com or icloud.com.' });
+      expect(refused).to.include({ name: 'UserFacingError', message: 'Sign-up is open only to email addresses at gmail.com or icloud.com' });
       // An event so broken that the logic itself throws still reaches Cognito as the generic message.
       const broken = await handler(null as unknown as PreSignUpTriggerEvent).catch((e: unknown) => e);
       expect(broken).to.have.property('name', 'UserFacingError');
-      expect([GENERIC_MESSAGE, 'An email address is required to sign up.']).to.include((broken as Error).message);
+      expect([GENERIC_MESSAGE, 'An email address is required to sign up']).to.include((broken as Error).message);
     });
   });
 });
