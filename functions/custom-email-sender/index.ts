@@ -5,6 +5,7 @@
 import type { Context, CustomEmailSenderTriggerEvent } from 'aws-lambda';
 import { ENV, readArn, readBranding, readSendGrid, readSenderIdentity, readString } from '../common/config.ts';
 import { logger } from '../common/logger.ts';
+import { httpPost } from '../common/providers/http.ts';
 import { parseSendGridSecret, sendGridEmailSender } from '../common/providers/sendgrid.ts';
 import { idempotencyStore, kmsDecryptor, providerSecret, refreshingOnRejection } from '../common/sender-runtime.ts';
 import { idempotentSender, PROVIDER_TIMEOUT_MS } from '../common/sender.ts';
@@ -12,7 +13,7 @@ import { emailChannel } from './channel.ts';
 
 const sendgrid = readSendGrid();
 const secret = providerSecret(sendgrid.secretArn, parseSendGridSecret);
-const sendEmail = sendGridEmailSender({ baseUrl: sendgrid.apiBaseUrl, credentials: secret.get, fetch: (url, init) => fetch(url, init), timeoutMs: PROVIDER_TIMEOUT_MS });
+const sendEmail = sendGridEmailSender({ baseUrl: sendgrid.apiBaseUrl, credentials: secret.get, http: httpPost, timeoutMs: PROVIDER_TIMEOUT_MS });
 
 const send = idempotentSender(
   {

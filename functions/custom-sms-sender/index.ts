@@ -5,6 +5,7 @@
 import type { Context, CustomSMSSenderTriggerEvent } from 'aws-lambda';
 import { ENV, readArn, readBranding, readString, readTwilio } from '../common/config.ts';
 import { logger } from '../common/logger.ts';
+import { httpPost } from '../common/providers/http.ts';
 import { parseTwilioSecret, twilioSmsSender } from '../common/providers/twilio.ts';
 import { idempotencyStore, kmsDecryptor, providerSecret, refreshingOnRejection } from '../common/sender-runtime.ts';
 import { idempotentSender, PROVIDER_TIMEOUT_MS } from '../common/sender.ts';
@@ -12,7 +13,7 @@ import { smsChannel } from './channel.ts';
 
 const twilio = readTwilio();
 const secret = providerSecret(twilio.secretArn, parseTwilioSecret);
-const sendSms = twilioSmsSender({ baseUrl: twilio.apiBaseUrl, credentials: secret.get, fetch: (url, init) => fetch(url, init), timeoutMs: PROVIDER_TIMEOUT_MS });
+const sendSms = twilioSmsSender({ baseUrl: twilio.apiBaseUrl, credentials: secret.get, http: httpPost, timeoutMs: PROVIDER_TIMEOUT_MS });
 
 const send = idempotentSender(
   {

@@ -7,12 +7,13 @@ import type net from 'node:net';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { expect } from 'chai';
-import { post, ProviderError, type Fetch } from '../../functions/common/providers/http.ts';
+import { httpPost, post, ProviderError, type HttpPost } from '../../functions/common/providers/http.ts';
 import { cachedSecret } from '../../functions/common/providers/secrets.ts';
 import { parseSendGridSecret, sendGridEmailSender } from '../../functions/common/providers/sendgrid.ts';
 import { parseTwilioSecret, twilioSmsSender } from '../../functions/common/providers/twilio.ts';
 
 interface Received {
+  remotePort: number | undefined;
   method: string;
   url: string;
   headers: http.IncomingHttpHeaders;
@@ -26,7 +27,7 @@ async function stubApi(respond: (req: Received, res: http.ServerResponse) => voi
     let body = '';
     req.on('data', (chunk) => (body += chunk));
     req.on('end', () => {
-      const r = { method: req.method!, url: req.url!, headers: req.headers, body };
+      const r = { remotePort: req.socket.remotePort, method: req.method!, url: req.url!, headers: req.headers, body };
       received.push(r);
       respond(r, res);
     });
@@ -44,7 +45,6 @@ async function stubApi(respond: (req: Received, res: http.ServerResponse) => voi
   };
 }
 
-const realFetch: Fetch = (url, init) => fetch(url, init);
 const SID = 'AC0123456789abcdef0123456789abcdef';
 const EMAIL = { from: { address: 'no-reply@example.com', name: 'Example' }, to: 'frodo@example.com', subject: 'Your code', html: '<p>123456</p>', text: '123456' };
 
@@ -62,7 +62,7 @@ describe('delivery providers', () => {
     it('POSTs the message to <base>/v3/mail/send with the API key as a bearer token, tracking off', async () => {
       const api = await stubApi((_req, res) => res.writeHead(202).end());
       try {
-        const send = sendGridEmailSender({ baseUrl: api.baseUrl, credentials: async () => ({ apiKey: 'SG.test-key' }), fetch: realFetch, timeoutMs: 2_000 });
+        const send = sendGridEmailSender({ baseUrl: api.baseUrl, credentials: async () => ({ apiKey: 'SG.test-key' }), http: httpPost, timeoutMs: 2_000 });
         await send(EMAIL);
         expect(api.received).to.have.length(1);
         const [req] = api.received;
@@ -83,7 +83,7 @@ describe('delivery providers', () => {
     it('rejects with the HTTP status when SendGrid refuses, flagging rejected credentials', async () => {
       const api = await stubApi((_req, res) => res.writeHead(401, { 'content-type': 'application/json' }).end('{"errors":[{"message":"bad key"}]}'));
       try {
-        const send = sendGridEmailSender({ baseUrl: api.baseUrl, credentials: async () => ({ apiKey: 'SG.wrong' }), fetch: realFetch, timeoutMs: 2_000 });
+        const send = sendGridEmailSender({ baseUrl: api.baseUrl, credentials: async () => ({ apiKey: 'SG.wrong' }), http: httpPost, timeoutMs: 2_000 });
         const error = await rejection(send(EMAIL));
         expect(error).to.be.instanceOf(ProviderError).and.to.include({ status: 401, credentialsRejected: true });
         expect((error as Error).message).not.to.include('SG.wrong');
@@ -95,7 +95,7 @@ describe('delivery providers', () => {
     it('rejects within the deadline when SendGrid hangs', async () => {
       const api = await stubApi(() => undefined);
       try {
-        const send = sendGridEmailSender({ baseUrl: api.baseUrl, credentials: async () => ({ apiKey: 'SG.k' }), fetch: realFetch, timeoutMs: 200 });
+        const send = sendGridEmailSender({ baseUrl: api.baseUrl, credentials: async () => ({ apiKey: 'SG.k' }), http: httpPost, timeoutMs: 200 });
         const started = performance.now();
         const error = await rejection(send(EMAIL));
         expect(error).to.be.instanceOf(ProviderError).and.to.have.property('status', undefined);
@@ -108,7 +108,7 @@ describe('delivery providers', () => {
     it('rejects when nothing listens', async () => {
       const api = await stubApi(() => undefined);
       await api.close();
-      const send = sendGridEmailSender({ baseUrl: api.baseUrl, credentials: async () => ({ apiKey: 'SG.k' }), fetch: realFetch, timeoutMs: 2_000 });
+      const send = sendGridEmailSender({ baseUrl: api.baseUrl, credentials: async () => ({ apiKey: 'SG.k' }), http: httpPost, timeoutMs: 2_000 });
       expect(await rejection(send(EMAIL))).to.be.instanceOf(ProviderError);
     });
 
@@ -122,7 +122,7 @@ describe('delivery providers', () => {
     it('POSTs a form to <base>/2010-04-01/Accounts/<sid>/Messages.json with basic auth and From', async () => {
       const api = await stubApi((_req, res) => res.writeHead(201, { 'content-type': 'application/json' }).end('{"sid":"SM1"}'));
       try {
-        const send = twilioSmsSender({ baseUrl: api.baseUrl, credentials: async () => ({ accountSid: SID, authToken: 'tok', fromNumber: '+15005550006' }), fetch: realFetch, timeoutMs: 2_000 });
+        const send = twilioSmsSender({ baseUrl: api.baseUrl, credentials: async () => ({ accountSid: SID, authToken: 'tok', fromNumber: '+15005550006' }), http: httpPost, timeoutMs: 2_000 });
         await send({ to: '+447700900123', body: 'Your code is 123456' });
         const [req] = api.received;
         expect(req!.url).to.equal(`/2010-04-01/Accounts/${SID}/Messages.json`);
@@ -137,7 +137,7 @@ describe('delivery providers', () => {
     it('sends through a messaging service when the secret names one', async () => {
       const api = await stubApi((_req, res) => res.writeHead(201).end('{}'));
       try {
-        const send = twilioSmsSender({ baseUrl: api.baseUrl, credentials: async () => ({ accountSid: SID, authToken: 'tok', messagingServiceSid: 'MG123' }), fetch: realFetch, timeoutMs: 2_000 });
+        const send = twilioSmsSender({ baseUrl: api.baseUrl, credentials: async () => ({ accountSid: SID, authToken: 'tok', messagingServiceSid: 'MG123' }), http: httpPost, timeoutMs: 2_000 });
         await send({ to: '+447700900123', body: 'x' });
         const form = new URLSearchParams(api.received[0]!.body);
         expect(form.get('MessagingServiceSid')).to.equal('MG123');
@@ -150,7 +150,7 @@ describe('delivery providers', () => {
     it("rejects with Twilio's numeric error code but not its message (which can quote the number)", async () => {
       const api = await stubApi((_req, res) => res.writeHead(400).end('{"code":21211,"message":"The \'To\' number +447700900123 is not valid."}'));
       try {
-        const send = twilioSmsSender({ baseUrl: api.baseUrl, credentials: async () => ({ accountSid: SID, authToken: 'tok', fromNumber: '+15005550006' }), fetch: realFetch, timeoutMs: 2_000 });
+        const send = twilioSmsSender({ baseUrl: api.baseUrl, credentials: async () => ({ accountSid: SID, authToken: 'tok', fromNumber: '+15005550006' }), http: httpPost, timeoutMs: 2_000 });
         const error = (await rejection(send({ to: '+447700900123', body: 'x' }))) as ProviderError;
         expect(error).to.be.instanceOf(ProviderError).and.to.include({ status: 400, providerCode: '21211', credentialsRejected: false });
         expect(error.message).not.to.include('+447700900123');
@@ -169,9 +169,28 @@ describe('delivery providers', () => {
   });
 
   describe('post()', () => {
-    it('turns a fetch that throws into a ProviderError without a status', async () => {
-      const failing: Fetch = async () => {
-        throw new TypeError('fetch failed');
+    it('reuses one kept-alive connection for consecutive sends', async () => {
+      const sockets = new Set<unknown>();
+      const api = await stubApi((_req, res) => res.writeHead(202).end());
+      try {
+        const send = sendGridEmailSender({ baseUrl: api.baseUrl, credentials: async () => ({ apiKey: 'SG.k' }), http: httpPost, timeoutMs: 2_000 });
+        await send(EMAIL);
+        await send(EMAIL);
+        for (const r of api.received) sockets.add(r.remotePort);
+        expect(api.received).to.have.length(2);
+        expect(sockets.size).to.equal(1);
+      } finally {
+        await api.close();
+      }
+    });
+
+    it('refuses a non-http(s) URL', async () => {
+      expect(await rejection(post(httpPost, 'twilio', 'file:///etc/passwd', { headers: {}, body: '' }, 100))).to.be.instanceOf(ProviderError);
+    });
+
+    it('turns a transport error into a ProviderError without a status', async () => {
+      const failing: HttpPost = async () => {
+        throw Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
       };
       const error = await rejection(post(failing, 'sendgrid', 'http://x', { headers: {}, body: '' }, 100));
       expect(error).to.be.instanceOf(ProviderError).and.to.have.property('status', undefined);

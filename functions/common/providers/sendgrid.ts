@@ -1,7 +1,7 @@
 /**
  * Email delivery through SendGrid's v3 Mail Send API (`POST /v3/mail/send`, answered with 202).
  */
-import { post, type Fetch } from './http.ts';
+import { post, type HttpPost } from './http.ts';
 
 /** The SendGrid secret's JSON: `{"apiKey": "SG...."}`. */
 export interface SendGridCredentials {
@@ -22,7 +22,8 @@ export interface SendGridOptions {
   readonly baseUrl: string;
   /** Resolves the credentials (cached by the caller). */
   readonly credentials: () => Promise<SendGridCredentials>;
-  readonly fetch: Fetch;
+  /** The HTTP client (`httpPost` in production). */
+  readonly http: HttpPost;
   /** Deadline for the whole request. */
   readonly timeoutMs: number;
 }
@@ -42,7 +43,7 @@ export function sendGridEmailSender(options: SendGridOptions): (email: OutgoingE
   return async (email) => {
     const { apiKey } = await options.credentials();
     await post(
-      options.fetch,
+      options.http,
       'sendgrid',
       url,
       {

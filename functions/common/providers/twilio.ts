@@ -2,7 +2,7 @@
  * SMS delivery through Twilio's Programmable Messaging REST API
  * (`POST /2010-04-01/Accounts/{AccountSid}/Messages.json`, form-encoded, answered with 201).
  */
-import { post, type Fetch } from './http.ts';
+import { post, type HttpPost } from './http.ts';
 
 /** The Twilio secret's JSON: `accountSid`, `authToken`, and either `fromNumber` or `messagingServiceSid`. */
 export interface TwilioCredentials {
@@ -16,7 +16,8 @@ export interface TwilioOptions {
   /** API base URL without a trailing slash, e.g. `https://api.twilio.com`. */
   readonly baseUrl: string;
   readonly credentials: () => Promise<TwilioCredentials>;
-  readonly fetch: Fetch;
+  /** The HTTP client (`httpPost` in production). */
+  readonly http: HttpPost;
   readonly timeoutMs: number;
 }
 
@@ -51,7 +52,7 @@ export function twilioSmsSender(options: TwilioOptions): (sms: { to: string; bod
     if (creds.messagingServiceSid) form.set('MessagingServiceSid', creds.messagingServiceSid);
     else form.set('From', creds.fromNumber!);
     await post(
-      options.fetch,
+      options.http,
       'twilio',
       `${options.baseUrl}/2010-04-01/Accounts/${encodeURIComponent(creds.accountSid)}/Messages.json`,
       {
