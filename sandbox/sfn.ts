@@ -276,16 +276,23 @@ export class LocalStepFunctions {
     );
   }
 
-  /** Resolves when no execution is running. */
+  /**
+   * Resolves when every execution has either finished or is holding a wait (which, with manual
+   * waits, lasts until fast-forwarded), so nothing more happens on its own.
+   */
   async settle(): Promise<void> {
-    while (this.running.size > 0) await Promise.all([...this.running]);
+    for (;;) {
+      const busy = this.executions.filter((e) => e.status === 'RUNNING' && !e.release);
+      if (busy.length === 0 || this.stopped) return;
+      await new Promise((r) => setTimeout(r, 20));
+    }
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     for (const release of [...this.waiters]) release();
     for (const abort of [...this.aborts]) abort();
-    await Promise.race([this.settle(), new Promise((r) => setTimeout(r, 2000))]);
+    await Promise.race([Promise.all([...this.running]), new Promise((r) => setTimeout(r, 2000))]);
     await this.listening?.close();
   }
 }

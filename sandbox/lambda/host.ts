@@ -177,7 +177,13 @@ export class LambdaHost {
     env.used = true;
     const timeoutMs = state.spec.timeoutSeconds * 1000;
     try {
-      await env.ready;
+      // Lambda gives up on an environment whose init does not finish within 10 s.
+      const ready = await Promise.race([env.ready.then(() => true), delay(10_000).then(() => false)]);
+      if (!ready) {
+        this.kill(state, env);
+        record.error = 'Runtime.InitTimeout';
+        return { statusCode: 200, functionError: 'Unhandled', payload: { errorType: 'Runtime.InitTimeout', errorMessage: 'The function did not finish initialising within 10 seconds' } };
+      }
       const id = this.nextId++;
       const outcome = await new Promise<{ result?: unknown; error?: unknown; initFailed?: boolean; timedOut?: boolean }>((resolve) => {
         env.pending = { id, resolve };
