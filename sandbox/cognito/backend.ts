@@ -17,6 +17,7 @@
  *
  * Each instance serves one set of triggers, so the legacy pool runs in its own instance with none.
  */
+import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 import type { Server } from 'node:http';
 import { buildClient, CommitmentPolicy, KmsKeyringNode } from '@aws-crypto/client-node';
@@ -323,7 +324,16 @@ export class CognitoBackend {
       const fill = (s?: string | null) => (s ? s.replaceAll('{####}', p.code).replaceAll('{username}', p.username) : undefined);
       return { emailMessage: fill(response.emailMessage), emailSubject: response.emailSubject ?? undefined, smsMessage: fill(response.smsMessage) };
     };
-    t.userMigration = UserMigration({ clock, lambda: lambda as never, cognitoClient: this.cognito });
+    // cognito-local creates the migrated user without a `sub`; Cognito always assigns one.
+    const migrate = UserMigration({ clock, lambda: lambda as never, cognitoClient: this.cognito });
+    t.userMigration = async (ctx: Context, p: Parameters<typeof migrate>[1]) => {
+      const user = await migrate(ctx, p);
+      if ((user.Attributes ?? []).some((a) => a.Name === 'sub')) return user;
+      const sub = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(user.Username) ? user.Username : randomUUID();
+      const withSub = { ...user, Attributes: [...(user.Attributes ?? []), { Name: 'sub', Value: sub }] };
+      await (await this.cognito.getUserPool(ctx, pool.id)).saveUser(ctx, withSub);
+      return withSub;
+    };
 
     const messages = {
       deliver: async (ctx: Context, source: string, clientId: string | null, _userPoolId: string, user: User, code: string, clientMetadata: Record<string, string> | undefined, delivery: { DeliveryMedium?: string; Destination?: string }) => {
