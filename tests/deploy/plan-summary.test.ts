@@ -76,7 +76,36 @@ describe('plan summary', () => {
     });
   });
 
-  describe('update plan', () => {
+  describe('update plan made by Terraform offline (config change: log retention 7 -> 90, memory 256 -> 512)', () => {
+    const md = summarizePlan(load('update-offline.json'), { environment: 'dev' });
+
+    it('counts in-place updates and lists them, with the changed attributes in the fold', () => {
+      expect(md).to.contain('**Plan: 0 to add, 4 to change, 0 to destroy.**');
+      expect(tableRows(md).map(([, a]) => a)).to.deep.equal(Array(4).fill('update in place'));
+      expect(md.match(/retention_in_days = 7 -> 90/g)).to.have.length(3);
+      expect(md).to.contain('memory_size = 256 -> 512');
+      expect(md).not.to.contain('[!WARNING]');
+    });
+  });
+
+  describe('replace plan made by Terraform offline (table key changed, delivery mode switched to cognito)', () => {
+    const md = summarizePlan(load('replace-offline.json'), { environment: 'dev' });
+
+    it('flags the table replacement with the key attributes that force it, then the destroys, then the update', () => {
+      expect(md).to.contain('**Plan: 1 to add, 1 to change, 4 to destroy (1 to replace).**');
+      expect(tableRows(md)).to.deep.equal([
+        ['aws_dynamodb_table.data_table_A9CB8620', '**⚠ replace** (destroy, then create; forced by `range_key`, `hash_key`)'],
+        ['aws_kms_key.sender-key_90FB57F7', '**destroy** (no longer in the configuration)'],
+        ['aws_lambda_function.fn-custom-email-sender_function_23A3E419', '**destroy** (no longer in the configuration)'],
+        ['aws_secretsmanager_secret.secrets_sendgrid_F2207D82', '**destroy** (no longer in the configuration)'],
+        ['aws_cognito_user_pool.user-pool_54D4728B', 'update in place'],
+      ]);
+      expect(md).to.contain('hash_key = "id" -> "pk" # forces replacement');
+      expect(md).to.contain('Outputs changing:');
+    });
+  });
+
+  describe('update plan (crafted: no-op resources, sensitive nested values)', () => {
     const md = summarizePlan(load('update.json'), { environment: 'dev' });
 
     it('counts in-place updates as changes and ignores no-op resources', () => {
@@ -100,7 +129,7 @@ describe('plan summary', () => {
     });
   });
 
-  describe('replace plan', () => {
+  describe('replace plan (crafted: both replacement orders, sensitive values, drift, output changes)', () => {
     const plan = load('replace.json');
     const md = summarizePlan(plan, { environment: 'prod', runUrl: 'https://github.com/o/r/actions/runs/1' });
 
