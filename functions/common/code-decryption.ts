@@ -6,13 +6,16 @@
  * to that one key, then refuse any message whose context names another pool: a ciphertext lifted from a
  * different pool that shares the key must not make us send its code.
  *
- * Only the narrow packages are imported (`decrypt-node`, `kms-keyring-node`), never the `client-node`
- * index, which also pulls in the encrypt path and the caching materials manager and loads much slower.
+ * Only the narrow packages are imported (`decrypt-node`, `kms-keyring`), never the `client-node` index,
+ * which also pulls in the encrypt path and the caching materials manager and loads much slower. The
+ * keyring is `kms-keyring`'s generic KMS keyring on the Node base class, which is all `kms-keyring-node`
+ * adds too, except that the latter also builds a default client from the SDK's aggregated `KMS` class
+ * (every KMS command, about 30 KiB more to load) that we never use: we pass our own client.
  */
 import { DecryptCommand, type DecryptCommandInput, type KMSClient } from '@aws-sdk/client-kms';
 import { buildDecrypt } from '@aws-crypto/decrypt-node';
-import { KmsKeyringNode } from '@aws-crypto/kms-keyring-node';
-import { CommitmentPolicy, type KeyringNode } from '@aws-crypto/material-management-node';
+import { KmsKeyringClass, type AwsEsdkKMSInterface } from '@aws-crypto/kms-keyring';
+import { CommitmentPolicy, KeyringNode, type Newable, type NodeAlgorithmSuite } from '@aws-crypto/material-management-node';
 
 /** The encryption-context key in which Cognito records the pool a code belongs to. */
 export const POOL_CONTEXT_KEY = 'userpool-id';
@@ -53,9 +56,12 @@ const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 /** Far above any real code message (a few hundred bytes); stops a huge field from reaching the parser. */
 const MAX_CIPHERTEXT_CHARS = 16_384;
 
+/** The Encryption SDK's KMS keyring for Node, over a client we supply. */
+export class DecryptKmsKeyring extends KmsKeyringClass<NodeAlgorithmSuite, AwsEsdkKMSInterface>(KeyringNode as Newable<KeyringNode>) {}
+
 /** A KMS keyring together with the last KMS failure it hid from the Encryption SDK. */
 export interface KmsKeyringHandle {
-  readonly keyring: KmsKeyringNode;
+  readonly keyring: KeyringNode;
   /**
    * The keyring turns every KMS error into a generic "unable to decrypt data key"; this returns (and
    * forgets) the KMS error behind the last failure, unless KMS refused the ciphertext itself.
@@ -87,7 +93,7 @@ export function kmsKeyring(keyArn: string, kms: Pick<KMSClient, 'send'>): KmsKey
     generateDataKey: refuse,
   };
   return {
-    keyring: new KmsKeyringNode({ keyIds: [keyArn], clientProvider: () => client }),
+    keyring: new DecryptKmsKeyring({ keyIds: [keyArn], clientProvider: () => client }),
     takeServiceFailure() {
       const failure = lastFailure;
       lastFailure = undefined;
