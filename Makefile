@@ -14,7 +14,7 @@ TSX := node --import tsx
 INSTALL_STAMP := node_modules/.install-stamp
 
 .PHONY: help install build synth validate plan-offline typecheck test test-unit demo sandbox bench bench-smoke \
-        plan deploy destroy outputs bootstrap plan-summary unlock docs clean
+        plan deploy destroy outputs bootstrap iam-policies plan-summary unlock docs clean
 
 help: ## List every target
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "} {printf "  %-14s %s\n", $$1, $$2}'
@@ -72,11 +72,14 @@ deploy: synth ## Show the plan for ENV and apply it after confirmation (AUTO_APP
 destroy: synth ## Name what ENV holds and destroy it after confirmation; refuses protected environments
 	$(TSX) scripts/deploy.ts destroy
 
-outputs: ## Print the stack outputs of ENV
+outputs: $(INSTALL_STAMP) ## Print the stack outputs of ENV
 	$(TSX) scripts/deploy.ts outputs
 
 bootstrap: $(INSTALL_STAMP) ## One-time: create the versioned, encrypted S3 state bucket (needs credentials)
 	$(TSX) scripts/bootstrap.ts
+
+iam-policies: $(INSTALL_STAMP) ## Write the deploy and plan role policies, filled in for the configured account, to cdktf.out/iam/
+	$(TSX) scripts/bootstrap.ts policies
 
 plan-summary: plan-offline ## Print the pull-request plan summary of the offline plan
 	$(TSX) scripts/plan-summary.ts cdktf.out/plan.json
