@@ -48,7 +48,7 @@ test: $(INSTALL_STAMP) ## Run every test: types, build, synth, terraform validat
 	$(TSX) scripts/terraform.ts plan-offline
 	npx c8 mocha
 
-test-unit: $(INSTALL_STAMP) ## Run the mocha suites only (expects a prior build and synth)
+test-unit: build ## Run the mocha suites only (the offline-plan tests expect a prior make plan-offline)
 	npx mocha
 
 demo: build ## Run the whole sign-up and sign-in journey offline in the local sandbox, then tear it down
