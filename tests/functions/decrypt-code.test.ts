@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { AlgorithmSuiteIdentifier, MultiKeyringNode } from '@aws-crypto/client-node';
 import { DecryptCommand, KMSClient } from '@aws-sdk/client-kms';
-import { mockClient } from 'aws-sdk-client-mock';
+import { mockClient, type AwsClientStub } from 'aws-sdk-client-mock';
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { CodeDecryptionError, codeDecryptor, kmsKeyring, unescapeHtml } from '../../functions/common/code-decryption.ts';
@@ -94,7 +94,12 @@ describe('code decryption', () => {
 
   describe('with the KMS keyring over a KMS client', () => {
     let fake: FakeKms;
-    const kms = mockClient(KMSClient);
+    // Created per suite and restored after it: client mocks patch the class prototype for the whole process.
+    let kms: AwsClientStub<KMSClient>;
+    before(() => {
+      kms = mockClient(KMSClient);
+    });
+    after(() => kms.restore());
 
     beforeEach(() => {
       fake = new FakeKms();

@@ -9,7 +9,7 @@ import {
   UserNotFoundException,
 } from '@aws-sdk/client-cognito-identity-provider';
 import { SendEmailCommand, SESv2Client } from '@aws-sdk/client-sesv2';
-import { mockClient } from 'aws-sdk-client-mock';
+import { mockClient, type AwsClientStub } from 'aws-sdk-client-mock';
 import { expect } from 'chai';
 import { logger } from '../../functions/common/logger.ts';
 import { InvalidTaskInput, TransientError } from '../../functions/common/workflow-task.ts';
@@ -17,8 +17,9 @@ import { deleteUnconfirmedUser } from '../../functions/delete-unconfirmed-user/r
 import { EMAIL, NAME, POOL_ID, SUB } from '../fixtures/events.ts';
 import { captureLogs } from './sender-support.ts';
 
-const cognito = mockClient(CognitoIdentityProviderClient);
-const ses = mockClient(SESv2Client);
+// Created per suite and restored after it: client mocks patch the class prototype for the whole process.
+let cognito: AwsClientStub<CognitoIdentityProviderClient>;
+let ses: AwsClientStub<SESv2Client>;
 const INPUT = { userPoolId: POOL_ID, username: SUB };
 const meta = { $metadata: {} };
 const deps = () => ({
@@ -56,8 +57,14 @@ describe('delete-unconfirmed-user task', () => {
   before(() => {
     level = logger.getLevelName();
     logger.setLogLevel('SILENT');
+    cognito = mockClient(CognitoIdentityProviderClient);
+    ses = mockClient(SESv2Client);
   });
-  after(() => logger.setLogLevel(level as Parameters<typeof logger.setLogLevel>[0]));
+  after(() => {
+    cognito.restore();
+    ses.restore();
+    logger.setLogLevel(level as Parameters<typeof logger.setLogLevel>[0]);
+  });
   beforeEach(() => {
     cognito.reset();
     ses.reset();

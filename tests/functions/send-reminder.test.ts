@@ -4,7 +4,7 @@
  */
 import { AdminGetUserCommand, CognitoIdentityProviderClient, UserNotFoundException, type UserStatusType } from '@aws-sdk/client-cognito-identity-provider';
 import { MessageRejected, SendEmailCommand, SESv2Client, TooManyRequestsException } from '@aws-sdk/client-sesv2';
-import { mockClient } from 'aws-sdk-client-mock';
+import { mockClient, type AwsClientStub } from 'aws-sdk-client-mock';
 import { expect } from 'chai';
 import { logger } from '../../functions/common/logger.ts';
 import { InvalidTaskInput, TransientError, isTransient, parseTaskInput } from '../../functions/common/workflow-task.ts';
@@ -12,8 +12,9 @@ import { sendReminder } from '../../functions/send-reminder/remind.ts';
 import { EMAIL, NAME, POOL_ID, SUB } from '../fixtures/events.ts';
 import { captureLogs } from './sender-support.ts';
 
-const cognito = mockClient(CognitoIdentityProviderClient);
-const ses = mockClient(SESv2Client);
+// Created per suite and restored after it: client mocks patch the class prototype for the whole process.
+let cognito: AwsClientStub<CognitoIdentityProviderClient>;
+let ses: AwsClientStub<SESv2Client>;
 const INPUT = { userPoolId: POOL_ID, username: SUB };
 const deps = () => ({
   cognito: new CognitoIdentityProviderClient({ region: 'eu-west-1' }),
@@ -47,8 +48,14 @@ describe('send-reminder task', () => {
   before(() => {
     level = logger.getLevelName();
     logger.setLogLevel('SILENT');
+    cognito = mockClient(CognitoIdentityProviderClient);
+    ses = mockClient(SESv2Client);
   });
-  after(() => logger.setLogLevel(level as Parameters<typeof logger.setLogLevel>[0]));
+  after(() => {
+    cognito.restore();
+    ses.restore();
+    logger.setLogLevel(level as Parameters<typeof logger.setLogLevel>[0]);
+  });
   beforeEach(() => {
     cognito.reset();
     ses.reset();

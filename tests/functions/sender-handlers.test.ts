@@ -10,7 +10,7 @@ import type { Context, CustomEmailSenderTriggerEvent, CustomSMSSenderTriggerEven
 import { CreateTableCommand, DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { DecryptCommand, KMSClient } from '@aws-sdk/client-kms';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { mockClient } from 'aws-sdk-client-mock';
+import { mockClient, type AwsClientStub } from 'aws-sdk-client-mock';
 import { expect } from 'chai';
 import { logger } from '../../functions/common/logger.ts';
 import { customEmailSenderEvent, customSmsSenderEvent, EMAIL, lambdaContext, POOL_ID } from '../fixtures/events.ts';
@@ -36,8 +36,9 @@ async function listen(server: http.Server): Promise<string> {
 
 describe('sender handlers (production wiring)', function () {
   this.timeout(30_000);
-  const kms = mockClient(KMSClient);
-  const sm = mockClient(SecretsManagerClient);
+  // Created in before() and restored in after(): client mocks patch the class prototype for the whole process.
+  let kms: AwsClientStub<KMSClient>;
+  let sm: AwsClientStub<SecretsManagerClient>;
   const fake = new FakeKms();
   const deliveries: { url: string; authorization?: string; body: string }[] = [];
   let providerStatus = 202;
@@ -52,6 +53,8 @@ describe('sender handlers (production wiring)', function () {
   before(async () => {
     level = logger.getLevelName();
     logger.setLogLevel('SILENT');
+    kms = mockClient(KMSClient);
+    sm = mockClient(SecretsManagerClient);
     db = dynalite({ createTableMs: 0 });
     const dbUrl = await listen(db);
     providers = http.createServer((req, res) => {
@@ -100,6 +103,8 @@ describe('sender handlers (production wiring)', function () {
   });
 
   after(async () => {
+    kms.restore();
+    sm.restore();
     process.env = savedEnv;
     logger.setLogLevel(level as Parameters<typeof logger.setLogLevel>[0]);
     providers.closeAllConnections();

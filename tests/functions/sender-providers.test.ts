@@ -5,7 +5,7 @@
 import http from 'node:http';
 import type net from 'node:net';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { mockClient } from 'aws-sdk-client-mock';
+import { mockClient, type AwsClientStub } from 'aws-sdk-client-mock';
 import { expect } from 'chai';
 import { httpPost, post, ProviderError, type HttpPost } from '../../functions/common/providers/http.ts';
 import { cachedSecret } from '../../functions/common/providers/secrets.ts';
@@ -199,7 +199,12 @@ describe('delivery providers', () => {
 
   describe('cached provider secret', () => {
     const ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:sendgrid-AbCdEf';
-    const sm = mockClient(SecretsManagerClient);
+    // Created per suite and restored after it: client mocks patch the class prototype for the whole process.
+    let sm: AwsClientStub<SecretsManagerClient>;
+    before(() => {
+      sm = mockClient(SecretsManagerClient);
+    });
+    after(() => sm.restore());
     beforeEach(() => sm.reset());
 
     it('reads Secrets Manager once for many sends', async () => {

@@ -13,7 +13,7 @@ import {
   PasswordResetRequiredException,
 } from '@aws-sdk/client-cognito-identity-provider';
 import type { UserMigrationTriggerEvent } from 'aws-lambda';
-import { mockClient } from 'aws-sdk-client-mock';
+import { mockClient, type AwsClientStub } from 'aws-sdk-client-mock';
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { UserFacingError } from '../../functions/common/errors.ts';
@@ -39,7 +39,8 @@ const LEGACY_ATTRIBUTES = [
   { Name: 'identities', Value: '[]' },
 ];
 
-const cognito = mockClient(CognitoIdentityProviderClient);
+// Created per suite and restored after it: client mocks patch the class prototype for the whole process.
+let cognito: AwsClientStub<CognitoIdentityProviderClient>;
 const directory = () => cognitoLegacyDirectory(new CognitoIdentityProviderClient({ region: 'eu-west-1' }), LEGACY);
 
 function legacyUserExists() {
@@ -64,8 +65,12 @@ describe('user migration', () => {
   before(() => {
     level = logger.getLevelName();
     logger.setLogLevel('SILENT');
+    cognito = mockClient(CognitoIdentityProviderClient);
   });
-  after(() => logger.setLogLevel(level as Parameters<typeof logger.setLogLevel>[0]));
+  after(() => {
+    cognito.restore();
+    logger.setLogLevel(level as Parameters<typeof logger.setLogLevel>[0]);
+  });
   beforeEach(() => cognito.reset());
 
   describe('UserMigration_Authentication', () => {
