@@ -43,6 +43,8 @@ export async function startBlackHole(): Promise<BlackHole> {
 /** What the proxy does with one request. */
 export type ProxyAction =
   | { kind: 'forward'; delayMs?: number }
+  /** The upstream processes the request, but its answer is dropped and the connection reset. */
+  | { kind: 'forward-drop-answer' }
   | { kind: 'hang' }
   | { kind: 'reset' }
   | { kind: 'respond'; status: number; body: string; headers?: Record<string, string> };
@@ -100,6 +102,18 @@ export async function startFaultProxy(upstream: string, policy: ProxyPolicy = FO
           res.writeHead(action.status, { 'content-type': 'application/x-amz-json-1.0', ...action.headers });
           res.end(action.body);
           return;
+        case 'forward-drop-answer': {
+          const upstreamReq = http.request(
+            { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: { ...req.headers, host: target.host } },
+            (upstreamRes) => {
+              upstreamRes.resume();
+              upstreamRes.on('end', () => req.socket.destroy());
+            },
+          );
+          upstreamReq.on('error', () => req.socket.destroy());
+          upstreamReq.end(body);
+          return;
+        }
         case 'forward': {
           const send = () => {
             const upstreamReq = http.request(

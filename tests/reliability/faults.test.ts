@@ -1,0 +1,349 @@
+/**
+ * One dependency at a time fails (AWS errors of the SDK's real classes, resets, hangs), through a fault
+ * proxy in front of the real local service, and each function behaves as documented: the lockout fails
+ * closed (open only when configured, and never on throttling), a sign-up goes on without its reminder
+ * workflow, a sender throws so that Lambda retries and the retry then delivers exactly once, migration
+ * gives its one generic refusal. After recovery nothing is lost.
+ */
+import { expect } from 'chai';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
+import {
+  DecryptCommand,
+  EncryptCommand,
+  GenerateDataKeyCommand,
+  KMSClient,
+  type DecryptCommandInput,
+  type EncryptCommandInput,
+  type GenerateDataKeyCommandInput,
+} from '@aws-sdk/client-kms';
+import { SESv2Client } from '@aws-sdk/client-sesv2';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import { buildClient, CommitmentPolicy, KmsKeyringNode } from '@aws-crypto/client-node';
+import { BACKGROUND_BUDGET, SYNC_TRIGGER_BUDGET, clientConfig } from '../../functions/common/aws.ts';
+import { codeDecryptor, kmsKeyring } from '../../functions/common/code-decryption.ts';
+import type { LockoutSettings } from '../../functions/common/config.ts';
+import { GENERIC_MESSAGE } from '../../functions/common/errors.ts';
+import { createDomainPolicy } from '../../functions/common/identity.ts';
+import { lockoutKey } from '../../functions/common/lockout.ts';
+import { logger } from '../../functions/common/logger.ts';
+import { idempotentSender, type Channel } from '../../functions/common/sender.ts';
+import { renderEmail, type RenderedEmail } from '../../functions/common/templates.ts';
+import { checkSignInAttempt } from '../../functions/pre-authentication/check.ts';
+import { postConfirmation, profileKey, welcomeSender } from '../../functions/post-confirmation/confirm.ts';
+import { preSignUp } from '../../functions/pre-sign-up/sign-up.ts';
+import { cognitoLegacyDirectory } from '../../functions/user-migration/legacy-directory.ts';
+import { migrateUser, REFUSAL_MESSAGE } from '../../functions/user-migration/migrate.ts';
+import { LocalKms } from '../../sandbox/kms.ts';
+import * as ev from './lib/events.ts';
+import { formatMs, record } from './lib/figures.ts';
+import { awsJsonError, awsRestError, FORWARD, startFaultProxy, timed, type FaultProxy, type ProxyAction } from './lib/net.ts';
+import { LOCAL_AWS, startDynamo, startSes, type LocalDynamo, type LocalSes } from './lib/services.ts';
+import { startStubAws } from './lib/stub-aws.ts';
+
+const LOCKOUT: LockoutSettings = { maxAttempts: 5, windowSeconds: 900, lockSeconds: 300, escalate: false, maxLockSeconds: 3600, failMode: 'closed' };
+const ALWAYS = (action: ProxyAction) => () => action;
+
+describe('reliability: faults in each dependency', function () {
+  this.timeout(60_000);
+  let dynamo: LocalDynamo;
+  let ses: LocalSes;
+  const stops: Array<() => Promise<void>> = [];
+
+  before(async () => {
+    logger.setLogLevel('SILENT');
+    [dynamo, ses] = await Promise.all([startDynamo(), startSes()]);
+  });
+  after(async () => {
+    logger.setLogLevel('INFO');
+    for (const stop of stops.reverse()) await stop();
+    await Promise.all([dynamo.stop(), ses.stop()]);
+  });
+  async function proxy(upstream: string): Promise<FaultProxy> {
+    const p = await startFaultProxy(upstream);
+    stops.push(() => p.stop());
+    return p;
+  }
+
+  describe('DynamoDB (pre-authentication lockout)', () => {
+    let ddbProxy: FaultProxy;
+    let db: DynamoDBDocumentClient;
+    before(async () => {
+      ddbProxy = await proxy(dynamo.endpoint);
+      db = DynamoDBDocumentClient.from(new DynamoDBClient({ ...LOCAL_AWS, endpoint: ddbProxy.url, ...clientConfig(SYNC_TRIGGER_BUDGET) }));
+    });
+    after(() => db.destroy());
+
+    const attempt = (p: ev.Person, failMode: 'open' | 'closed') =>
+      checkSignInAttempt({ db, tableName: dynamo.tableName, settings: { ...LOCKOUT, failMode }, now: Date.now }, ev.preAuthentication(p)).then(
+        () => 'allowed',
+        (e: Error) => (e.message === GENERIC_MESSAGE ? 'refused (generic)' : `refused: ${e.message}`),
+      );
+
+    const FAULTS: Array<[string, ProxyAction]> = [
+      ['ProvisionedThroughputExceededException', awsJsonError('com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException', 400)],
+      ['InternalServerError (500)', awsJsonError('com.amazonaws.dynamodb.v20120810#InternalServerError', 500)],
+      ['connection reset', { kind: 'reset' }],
+    ];
+
+    it('fails closed by default, open only when configured and never on throttling, and counts again after recovery', async () => {
+      const rows: string[] = [];
+      const problems: string[] = [];
+      for (const [fault, action] of FAULTS) {
+        const p = ev.person('ddbfault');
+        ddbProxy.policy = ALWAYS(action);
+        const closed = await attempt(p, 'closed');
+        const open = await attempt(p, 'open');
+        ddbProxy.policy = FORWARD;
+        const recovered = await attempt(p, 'closed');
+        const item = (await dynamo.doc.send(new GetCommand({ TableName: dynamo.tableName, Key: lockoutKey(p.email), ConsistentRead: true }))).Item;
+        const throttled = fault.startsWith('Provisioned');
+        rows.push(`${fault}: closed→${closed}, open→${open}, after recovery→${recovered} (stored attempts ${item?.attempts})`);
+        if (closed !== 'refused (generic)') problems.push(`${fault}: closed mode ${closed}`);
+        if (open !== (throttled ? 'refused (generic)' : 'allowed')) problems.push(`${fault}: open mode ${open}`);
+        if (recovered !== 'allowed' || item?.attempts !== 1) problems.push(`${fault}: after recovery ${recovered}, attempts ${item?.attempts}`);
+      }
+      record({
+        id: 'faults.dynamodb-lockout',
+        area: 'faults',
+        scenario: 'DynamoDB failing under pre-authentication (real client settings, fault proxy in front of dynalite)',
+        load: FAULTS.map(([f]) => f).join(', '),
+        expected: 'fail-closed: refused with the generic message; fail-open: allowed, except throttling (refused: it is what an attack looks like); after recovery the next attempt is counted',
+        measured: rows.join('; '),
+        ok: problems.length === 0,
+      });
+      expect(problems).to.deep.equal([]);
+    });
+
+    it('never lets an extra attempt through when DynamoDB applies a write but the answer is lost (the SDK retries)', async () => {
+      const p = ev.person('lostack');
+      // The write reaches dynalite; its answer never reaches the client, which times out and retries.
+      // Every other UpdateItem has its answer dropped after DynamoDB applied it.
+      let updates = 0;
+      ddbProxy.policy = (r) => (String(r.headers['x-amz-target']).endsWith('UpdateItem') && updates++ % 2 === 0 ? { kind: 'forward-drop-answer' } : FORWARD(r));
+      const outcomes: string[] = [];
+      for (let i = 0; i < 8; i++) outcomes.push(await attempt(p, 'closed'));
+      ddbProxy.policy = FORWARD;
+      const item = (await dynamo.doc.send(new GetCommand({ TableName: dynamo.tableName, Key: lockoutKey(p.email), ConsistentRead: true }))).Item;
+      const allowed = outcomes.filter((o) => o === 'allowed').length;
+      record({
+        id: 'faults.dynamodb-lost-answer',
+        area: 'faults',
+        scenario: 'DynamoDB applies a lockout write but the answer is lost, so the SDK retries it',
+        load: '8 sequential attempts, every other UpdateItem answer dropped',
+        expected: `never more than ${LOCKOUT.maxAttempts} allowed; every attempt counted at least once (a retried write may count twice: errs towards locking)`,
+        measured: `${allowed} allowed, ${outcomes.length - allowed} refused; stored total ${item?.total} for ${outcomes.length} attempts`,
+        ok: allowed <= LOCKOUT.maxAttempts && Number(item?.total) >= outcomes.length,
+      });
+      expect(allowed).to.be.at.most(LOCKOUT.maxAttempts);
+      expect(item?.total).to.be.at.least(outcomes.length);
+    });
+  });
+
+  describe('Step Functions (pre-sign-up reminder workflow)', () => {
+    const started = new Set<string>();
+    let sfnProxy: FaultProxy;
+    before(async () => {
+      const stub = await startStubAws({
+        StartExecution: (input) => {
+          const name = String(input.name);
+          if (started.has(name)) return awsJsonError('ExecutionAlreadyExists', 400, `Execution Already Exists: '${name}'`);
+          started.add(name);
+          return { executionArn: `arn:aws:states:us-east-1:123456789012:execution:signup-reminder:${name}`, startDate: Date.now() / 1000 };
+        },
+      });
+      stops.push(() => stub.stop());
+      sfnProxy = await proxy(stub.url);
+    });
+
+    it('lets the sign-up through while Step Functions fails, and a retry after recovery starts exactly one workflow', async () => {
+      const sfn = new SFNClient({ ...LOCAL_AWS, endpoint: sfnProxy.url, ...clientConfig(SYNC_TRIGGER_BUDGET) });
+      const deps = { sfn, stateMachineArn: 'arn:aws:states:us-east-1:123456789012:stateMachine:signup-reminder', policy: createDomainPolicy({ allowedDomains: ['gmail.com'], allowSubdomains: false }), now: Date.now };
+      const FAULTS: Array<[string, ProxyAction]> = [
+        ['ServiceUnavailable (503)', awsJsonError('ServiceUnavailable', 503)],
+        ['ThrottlingException', awsJsonError('ThrottlingException', 400)],
+        ['connection reset', { kind: 'reset' }],
+      ];
+      const rows: string[] = [];
+      const problems: string[] = [];
+      for (const [fault, action] of FAULTS) {
+        const p = ev.person('sfnfault');
+        const event = ev.preSignUp(p);
+        sfnProxy.policy = ALWAYS(action);
+        const during = await timed(() => preSignUp(event, deps));
+        sfnProxy.policy = FORWARD;
+        // Cognito retries the trigger (same userName): the first successful start counts, the rest are ExecutionAlreadyExists.
+        const retries = await Promise.all([preSignUp(event, deps), preSignUp(event, deps)].map((x) => x.then(() => 'ok', (e: Error) => e.message)));
+        const workflows = [...started].filter((n) => n === [...started].find((x) => x === n)).length;
+        rows.push(`${fault}: sign-up ${during.error ? 'blocked' : 'through'} in ${formatMs(during.ms)}; retries ${retries.join('/')}`);
+        if (during.error) problems.push(`${fault}: sign-up blocked (${(during.error as Error).message})`);
+        if (retries.some((r) => r !== 'ok')) problems.push(`${fault}: retry refused`);
+        expect(workflows).to.be.greaterThan(0);
+      }
+      record({
+        id: 'faults.sfn-signup',
+        area: 'faults',
+        scenario: 'Step Functions failing when pre-sign-up starts the reminder workflow',
+        load: FAULTS.map(([f]) => f).join(', '),
+        expected: 'sign-up goes through (failure logged); after recovery, a Cognito retry starts exactly one workflow per sign-up',
+        measured: `${rows.join('; ')}; ${started.size} workflows for ${FAULTS.length} sign-ups`,
+        ok: problems.length === 0 && started.size === FAULTS.length,
+      });
+      sfn.destroy();
+      expect(problems).to.deep.equal([]);
+      expect(started.size, 'one workflow per sign-up').to.equal(FAULTS.length);
+    });
+  });
+
+  describe('SES (post-confirmation welcome email)', () => {
+    it('keeps the profile and delivers exactly one welcome email once SES recovers', async () => {
+      const sesProxy = await proxy(ses.endpoint);
+      const dynamoClient = new DynamoDBClient({ ...LOCAL_AWS, endpoint: dynamo.endpoint, ...clientConfig(SYNC_TRIGGER_BUDGET) });
+      const deps = {
+        db: DynamoDBDocumentClient.from(dynamoClient, { marshallOptions: { removeUndefinedValues: true } }),
+        ses: new SESv2Client({ ...LOCAL_AWS, endpoint: sesProxy.url, ...clientConfig(SYNC_TRIGGER_BUDGET) }),
+        tableName: dynamo.tableName,
+        branding: { appName: 'Shire' },
+        from: { address: 'no-reply@example.com', name: 'Shire' },
+        now: Date.now,
+      };
+      const sender = welcomeSender(deps, new DynamoDBPersistenceLayer({ tableName: dynamo.tableName, keyAttr: 'pk', sortKeyAttr: 'sk', expiryAttr: 'expiresAt', awsSdkV3Client: dynamoClient }));
+      const p = ev.person('sesfault');
+      const event = ev.postConfirmation(p);
+      // Cognito retries a trigger only when it fails; Lambda does not retry a synchronous call.
+      sesProxy.policy = ALWAYS(awsRestError('TooManyRequestsException', 429));
+      const first = await timed(() => postConfirmation(event, deps, sender));
+      sesProxy.policy = FORWARD;
+      const cognitoRetries = first.error ? 3 : 0;
+      for (let i = 0; i < cognitoRetries; i++) await postConfirmation(event, deps, sender).catch(() => undefined);
+      const profile = (await dynamo.doc.send(new GetCommand({ TableName: dynamo.tableName, Key: profileKey(p.sub), ConsistentRead: true }))).Item;
+      const emails = (await ses.emailsTo(p.email)).length;
+      record({
+        id: 'faults.ses-welcome',
+        area: 'faults',
+        scenario: 'SES throttling (429) while post-confirmation sends the welcome email, then recovery',
+        load: '1 confirmation; SES fails the first invocation; Cognito retries only if the trigger failed',
+        expected: 'profile saved; exactly 1 welcome email once SES recovers',
+        measured: `first invocation ${first.error ? `threw (${(first.error as Error).message})` : `answered ${JSON.stringify(first.value)}`}; profile ${profile ? 'saved' : 'missing'}; ${emails} welcome emails after recovery`,
+        ok: Boolean(profile) && emails === 1,
+      });
+      dynamoClient.destroy();
+      expect(profile, 'profile row').to.not.equal(undefined);
+      expect(emails, 'welcome emails delivered after recovery').to.equal(1);
+    });
+  });
+
+  describe('KMS (custom senders)', () => {
+    it('throws while KMS fails so Lambda retries, and the retry delivers exactly once', async () => {
+      const keyArn = 'arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555';
+      const kms = new LocalKms([{ arn: keyArn, id: '11111111-2222-3333-4444-555555555555' }], 'us-east-1', '123456789012');
+      await kms.start(0);
+      stops.push(() => kms.stop());
+      const kmsProxy = await proxy(kms.url);
+      // Encrypt as Cognito does (straight to KMS, not through the fault proxy).
+      const direct = new KMSClient({ ...LOCAL_AWS, endpoint: kms.url });
+      const adapter = {
+        generateDataKey: (i: GenerateDataKeyCommandInput) => direct.send(new GenerateDataKeyCommand(i)),
+        encrypt: (i: EncryptCommandInput) => direct.send(new EncryptCommand(i)),
+        decrypt: (i: DecryptCommandInput) => direct.send(new DecryptCommand(i)),
+      };
+      const { encrypt } = buildClient(CommitmentPolicy.REQUIRE_ENCRYPT_ALLOW_DECRYPT);
+      const { result } = await encrypt(new KmsKeyringNode({ generatorKeyId: keyArn, clientProvider: () => adapter }), '777777', { encryptionContext: { 'userpool-id': ev.POOL_ID } });
+      direct.destroy();
+      const delivered: Array<{ to: string; email: RenderedEmail }> = [];
+      const channel: Channel<RenderedEmail> = {
+        name: 'email',
+        sourcePrefix: 'CustomEmailSender_',
+        recipient: (a) => a.email,
+        render: renderEmail,
+        // SendGrid has no local emulator in this file; the sandbox suite covers its faults. This records deliveries.
+        deliver: async (to, email) => void delivered.push({ to, email }),
+      };
+      const handle = kmsKeyring(keyArn, new KMSClient({ ...LOCAL_AWS, endpoint: kmsProxy.url, ...clientConfig(BACKGROUND_BUDGET) }));
+      const send = idempotentSender(
+        { channel, decrypt: codeDecryptor(handle.keyring, handle.takeServiceFailure), branding: { appName: 'Shire' } },
+        { persistenceStore: new DynamoDBPersistenceLayer({ tableName: dynamo.tableName, keyAttr: 'pk', sortKeyAttr: 'sk', expiryAttr: 'expiresAt', awsSdkV3Client: new DynamoDBClient({ ...LOCAL_AWS, endpoint: dynamo.endpoint }) }) },
+      );
+      const p = ev.person('kmsfault');
+      const event = ev.customEmailSender(p, result.toString('base64'));
+      const outcomes: string[] = [];
+      for (const [fault, action] of [
+        ['KMSInternalException', awsJsonError('KMSInternalException', 500)],
+        ['ThrottlingException', awsJsonError('ThrottlingException', 400)],
+        ['connection reset', { kind: 'reset' } as ProxyAction],
+      ] as Array<[string, ProxyAction]>) {
+        kmsProxy.policy = ALWAYS(action);
+        outcomes.push(await send(event).then(() => `${fault}: delivered?!`, (e: Error) => `${fault}: threw ${e.name}`));
+      }
+      kmsProxy.policy = FORWARD;
+      // Lambda's retries after recovery, and a duplicate delivery of the same event.
+      for (let i = 0; i < 3; i++) outcomes.push(await send(event).then(() => 'delivered', (e: Error) => `threw ${e.name}`));
+      const ok = outcomes.slice(0, 3).every((o) => o.includes('threw')) && delivered.length === 1 && delivered[0]!.email.text.includes('777777');
+      record({
+        id: 'faults.kms-sender',
+        area: 'faults',
+        scenario: 'KMS failing while the custom email sender decrypts a code (local KMS behind the fault proxy), then Lambda retries',
+        load: '3 failing invocations (KMSInternalException, ThrottlingException, reset), then 3 after recovery',
+        expected: 'each failing invocation throws (not swallowed); after recovery exactly 1 delivery with the right code',
+        measured: `${outcomes.join('; ')}; ${delivered.length} delivered`,
+        ok,
+      });
+      expect(outcomes.slice(0, 3).every((o) => o.includes('threw')), outcomes.join('; ')).to.equal(true);
+      expect(delivered).to.have.length(1);
+      expect(delivered[0]!.email.text).to.include('777777');
+    });
+  });
+
+  describe('legacy Cognito (user migration)', () => {
+    it('gives the one generic refusal within Cognito\'s 5 s during a legacy outage, and migrates after recovery', async () => {
+      let healthy = false;
+      const stub = await startStubAws({
+        AdminInitiateAuth: (input) =>
+          healthy && (input.AuthParameters as Record<string, string>).PASSWORD === 'Old-Gaffer-Taters-2'
+            ? { AuthenticationResult: { AccessToken: 'a', IdToken: 'i', RefreshToken: 'r', ExpiresIn: 3600, TokenType: 'Bearer' }, ChallengeParameters: {} }
+            : awsJsonError('NotAuthorizedException', 400, 'Incorrect username or password.'),
+        AdminGetUser: (input) => ({ Username: input.Username, Enabled: true, UserStatus: 'CONFIRMED', UserAttributes: [{ Name: 'email', Value: String(input.Username) }, { Name: 'name', Value: 'Hamfast Gamgee' }] }),
+      });
+      stops.push(() => stub.stop());
+      const legacyProxy = await proxy(stub.url);
+      const client = new CognitoIdentityProviderClient({ ...LOCAL_AWS, endpoint: legacyProxy.url, ...clientConfig(SYNC_TRIGGER_BUDGET) });
+      const directory = cognitoLegacyDirectory(client, { userPoolId: 'us-east-1_Legacy0001', clientId: 'legacyclient' });
+      const p = { ...ev.person('gaffer'), email: 'hamfast@gmail.com' };
+      const migrate = () => migrateUser(ev.userMigration(p, 'Old-Gaffer-Taters-2'), { directory });
+      const rows: string[] = [];
+      const problems: string[] = [];
+      for (const [fault, action] of [
+        ['InternalErrorException (500)', awsJsonError('InternalErrorException', 500)],
+        ['TooManyRequestsException', awsJsonError('TooManyRequestsException', 400)],
+        ['connection reset', { kind: 'reset' } as ProxyAction],
+        ['hang', { kind: 'hang' } as ProxyAction],
+      ] as Array<[string, ProxyAction]>) {
+        legacyProxy.policy = ALWAYS(action);
+        const r = await timed(migrate);
+        const message = (r.error as Error | undefined)?.message;
+        rows.push(`${fault}: ${message === REFUSAL_MESSAGE ? 'generic refusal' : `"${message}"`} in ${formatMs(r.ms)}`);
+        if (message !== REFUSAL_MESSAGE || r.ms >= 5_000) problems.push(rows.at(-1)!);
+      }
+      legacyProxy.policy = FORWARD;
+      const wrong = await migrateUser(ev.userMigration(p, 'Not-The-Gaffer'), { directory }).then(() => 'migrated', (e: Error) => e.message);
+      healthy = true;
+      const after = await migrate().then((e) => e.response, (e: Error) => e.message);
+      client.destroy();
+      const migrated = typeof after === 'object' && after.finalUserStatus === 'CONFIRMED' && after.userAttributes.email === p.email;
+      record({
+        id: 'faults.legacy-migration',
+        area: 'faults',
+        scenario: 'Legacy Cognito pool failing during user migration',
+        load: 'InternalErrorException, TooManyRequestsException, reset, hang; then a wrong password; then recovery',
+        expected: `the generic "${REFUSAL_MESSAGE}" (same as a wrong password) in < 5 s; after recovery the user migrates`,
+        measured: `${rows.join('; ')}; wrong password: "${wrong}"; after recovery: ${migrated ? 'migrated (CONFIRMED, email kept)' : JSON.stringify(after)}`,
+        ok: problems.length === 0 && wrong === REFUSAL_MESSAGE && migrated,
+      });
+      expect(problems).to.deep.equal([]);
+      expect(wrong).to.equal(REFUSAL_MESSAGE);
+      expect(migrated, JSON.stringify(after)).to.equal(true);
+    });
+  });
+});
