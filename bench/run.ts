@@ -5,7 +5,8 @@
  *
  *   node --import tsx bench/run.ts            full run; exits 1 when a budget fails
  *   node --import tsx bench/run.ts --smoke    one quick round; exits 0 unless the harness breaks
- *   options: --rounds N  --invocations N  --only a,b  --out FILE  --experiments
+ *   options: --rounds N  --invocations N  --only a,b  --out FILE
+ *            --experiments (also run build-option and import-cost experiments), --experiments-only
  */
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -34,6 +35,7 @@ const { values: args } = parseArgs({
     only: { type: 'string' },
     out: { type: 'string' },
     experiments: { type: 'boolean', default: false },
+    'experiments-only': { type: 'boolean', default: false },
   },
 });
 
@@ -48,6 +50,7 @@ const outFile = path.resolve(args.out ?? path.join(repoRoot, 'bench', 'results.j
 const selected = FUNCTIONS.filter((f) => !args.only || args.only.split(',').includes(f.name));
 
 interface Budgets {
+  loadMetric: 'cpu' | 'wall';
   coldLoadRatio: Record<FunctionKind, number>;
   coldLoadAboveNodeMs: Record<FunctionKind, number>;
   bundleSizeRatio: number;
@@ -68,7 +71,12 @@ interface LoadFigures {
   aboveNodeMs: number;
   /** Median of the child's own require() time (no process start or exit). */
   requireMedianMs: number;
+  /** Median CPU time (user + system) of the loading process. */
+  cpuMedianMs: number;
+  /** cpuMedianMs minus the bare-node CPU median of the same run. */
+  cpuAboveNodeMs: number;
   rawMs: number[];
+  rawCpuMs: number[];
 }
 
 interface FunctionResult {
@@ -76,7 +84,7 @@ interface FunctionResult {
   kind: FunctionKind;
   ours: Sizes & { load?: LoadFigures };
   naive: Sizes & { load?: LoadFigures };
-  ratios: { indexSize: number; zipSize: number; load?: number };
+  ratios: { indexSize: number; zipSize: number; load?: number; loadCpu?: number };
   warm?: WarmResult;
   errors: string[];
 }
@@ -122,18 +130,24 @@ function machine() {
     }));
 }
 
+const startedAt = performance.now();
 function log(message: string): void {
-  process.stderr.write(`[bench] ${message}\n`);
+  process.stderr.write(`[bench +${((performance.now() - startedAt) / 1000).toFixed(1)}s] ${message}\n`);
 }
 
-function loadFigures(samples: ProcessSample[], baselineMedian: number): LoadFigures {
+function loadFigures(samples: ProcessSample[], baseline: { wall: number; cpu: number }): LoadFigures {
   const walls = samples.map((s) => s.wallMs);
+  const cpus = samples.map((s) => s.cpuMs);
   const med = median(walls);
+  const cpu = median(cpus);
   return {
     medianMs: round(med),
-    aboveNodeMs: round(med - baselineMedian),
+    aboveNodeMs: round(med - baseline.wall),
     requireMedianMs: round(median(samples.map((s) => s.loadMs ?? Number.NaN))),
+    cpuMedianMs: round(cpu),
+    cpuAboveNodeMs: round(cpu - baseline.cpu),
     rawMs: walls.map((w) => round(w)),
+    rawCpuMs: cpus.map((c) => round(c)),
   };
 }
 
@@ -144,7 +158,7 @@ function loadFigures(samples: ProcessSample[], baselineMedian: number): LoadFigu
  */
 async function measureCold(stage: { ours: string; naive: string }, results: FunctionResult[]) {
   const tasks = results.flatMap((r) => (['ours', 'naive'] as const).map((variant) => ({ r, variant })));
-  const baseline: number[] = [];
+  const baseline: ProcessSample[] = [];
   const samples = new Map<string, ProcessSample[]>();
   const failed = new Set<string>();
   const bareEnv = functionEnv('pre-token-generation');
@@ -159,7 +173,7 @@ async function measureCold(stage: { ours: string; naive: string }, results: Func
       try {
         const sample = await timeLoad(path.join(stage[variant], r.name, 'index.js'), { env: functionEnv(r.name) });
         if (record) {
-          baseline.push(bare.wallMs);
+          baseline.push(bare);
           samples.set(key, [...(samples.get(key) ?? []), sample]);
         }
       } catch (error) {
@@ -169,15 +183,24 @@ async function measureCold(stage: { ours: string; naive: string }, results: Func
     }
     log(`cold round ${round + 1}/${totalRounds}${record ? '' : ' (warm-up, discarded)'}`);
   }
-  const baselineMedian = median(baseline);
+  const base = { wall: median(baseline.map((b) => b.wallMs)), cpu: median(baseline.map((b) => b.cpuMs)) };
   for (const r of results) {
     const ours = samples.get(`${r.name}/ours`);
     const naive = samples.get(`${r.name}/naive`);
-    if (ours) r.ours.load = loadFigures(ours, baselineMedian);
-    if (naive) r.naive.load = loadFigures(naive, baselineMedian);
-    if (r.ours.load && r.naive.load) r.ratios.load = round(r.ours.load.aboveNodeMs / r.naive.load.aboveNodeMs, 3);
+    if (ours) r.ours.load = loadFigures(ours, base);
+    if (naive) r.naive.load = loadFigures(naive, base);
+    if (r.ours.load && r.naive.load) {
+      r.ratios.load = round(r.ours.load.aboveNodeMs / r.naive.load.aboveNodeMs, 3);
+      r.ratios.loadCpu = round(r.ours.load.cpuAboveNodeMs / r.naive.load.cpuAboveNodeMs, 3);
+    }
   }
-  return { medianMs: round(baselineMedian), samples: baseline.length, rawMs: baseline.map((b) => round(b)) };
+  return {
+    medianMs: round(base.wall),
+    cpuMedianMs: round(base.cpu),
+    samples: baseline.length,
+    rawMs: baseline.map((b) => round(b.wallMs)),
+    rawCpuMs: baseline.map((b) => round(b.cpuMs)),
+  };
 }
 
 function evaluateBudgets(
@@ -189,14 +212,21 @@ function evaluateBudgets(
   const checks: BudgetCheck[] = [];
   const check = (id: string, description: string, limit: number, actual: number | undefined | null) =>
     checks.push({ id, description, limit, actual: actual ?? null, pass: actual !== undefined && actual !== null && Number.isFinite(actual) && actual <= limit });
+  const cpu = budgets.loadMetric === 'cpu';
+  const metric = cpu ? 'CPU' : 'wall';
   for (const r of results) {
     check(`${r.name}.size`, `${r.name}: index.js at most ${budgets.bundleSizeRatio}x naive`, budgets.bundleSizeRatio, r.ratios.indexSize);
-    check(`${r.name}.load-ratio`, `${r.name}: cold load at most ${budgets.coldLoadRatio[r.kind]}x naive (${r.kind})`, budgets.coldLoadRatio[r.kind], r.ratios.load);
+    check(
+      `${r.name}.load-ratio`,
+      `${r.name}: cold load (${metric}) at most ${budgets.coldLoadRatio[r.kind]}x naive (${r.kind})`,
+      budgets.coldLoadRatio[r.kind],
+      cpu ? r.ratios.loadCpu : r.ratios.load,
+    );
     check(
       `${r.name}.load-ms`,
-      `${r.name}: cold load under ${budgets.coldLoadAboveNodeMs[r.kind]} ms above bare node (${r.kind})`,
+      `${r.name}: cold load (${metric}) under ${budgets.coldLoadAboveNodeMs[r.kind]} ms above bare node (${r.kind})`,
       budgets.coldLoadAboveNodeMs[r.kind],
-      r.ours.load?.aboveNodeMs,
+      cpu ? r.ours.load?.cpuAboveNodeMs : r.ours.load?.aboveNodeMs,
     );
   }
   check('build', `all bundles built in under ${budgets.buildMs} ms (median wall time of the build command)`, budgets.buildMs, build.wallMedianMs);
@@ -213,7 +243,7 @@ function kb(bytes: number): string {
   return (bytes / 1024).toFixed(1);
 }
 
-function printTable(results: FunctionResult[], baselineMs: number, build: { wallMedianMs: number; inProcessMedianMs?: number }, synth: unknown, sandbox: SandboxResult, checks: BudgetCheck[]) {
+function printTable(results: FunctionResult[], baseline: { medianMs: number; cpuMedianMs: number }, build: { wallMedianMs: number; inProcessMedianMs?: number }, synth: unknown, sandbox: SandboxResult, checks: BudgetCheck[]) {
   const lines: string[] = [];
   lines.push(
     [
@@ -225,6 +255,9 @@ function printTable(results: FunctionResult[], baselineMs: number, build: { wall
       pad('naive', 8),
       pad('ratio', 6),
       pad('load ms', 8),
+      pad('naive', 7),
+      pad('ratio', 6),
+      pad('cpu ms', 7),
       pad('naive', 7),
       pad('ratio', 6),
       pad('warm p50', 9),
@@ -244,16 +277,26 @@ function printTable(results: FunctionResult[], baselineMs: number, build: { wall
         pad(r.ours.load?.aboveNodeMs.toFixed(1), 8),
         pad(r.naive.load?.aboveNodeMs.toFixed(1), 7),
         pad(r.ratios.load?.toFixed(2), 6),
+        pad(r.ours.load?.cpuAboveNodeMs.toFixed(1), 7),
+        pad(r.naive.load?.cpuAboveNodeMs.toFixed(1), 7),
+        pad(r.ratios.loadCpu?.toFixed(2), 6),
         pad(r.warm?.p50Ms.toFixed(3), 9),
         pad(r.warm?.p99Ms.toFixed(3), 7),
       ].join(' '),
     );
   }
-  lines.push(`load ms = median fresh-process load above a bare \`node -e 0\` (${baselineMs.toFixed(1)} ms in this run); warm in ms`);
+  lines.push(
+    `load ms = median wall time of a fresh process loading the bundle, above bare node (${baseline.medianMs.toFixed(1)} ms in this run); ` +
+      `cpu ms = the same in CPU time (bare node ${baseline.cpuMedianMs.toFixed(1)} ms); warm = handler latency in ms`,
+  );
   lines.push(`build: ${build.wallMedianMs.toFixed(0)} ms wall (${build.inProcessMedianMs?.toFixed(0) ?? '?'} ms in esbuild+zip); synth: ${JSON.stringify(synth)}`);
   if (sandbox.status === 'measured' && sandbox.operations) {
     for (const [op, f] of Object.entries(sandbox.operations)) {
       lines.push(`sandbox ${op}: ${f.withTriggersMs.toFixed(1)} ms with triggers, ${f.withoutTriggersMs.toFixed(1)} ms without, ratio ${f.ratio.toFixed(2)}`);
+    }
+    if (sandbox.journey) {
+      const j = sandbox.journey;
+      lines.push(`sandbox journey (sign-up + confirm + sign-in, ${sandbox.users} users): ${j.withTriggersMs.toFixed(1)} ms with triggers, ${j.withoutTriggersMs.toFixed(1)} ms without, ratio ${j.ratio.toFixed(2)}`);
     }
   } else {
     lines.push(`sandbox end-to-end: ${sandbox.status} (${sandbox.reason ?? ''})`);
@@ -267,7 +310,41 @@ function printTable(results: FunctionResult[], baselineMs: number, build: { wall
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 
+function printExperiments(e: ExperimentsResult): void {
+  const lines = [
+    `experiments (bare node ${e.baselineMedianMs} ms wall, ${e.baselineCpuMedianMs} ms CPU; ${e.rounds} rounds): ` +
+      'wall and CPU above bare node, in-process require, index.js / map / zip KiB',
+  ];
+  for (const v of e.variants) {
+    lines.push(
+      [
+        pad(v.id, 44, false),
+        pad(Number.isFinite(v.aboveNodeMs) ? v.aboveNodeMs.toFixed(1) : '-', 7),
+        pad(Number.isFinite(v.cpuAboveNodeMs) ? v.cpuAboveNodeMs.toFixed(1) : '-', 7),
+        pad(Number.isFinite(v.requireMedianMs) ? v.requireMedianMs.toFixed(1) : '-', 7),
+        pad(kb(v.indexBytes), 8),
+        pad(kb(v.mapBytes), 8),
+        pad(kb(v.zipBytes), 8),
+        ` ${v.description}${v.error ? ` ERROR ${v.error}` : ''}`,
+      ].join(' '),
+    );
+  }
+  for (const [id, w] of Object.entries(e.logging ?? {})) lines.push(`warm ${id}: p50 ${w.p50Ms} ms, p99 ${w.p99Ms} ms`);
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
 async function main(): Promise<number> {
+  if (args['experiments-only']) {
+    const tmp = await mkdtemp(path.join(os.tmpdir(), 'cognito-bench-'));
+    try {
+      const experiments = await runExperiments(path.join(tmp, 'experiments'), rounds, invocations, log);
+      await writeFile(outFile, `${JSON.stringify({ meta: { date: new Date().toISOString(), mode: 'experiments', machine: await machine() }, experiments }, null, 2)}\n`);
+      printExperiments(experiments);
+      return 0;
+    } finally {
+      await rm(tmp, { recursive: true, force: true });
+    }
+  }
   const budgets = JSON.parse(await readFile(path.join(repoRoot, 'bench', 'budgets.json'), 'utf8')) as Budgets;
   const started = new Date();
   const meta = { date: started.toISOString(), mode: smoke ? 'smoke' : 'full', rounds, invocations, machine: await machine() };
@@ -291,6 +368,7 @@ async function main(): Promise<number> {
     };
     log(`build ${build.wallMedianMs} ms`);
     await buildNaive(stage.naive);
+    log('naive build done');
 
     const results: FunctionResult[] = [];
     for (const f of selected) {
@@ -330,6 +408,7 @@ async function main(): Promise<number> {
     } catch (error) {
       sandbox = { status: 'error', reason: (error as Error).message };
     }
+    log(`sandbox ${sandbox.status}`);
 
     let synth: { runs: number; wallMedianMs: number; wallRawMs: number[] } | { error: string };
     try {
@@ -340,13 +419,15 @@ async function main(): Promise<number> {
       synth = { error: (error as Error).message.slice(0, 500) };
     }
 
+    log(`synth ${'error' in synth ? 'failed' : `${synth.wallMedianMs} ms`}`);
     let experiments: ExperimentsResult | undefined;
     if (args.experiments) experiments = await runExperiments(path.join(tmp, 'experiments'), smoke ? 1 : rounds, invocations, log);
 
     const checks = evaluateBudgets(budgets, results, build, synth);
     const output = { meta, budgets, baseline, functions: results, build, synth, sandbox, checks, ...(experiments ? { experiments } : {}) };
     await writeFile(outFile, `${JSON.stringify(output, null, 2)}\n`);
-    printTable(results, baseline.medianMs, build, 'error' in synth ? synth : { wallMedianMs: synth.wallMedianMs }, sandbox, checks);
+    printTable(results, baseline, build, 'error' in synth ? synth : { wallMedianMs: synth.wallMedianMs }, sandbox, checks);
+    if (experiments) printExperiments(experiments);
     log(`wrote ${path.relative(process.cwd(), outFile)}`);
 
     if (smoke) return 0;

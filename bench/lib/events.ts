@@ -89,7 +89,8 @@ export function benchEvent(name: FunctionName, inputs: EventInputs): unknown {
     case 'user-migration':
       return {
         ...base,
-        userName: 'bilbo@gmail.com',
+        // The stub's legacy pool holds this address, so the migration succeeds (the common path).
+        userName: 'frodo@gmail.com',
         triggerSource: 'UserMigration_Authentication',
         request: { password: 'correct horse battery staple' },
         response: { userAttributes: {}, desiredDeliveryMediums: ['EMAIL'] },
