@@ -3,7 +3,7 @@
  * and the tests compare each role with it.
  */
 import type { FunctionName } from '../functions/catalog.ts';
-import { allow, IDEMPOTENCY_ITEM_ACTIONS, type PolicyStatement } from './iam.ts';
+import { allow, allowItems, IDEMPOTENCY_ITEM_ACTIONS, ITEM_PREFIX, type PolicyStatement } from './iam.ts';
 
 /** ARNs the grants name. */
 export interface GrantTargets {
@@ -46,13 +46,19 @@ export function functionGrants(name: FunctionName, t: GrantTargets): FunctionGra
     case 'pre-token-generation':
       return { own: [], pool: [] };
     case 'post-confirmation':
-      return { own: [allow('SaveProfile', IDEMPOTENCY_ITEM_ACTIONS, [t.tableArn]), sendEmail], pool: [] };
+      return { own: [allowItems('SaveProfile', IDEMPOTENCY_ITEM_ACTIONS, t.tableArn, [ITEM_PREFIX.user, ITEM_PREFIX.idempotency]), sendEmail], pool: [] };
     case 'pre-authentication':
-      return { own: [allow('CountAttempts', ['dynamodb:UpdateItem'], [t.tableArn])], pool: [] };
+      return { own: [allowItems('CountAttempts', ['dynamodb:UpdateItem'], t.tableArn, [ITEM_PREFIX.lockout])], pool: [] };
     case 'post-authentication':
-      // One TransactWriteItems: audit Put, profile Update, attempt-state Delete, dedupe ConditionCheck.
+      // Dedupe marker put, audit put, profile update and attempt-state delete, each idempotent on its own.
       return {
-        own: [allow('AuditSignIn', ['dynamodb:UpdateItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:ConditionCheckItem'], [t.tableArn])],
+        own: [
+          allowItems('AuditSignIn', ['dynamodb:UpdateItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem'], t.tableArn, [
+            ITEM_PREFIX.user,
+            ITEM_PREFIX.dedupe,
+            ITEM_PREFIX.lockout,
+          ]),
+        ],
         pool: [],
       };
     case 'user-migration':
@@ -64,7 +70,7 @@ export function functionGrants(name: FunctionName, t: GrantTargets): FunctionGra
         own: [
           allow('DecryptCodes', ['kms:Decrypt'], [need(t.kmsKeyArn, 'The sender key')]),
           allow('ReadProviderSecret', ['secretsmanager:GetSecretValue'], [secret]),
-          allow('Idempotency', IDEMPOTENCY_ITEM_ACTIONS, [t.tableArn]),
+          allowItems('Idempotency', IDEMPOTENCY_ITEM_ACTIONS, t.tableArn, [ITEM_PREFIX.idempotency]),
         ],
         pool: [],
       };

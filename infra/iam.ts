@@ -38,5 +38,25 @@ export function assumeRolePolicy(service: string, accountId: string): string {
   });
 }
 
+/**
+ * An allow statement on table items whose partition key starts with one of `keyPrefixes`, so a
+ * function can only touch its own kind of item in the shared table (`dynamodb:LeadingKeys`).
+ */
+export function allowItems(sid: string, actions: readonly string[], tableArn: string, keyPrefixes: readonly string[]): PolicyStatement {
+  return {
+    ...allow(sid, actions, [tableArn]),
+    Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': keyPrefixes.map((prefix) => `${prefix}*`) } },
+  };
+}
+
+/** Partition-key prefixes of the table's item kinds (see the table design in the README). */
+export const ITEM_PREFIX = {
+  user: 'USER#',
+  lockout: 'LOCKOUT#',
+  dedupe: 'DEDUPE#',
+  /** Powertools idempotency records: `idempotency#<function name>`. */
+  idempotency: 'idempotency#',
+} as const;
+
 /** The DynamoDB item actions Powertools idempotency uses. */
 export const IDEMPOTENCY_ITEM_ACTIONS = ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'] as const;

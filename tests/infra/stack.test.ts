@@ -57,7 +57,7 @@ function expectedGrants(s: Synthesized, name: FunctionName): string[] {
     'custom-message': () => [],
     'post-confirmation': () => [...pairs(items, [table]), ...send],
     'pre-authentication': () => pairs(['dynamodb:UpdateItem'], [table]),
-    'post-authentication': () => pairs(['dynamodb:UpdateItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:ConditionCheckItem'], [table]),
+    'post-authentication': () => pairs(['dynamodb:UpdateItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem'], [table]),
     'pre-token-generation': () => [],
     'user-migration': () => pairs(['cognito-idp:AdminInitiateAuth', 'cognito-idp:AdminGetUser'], [legacy]),
     'custom-email-sender': () => [...pairs(['kms:Decrypt'], [key()]), ...pairs(['secretsmanager:GetSecretValue'], [secret('sendgrid')]), ...pairs(items, [table])],
@@ -152,6 +152,23 @@ for (const mode of ['custom-senders', 'cognito'] as const) {
     it('grants each function role exactly the actions and resources its function uses', () => {
       for (const name of deployedNames(s.config)) {
         expect(grantedPairs(roleStatements(s, roleId(s, name))), name).to.deep.equal(expectedGrants(s, name));
+      }
+    });
+
+    it('confines every table grant to the item kinds its function owns (dynamodb:LeadingKeys)', () => {
+      const owned: Partial<Record<FunctionName, string[]>> = {
+        'post-confirmation': ['USER#*', 'idempotency#*'],
+        'pre-authentication': ['LOCKOUT#*'],
+        'post-authentication': ['USER#*', 'DEDUPE#*', 'LOCKOUT#*'],
+        'custom-email-sender': ['idempotency#*'],
+        'custom-sms-sender': ['idempotency#*'],
+      };
+      for (const name of deployedNames(s.config)) {
+        const tableStatements = roleStatements(s, roleId(s, name)).filter((st) => st.Action.some((a) => a.startsWith('dynamodb:')));
+        expect(tableStatements.length > 0, `${name} touches the table`).to.equal(owned[name] !== undefined);
+        for (const st of tableStatements) {
+          expect(st.Condition, name).to.deep.equal({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': owned[name] } });
+        }
       }
     });
 
