@@ -18,7 +18,7 @@ export interface ClientBudget {
   readonly maxAttempts: number;
 }
 
-/** For calls on a synchronous trigger's path: at most 3 × (0.5 + 1) s ≈ 4.5 s in the worst case. */
+/** For calls on a synchronous trigger's path: at most 2 × (0.5 + 1) s = 3 s plus backoff in the worst case. */
 export const SYNC_TRIGGER_BUDGET: ClientBudget = { connectionTimeoutMs: 500, requestTimeoutMs: 1_000, maxAttempts: 2 };
 
 /** For asynchronous senders and workflow tasks, which Lambda or Step Functions retry anyway. */
@@ -30,6 +30,9 @@ export function clientConfig(budget: ClientBudget): { requestHandler: NodeHttpHa
     requestHandler: new NodeHttpHandler({
       connectionTimeout: budget.connectionTimeoutMs,
       requestTimeout: budget.requestTimeoutMs,
+      // Without this the handler only logs a warning when requestTimeout passes and keeps waiting,
+      // so a hung dependency would hold a trigger past Cognito's 5 s.
+      throwOnRequestTimeout: true,
       httpsAgent: new Agent({ keepAlive: true, maxSockets: 50 }),
     }),
     maxAttempts: budget.maxAttempts,
