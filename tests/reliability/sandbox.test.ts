@@ -99,7 +99,13 @@ describe('reliability: the whole sandbox', function () {
 
   before(async function () {
     this.timeout(180_000);
-    sandbox = await startSandbox({ waits: 'manual', onLog: (l) => logs.push(l), asyncRetryDelaysMs: [100, 200] });
+    sandbox = await startSandbox({
+      waits: 'manual',
+      onLog: (l) => logs.push(l),
+      asyncRetryDelaysMs: [100, 200],
+      // The sandbox logs at WARN by default; capture what production (INFO) would write.
+      environmentOverride: (_name, env) => ({ ...env, POWERTOOLS_LOG_LEVEL: 'INFO' }),
+    });
     poolId = sandbox.endpoints.cognito.userPoolId;
     clientId = sandbox.endpoints.cognito.clientId;
     cognito = new CognitoIdentityProviderClient({ region: sandbox.endpoints.region, endpoint: sandbox.endpoints.cognito.endpoint, credentials: sandbox.credentials, maxAttempts: 1 });
@@ -144,6 +150,15 @@ describe('reliability: the whole sandbox', function () {
     );
     expect(wrongMigration, 'a wrong password during migration is refused').to.be.instanceOf(Error);
     tokensOf(await signIn('hamfast@gmail.com', 'Old-Gaffer-Taters-2'));
+    // An unconfirmed sign-up runs the whole reminder workflow: reminder, then deletion and its notice.
+    const fatty = await cognito.send(new SignUpCommand({ ClientId: clientId, Username: 'fatty@gmail.com', Password: password('Crickhollow-Bath-4'), UserAttributes: [{ Name: 'email', Value: 'fatty@gmail.com' }] }));
+    codeIn(await sandbox.stores.waitFor('sendgrid', (m) => m.to === 'fatty@gmail.com'));
+    const fattyRun = (e: unknown) => e === sandbox.workflows.find((input) => input.username === fatty.UserSub)[0];
+    await sandbox.workflows.fastForward(fattyRun, { awaitHold: true });
+    await sandbox.stores.waitFor('ses', (m) => m.to === 'fatty@gmail.com');
+    await sandbox.workflows.fastForward(fattyRun, { awaitHold: true });
+    await sandbox.workflows.settle();
+    expect((await sandbox.stores.ses()).filter((m) => m.to === 'fatty@gmail.com'), 'reminder and deletion notice').to.have.length(2);
     await sandbox.settle();
     expect(secrets.tokens.size).to.be.at.least(6);
     expect(secrets.codes.size).to.be.at.least(3);
@@ -220,6 +235,53 @@ describe('reliability: the whole sandbox', function () {
     expect(texts[0]!.text).to.include('434343');
   });
 
+  it('sends one reminder and one deletion notice when Step Functions replays each workflow task 2 times', async () => {
+    const ted = await cognito.send(new SignUpCommand({ ClientId: clientId, Username: 'ted@gmail.com', Password: password('Sandyman-Mill-6'), UserAttributes: [{ Name: 'email', Value: 'ted@gmail.com' }] }));
+    codeIn(await sandbox.stores.waitFor('sendgrid', (m) => m.to === 'ted@gmail.com'));
+    const input = { userPoolId: poolId, username: ted.UserSub! };
+    const reminders = [await sandbox.lambda.invoke('send-reminder', input), await sandbox.lambda.invoke('send-reminder', input)];
+    const afterReminders = (await sandbox.stores.ses()).filter((m) => m.to === 'ted@gmail.com').length;
+    const deletions = [await sandbox.lambda.invoke('delete-unconfirmed-user', input), await sandbox.lambda.invoke('delete-unconfirmed-user', input)];
+    const total = (await sandbox.stores.ses()).filter((m) => m.to === 'ted@gmail.com').length;
+    const failed = [...reminders, ...deletions].filter((r) => r.functionError).length;
+    record({
+      id: 'idempotency.workflow-tasks',
+      area: 'retries and idempotency',
+      scenario: 'Step Functions retries a workflow task: send-reminder and delete-unconfirmed-user each invoked twice with the same input (sandbox)',
+      load: '2 × send-reminder, then 2 × delete-unconfirmed-user, for one unconfirmed user',
+      expected: '1 reminder email, 1 deletion notice; the second deletion finds the user gone and succeeds',
+      measured: `${afterReminders} reminder emails, ${total - afterReminders} deletion notices; results ${JSON.stringify(deletions.map((d) => d.payload))}; ${failed} failed`,
+      ok: afterReminders === 1 && total - afterReminders === 1 && failed === 0,
+    });
+    expect(failed).to.equal(0);
+    expect(afterReminders, 'reminder emails').to.equal(1);
+    expect(total - afterReminders, 'deletion notices').to.equal(1);
+  });
+
+  it('a sender whose provider hangs gives up, throws, and the retry delivers exactly once', async () => {
+    const p = ev.person('hangprovider');
+    sandbox.providers.faults.sendgrid.push({ delayMs: 8_000 });
+    const before = sandbox.lambda.invocations.length;
+    const t0 = performance.now();
+    sandbox.lambda.invokeAsync('custom-email-sender', ev.customEmailSender(p, await encryptCode('454545'), poolId));
+    await sandbox.settle();
+    const ms = performance.now() - t0;
+    const runs = sandbox.lambda.invocations.slice(before).filter((r) => r.function === 'custom-email-sender');
+    const emails = sandbox.stores.sendgrid().filter((m) => m.to === p.email);
+    record({
+      id: 'faults.provider-hang',
+      area: 'faults',
+      scenario: 'SendGrid accepts the request and does not answer for 8 s; Lambda retries the async sender (sandbox)',
+      load: '1 email, first provider call hangs',
+      expected: 'the sender gives up within its provider timeout and throws; the retry delivers exactly 1 email',
+      measured: `${runs.length} invocations (${runs.filter((r) => r.error).length} threw, first after ${formatMs(runs[0]?.durationMs ?? 0)}); ${emails.length} delivered; ${formatMs(ms)} in all`,
+      ok: runs.filter((r) => r.error).length >= 1 && emails.length === 1,
+    });
+    expect(runs.filter((r) => r.error).length).to.be.at.least(1);
+    expect(emails).to.have.length(1);
+    expect(emails[0]!.text).to.include('454545');
+  });
+
   it('refuses to send a code whose encryption context names another pool', async () => {
     const p = ev.person('otherpool');
     const foreign = await encryptCode('565656', ev.OTHER_POOL_ID);
@@ -280,7 +342,7 @@ describe('reliability: the whole sandbox', function () {
       ...[...secrets.tokens].map((s): [string, string] => ['token', s.slice(-40)]),
       ['SendGrid API key', DEFAULT_CREDENTIALS.sendgrid.apiKey],
       ['Twilio auth token', DEFAULT_CREDENTIALS.twilio.authToken],
-      ...['merry@gmail.com', 'pippin@gmail.com', 'hamfast@gmail.com', 'lotho@gmail.com'].map((s): [string, string] => ['email address', s]),
+      ...['merry@gmail.com', 'pippin@gmail.com', 'hamfast@gmail.com', 'lotho@gmail.com', 'fatty@gmail.com', 'ted@gmail.com'].map((s): [string, string] => ['email address', s]),
     ];
     const shapes: Array<[string, RegExp]> = [
       ['a JWT', /eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\./],
@@ -311,7 +373,7 @@ describe('reliability: the whole sandbox', function () {
       ok: leaks.length === 0,
     });
     expect(lines.length, 'log lines captured').to.be.greaterThan(50);
-    expect(functions.size, 'functions that logged').to.be.at.least(4);
+    expect(functions.size, 'functions that logged').to.be.at.least(9);
     expect(leaks).to.deep.equal([]);
   });
 });
