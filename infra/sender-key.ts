@@ -21,11 +21,18 @@ export interface SenderKeyGrants {
   readonly decrypterRoleArns: readonly string[];
 }
 
-/** Key administration without use: the account can manage the key but not encrypt or decrypt with it. */
+/**
+ * Key administration without use: the account can manage the key but not encrypt or decrypt with it.
+ * Every action is named (AWS's default admin statement uses `kms:Create*`-style wildcards, which would
+ * also cover actions added later) and `kms:CreateGrant` is left out, because a grant hands out use.
+ * `kms:PutKeyPolicy` stays, so the account can never lock itself out of the key.
+ */
 export const KEY_ADMIN_ACTIONS = [
-  'kms:CancelKeyDeletion', 'kms:Create*', 'kms:Delete*', 'kms:Describe*', 'kms:Disable*', 'kms:Enable*',
-  'kms:Get*', 'kms:List*', 'kms:Put*', 'kms:Revoke*', 'kms:RotateKeyOnDemand', 'kms:ScheduleKeyDeletion',
-  'kms:TagResource', 'kms:UntagResource', 'kms:Update*',
+  'kms:CancelKeyDeletion', 'kms:CreateAlias', 'kms:DeleteAlias', 'kms:DescribeKey', 'kms:DisableKey',
+  'kms:DisableKeyRotation', 'kms:EnableKey', 'kms:EnableKeyRotation', 'kms:GetKeyPolicy', 'kms:GetKeyRotationStatus',
+  'kms:ListGrants', 'kms:ListKeyPolicies', 'kms:ListKeyRotations', 'kms:ListResourceTags', 'kms:PutKeyPolicy',
+  'kms:RetireGrant', 'kms:RevokeGrant', 'kms:RotateKeyOnDemand', 'kms:ScheduleKeyDeletion', 'kms:TagResource',
+  'kms:UntagResource', 'kms:UpdateAlias', 'kms:UpdateKeyDescription',
 ] as const;
 
 /**
