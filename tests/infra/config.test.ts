@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
-import { CONFIG_DOC, renderConfigDoc } from '../../infra/config-doc.ts';
+import { CONFIG_DOC, README, renderConfigDoc, renderReadme } from '../../infra/config-doc.ts';
 import { CONFIG_DIR, configFields, ConfigValidationError, loadConfig, overrideVariable } from '../../infra/config.ts';
 import { remoteStateFromEnv } from '../../infra/backend.ts';
 
@@ -107,6 +107,11 @@ describe('configuration', () => {
       expect(doc).to.include(`| \`${field.path.join('.')}\` |`);
       expect(doc).to.include(`\`${field.variable}\``);
     }
+  });
+
+  it('shows the same configuration section on the README', () => {
+    const readme = readFileSync(README, 'utf8');
+    expect(readme, 'README.md configuration section is stale: run make docs').to.equal(renderReadme(readme));
   });
 });
 
