@@ -28,7 +28,6 @@ import type { LockoutSettings } from '../../functions/common/config.ts';
 import { GENERIC_MESSAGE } from '../../functions/common/errors.ts';
 import { createDomainPolicy } from '../../functions/common/identity.ts';
 import { lockoutKey } from '../../functions/common/lockout.ts';
-import { logger } from '../../functions/common/logger.ts';
 import { idempotentSender, type Channel } from '../../functions/common/sender.ts';
 import { renderEmail, type RenderedEmail } from '../../functions/common/templates.ts';
 import { checkSignInAttempt } from '../../functions/pre-authentication/check.ts';
@@ -38,6 +37,7 @@ import { cognitoLegacyDirectory } from '../../functions/user-migration/legacy-di
 import { migrateUser, REFUSAL_MESSAGE } from '../../functions/user-migration/migrate.ts';
 import { LocalKms } from '../../sandbox/kms.ts';
 import * as ev from './lib/events.ts';
+import { quietLogger } from './lib/quiet.ts';
 import { formatMs, record } from './lib/figures.ts';
 import { awsJsonError, awsRestError, FORWARD, startFaultProxy, timed, type FaultProxy, type ProxyAction } from './lib/net.ts';
 import { LOCAL_AWS, startDynamo, startSes, type LocalDynamo, type LocalSes } from './lib/services.ts';
@@ -48,16 +48,15 @@ const ALWAYS = (action: ProxyAction) => () => action;
 
 describe('reliability: faults in each dependency', function () {
   this.timeout(60_000);
+  quietLogger();
   let dynamo: LocalDynamo;
   let ses: LocalSes;
   const stops: Array<() => Promise<void>> = [];
 
   before(async () => {
-    logger.setLogLevel('SILENT');
     [dynamo, ses] = await Promise.all([startDynamo(), startSes()]);
   });
   after(async () => {
-    logger.setLogLevel('INFO');
     for (const stop of stops.reverse()) await stop();
     await Promise.all([dynamo.stop(), ses.stop()]);
   });
@@ -214,10 +213,10 @@ describe('reliability: faults in each dependency', function () {
       const event = ev.postConfirmation(p);
       // Cognito retries a trigger only when it fails; Lambda does not retry a synchronous call.
       sesProxy.policy = ALWAYS(awsRestError('TooManyRequestsException', 429));
-      const first = await timed(() => postConfirmation(event, deps, sender));
+      const first = await timed(() => postConfirmation(event, deps, sender, ev.lambdaContext('post-confirmation')));
       sesProxy.policy = FORWARD;
       const cognitoRetries = first.error ? 3 : 0;
-      for (let i = 0; i < cognitoRetries; i++) await postConfirmation(event, deps, sender).catch(() => undefined);
+      for (let i = 0; i < cognitoRetries; i++) await postConfirmation(event, deps, sender, ev.lambdaContext('post-confirmation')).catch(() => undefined);
       const profile = (await dynamo.doc.send(new GetCommand({ TableName: dynamo.tableName, Key: profileKey(p.sub), ConsistentRead: true }))).Item;
       const emails = (await ses.emailsTo(p.email)).length;
       record({
@@ -275,11 +274,11 @@ describe('reliability: faults in each dependency', function () {
         ['connection reset', { kind: 'reset' } as ProxyAction],
       ] as Array<[string, ProxyAction]>) {
         kmsProxy.policy = ALWAYS(action);
-        outcomes.push(await send(event).then(() => `${fault}: delivered?!`, (e: Error) => `${fault}: threw ${e.name}`));
+        outcomes.push(await send(event, ev.lambdaContext('custom-email-sender', 15_000)).then(() => `${fault}: delivered?!`, (e: Error) => `${fault}: threw ${e.name}`));
       }
       kmsProxy.policy = FORWARD;
       // Lambda's retries after recovery, and a duplicate delivery of the same event.
-      for (let i = 0; i < 3; i++) outcomes.push(await send(event).then(() => 'delivered', (e: Error) => `threw ${e.name}`));
+      for (let i = 0; i < 3; i++) outcomes.push(await send(event, ev.lambdaContext('custom-email-sender', 15_000)).then(() => 'delivered', (e: Error) => `threw ${e.name}`));
       const ok = outcomes.slice(0, 3).every((o) => o.includes('threw')) && delivered.length === 1 && delivered[0]!.email.text.includes('777777');
       record({
         id: 'faults.kms-sender',

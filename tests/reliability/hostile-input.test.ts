@@ -6,10 +6,10 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import { REFUSAL_MESSAGE } from '../../functions/user-migration/migrate.ts';
 import { checkSignUpEmail, createDomainPolicy, type DomainPolicy } from '../../functions/common/identity.ts';
-import { logger } from '../../functions/common/logger.ts';
 import { renderEmail, renderSms, type MessageKind } from '../../functions/common/templates.ts';
 import { preSignUp } from '../../functions/pre-sign-up/sign-up.ts';
 import * as ev from './lib/events.ts';
+import { quietLogger } from './lib/quiet.ts';
 import { record } from './lib/figures.ts';
 import { runHandler, type ChildRun } from './lib/handlers.ts';
 import { awsJsonError, type FaultProxy } from './lib/net.ts';
@@ -116,8 +116,7 @@ const nearMiss = fc
 
 describe('reliability: hostile input', function () {
   this.timeout(90_000);
-  before(() => logger.setLogLevel('SILENT'));
-  after(() => logger.setLogLevel('INFO'));
+  quietLogger();
 
   describe('the sign-up domain rule', () => {
     it('refuses every address in a corpus of known allowlist bypasses, with and without subdomains', () => {

@@ -12,9 +12,9 @@ import { SYNC_TRIGGER_BUDGET } from '../../functions/common/aws.ts';
 import type { LockoutSettings } from '../../functions/common/config.ts';
 import { UserFacingError } from '../../functions/common/errors.ts';
 import { lockoutKey } from '../../functions/common/lockout.ts';
-import { logger } from '../../functions/common/logger.ts';
 import { checkSignInAttempt } from '../../functions/pre-authentication/check.ts';
 import * as ev from './lib/events.ts';
+import { quietLogger } from './lib/quiet.ts';
 import { formatMs, record } from './lib/figures.ts';
 import { LOCAL_AWS, startDynamo, type LocalDynamo } from './lib/services.ts';
 
@@ -22,6 +22,7 @@ const SETTINGS: LockoutSettings = { maxAttempts: 5, windowSeconds: 900, lockSeco
 
 describe('reliability: lockout under parallel attempts (real pre-authentication logic, dynalite)', function () {
   this.timeout(60_000);
+  quietLogger();
   let dynamo: LocalDynamo;
   let db: DynamoDBDocumentClient;
 
@@ -38,10 +39,8 @@ describe('reliability: lockout under parallel attempts (real pre-authentication 
         requestHandler: new NodeHttpHandler({ connectionTimeout: 10_000, requestTimeout: 30_000, httpAgent: new http.Agent({ keepAlive: true, maxSockets: 64, noDelay: true } as http.AgentOptions) }),
       }),
     );
-    logger.setLogLevel('SILENT');
   });
   after(async () => {
-    logger.setLogLevel('INFO');
     db.destroy();
     await dynamo.stop();
   });

@@ -3,6 +3,7 @@
  * (each `satisfies` its @types/aws-lambda type). Every factory takes the values a scenario varies.
  */
 import type {
+  Context,
   CustomEmailSenderSignUpTriggerEvent,
   CustomMessageSignUpTriggerEvent,
   CustomSMSSenderSignUpTriggerEvent,
@@ -147,4 +148,23 @@ export const workflowTask = (p: Person) => ({ userPoolId: POOL_ID, username: p.s
 export function person(tag: string, domain = 'gmail.com'): Person {
   const id = crypto.randomUUID();
   return { sub: id, email: `${tag}-${id.slice(0, 8)}@${domain}`, name: `Frodo ${tag}` };
+}
+
+/** A Lambda context as the runtime passes it, with `remainingMs` left on the clock. */
+export function lambdaContext(functionName: string, remainingMs = 5_000): Context {
+  const deadline = Date.now() + remainingMs;
+  return {
+    callbackWaitsForEmptyEventLoop: true,
+    functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:us-east-1:123456789012:function:${functionName}`,
+    memoryLimitInMB: '256',
+    awsRequestId: crypto.randomUUID(),
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: 'reliability',
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  } satisfies Context;
 }
