@@ -1,11 +1,19 @@
 import { ConditionalCheckFailedException, DeleteItemCommand, DynamoDBClient, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { InvokeCommand, LambdaClient, TooManyRequestsException } from '@aws-sdk/client-lambda';
 import { MessageRejected, SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
-import { DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { PostConfirmationTriggerEvent } from 'aws-lambda';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { Context, PostConfirmationTriggerEvent } from 'aws-lambda';
 import { mockClient, type AwsClientStub } from 'aws-sdk-client-mock';
 import { expect } from 'chai';
 import { UserFacingError } from '../../functions/common/errors.ts';
-import { postConfirmation, welcomeSender, type PostConfirmationDeps } from '../../functions/post-confirmation/confirm.ts';
+import {
+  HAND_OFF_RESERVE_MS,
+  postConfirmation,
+  retryWelcome,
+  welcomeSender,
+  type PostConfirmationDeps,
+  type WelcomeRetryMessage,
+} from '../../functions/post-confirmation/confirm.ts';
 import { EMAIL, NAME, POOL_ID, SUB, confirmedUserAttributes, lambdaContext, postConfirmationEvent } from '../fixtures/events.ts';
 import { captureLogs } from '../fixtures/logs.ts';
 import { MemoryPersistence } from './sender-support.ts';
@@ -13,35 +21,49 @@ import { MemoryPersistence } from './sender-support.ts';
 const TABLE = 'cognito-triggers-test';
 const NOW = Date.UTC(2025, 4, 6, 7, 8, 9);
 const AT = new Date(NOW).toISOString();
+const FUNCTION_NAME = 'cognito-triggers-test-post-confirmation';
 
 describe('post-confirmation', () => {
   // Created per suite and restored after it: client mocks patch the class prototype, which other suites mock too.
   let ddb: AwsClientStub<DynamoDBDocumentClient>;
   let ses: AwsClientStub<SESv2Client>;
+  let lambda: AwsClientStub<LambdaClient>;
   before(() => {
     ddb = mockClient(DynamoDBDocumentClient);
     ses = mockClient(SESv2Client);
+    lambda = mockClient(LambdaClient);
   });
   after(() => {
     ddb.restore();
     ses.restore();
+    lambda.restore();
   });
   let store: MemoryPersistence;
   let profileExists: boolean;
+  /** The profile row as the table holds it. */
+  let profile: Record<string, unknown> | undefined;
 
   beforeEach(() => {
     ddb.reset();
     ses.reset();
+    lambda.reset();
     store = new MemoryPersistence();
     profileExists = false;
+    profile = undefined;
     // Behaves like the table: the conditional put succeeds once, then reports the existing row.
-    ddb.on(PutCommand).callsFake(() => {
+    ddb.on(PutCommand).callsFake((input: { Item: Record<string, unknown> }) => {
       if (profileExists) throw new ConditionalCheckFailedException({ message: 'exists', $metadata: {} });
       profileExists = true;
+      profile = { ...input.Item };
       return {};
     });
-    ddb.on(UpdateCommand).resolves({});
+    ddb.on(GetCommand).callsFake(() => (profile ? { Item: { ...profile } } : {}));
+    ddb.on(UpdateCommand).callsFake((input: { ExpressionAttributeValues: Record<string, unknown> }) => {
+      if (profile) profile = { ...profile, welcomeEmail: input.ExpressionAttributeValues[':sent'], welcomeEmailSentAt: input.ExpressionAttributeValues[':at'] };
+      return {};
+    });
     ses.on(SendEmailCommand).resolves({ MessageId: 'welcome-1' });
+    lambda.on(InvokeCommand).resolves({ StatusCode: 202 });
   });
 
   function deps(overrides: Partial<PostConfirmationDeps> = {}): PostConfirmationDeps {
@@ -52,13 +74,30 @@ describe('post-confirmation', () => {
       branding: { appName: 'Acme Notes', appUrl: 'https://notes.example.com' },
       from: { name: 'Acme Notes', address: 'no-reply@notes.example.com' },
       now: () => NOW,
+      lambda: new LambdaClient({ region: 'eu-west-1' }),
+      functionName: FUNCTION_NAME,
       ...overrides,
     };
   }
 
-  function run(event: PostConfirmationTriggerEvent, d = deps()) {
-    return postConfirmation(event, d, welcomeSender(d, store));
+  function run(event: PostConfirmationTriggerEvent, d = deps(), context?: Context) {
+    return postConfirmation(event, d, welcomeSender(d, store), context);
   }
+
+  function retry(message: WelcomeRetryMessage, d = deps()) {
+    return retryWelcome(message, d, welcomeSender(d, store), lambdaContext('post-confirmation'));
+  }
+
+  /** The retry messages the function handed to itself, as Lambda would deliver them. */
+  function handedOff(): WelcomeRetryMessage[] {
+    return lambda.commandCalls(InvokeCommand).map((c) => {
+      const payload = c.args[0].input.Payload;
+      if (typeof payload !== 'string') throw new Error('the hand-off payload is JSON text');
+      return JSON.parse(payload) as WelcomeRetryMessage;
+    });
+  }
+
+  const rejected = () => new MessageRejected({ message: 'Email address is not verified', $metadata: {} });
 
   it('on ConfirmSignUp writes the profile with a conditional put and sends one welcome email', async () => {
     const result = await run(postConfirmationEvent());
@@ -122,24 +161,92 @@ describe('post-confirmation', () => {
   });
 
   describe('when SES fails', () => {
-    it('lets the confirmation succeed, leaves the profile PENDING, logs an error, and a retry then sends exactly once', async () => {
-      ses.on(SendEmailCommand).rejectsOnce(new MessageRejected({ message: 'Email address is not verified', $metadata: {} })).resolves({ MessageId: 'm' });
-      const { lines, error } = await captureLogs(async () => expect((await run(postConfirmationEvent())).welcome).to.equal('failed'));
+    it('answers Cognito with success, keeps the profile PENDING and hands the email to an asynchronous invocation of itself', async () => {
+      ses.on(SendEmailCommand).rejects(rejected());
+      const { lines, error } = await captureLogs(async () => expect((await run(postConfirmationEvent())).welcome).to.equal('retrying'));
       expect(error).to.equal(undefined);
-      const failure = lines.find((l) => l.welcomeEmail === 'failed');
-      expect(failure).to.include({ level: 'ERROR', errorName: 'MessageRejected', emailDomain: 'gmail.com' });
+      const invoke = lambda.commandCalls(InvokeCommand);
+      expect(invoke).to.have.length(1);
+      expect(invoke[0]!.args[0].input).to.include({ FunctionName: FUNCTION_NAME, InvocationType: 'Event' });
+      // Identifiers only: the retry reads the address back from the profile.
+      expect(handedOff()).to.deep.equal([{ kind: 'welcome-email-retry', userPoolId: POOL_ID, sub: SUB }]);
+      expect(profile).to.include({ welcomeEmail: 'PENDING' });
       expect(ddb.commandCalls(UpdateCommand), 'not marked SENT').to.have.length(0);
       expect(store.records.size, 'idempotency record released').to.equal(0);
+      expect(lines.find((l) => l.welcomeEmail === 'retrying')).to.include({ level: 'WARN', errorName: 'MessageRejected', emailDomain: 'gmail.com' });
+      expect(lines.filter((l) => l.level === 'ERROR'), 'no alarm while a retry is on its way').to.deep.equal([]);
+    });
 
-      expect((await run(postConfirmationEvent())).welcome).to.equal('sent');
-      expect((await run(postConfirmationEvent())).welcome).to.equal('already-sent');
-      expect(ses.commandCalls(SendEmailCommand)).to.have.length(2);
-      expect(ddb.commandCalls(UpdateCommand)).to.have.length(1);
+    it('the handed-off retry sends exactly one welcome email and marks the profile SENT, however often Lambda delivers it', async () => {
+      ses.on(SendEmailCommand).rejectsOnce(rejected()).resolves({ MessageId: 'm' });
+      await run(postConfirmationEvent());
+      const [message] = handedOff();
+      expect(await retry(message!)).to.deep.equal({ welcome: 'sent' });
+      expect(profile).to.include({ welcomeEmail: 'SENT', welcomeEmailSentAt: AT });
+      // Asynchronous delivery is at least once.
+      expect(await retry(message!)).to.deep.equal({ welcome: 'already-sent' });
+      const sends = ses.commandCalls(SendEmailCommand);
+      expect(sends, '1 failed, then 1 delivered').to.have.length(2);
+      const last = sends[1]!.args[0].input;
+      expect(last.Destination).to.deep.equal({ ToAddresses: [EMAIL] });
+      expect(last.Content?.Simple?.Body?.Html?.Data, 'greets by the name kept in the profile').to.include('Hi Frodo Baggins,');
+    });
+
+    it('the retry throws while SES still fails, so Lambda retries it, and the next attempt sends once', async () => {
+      ses.on(SendEmailCommand).rejectsOnce(rejected()).rejectsOnce(rejected()).resolves({ MessageId: 'm' });
+      await run(postConfirmationEvent());
+      const [message] = handedOff();
+      const { lines, error } = await captureLogs(() => retry(message!));
+      expect(error).to.have.property('name', 'WelcomeNotSentError');
+      expect((error as Error).message).to.not.include(EMAIL);
+      expect(lines.find((l) => l.welcomeEmail === 'retry-failed')).to.include({ level: 'ERROR', errorName: 'MessageRejected' });
+      expect(profile).to.include({ welcomeEmail: 'PENDING' });
+      expect(store.records.size, 'idempotency record released for the next attempt').to.equal(0);
+
+      expect(await retry(message!)).to.deep.equal({ welcome: 'sent' });
+      expect(ses.commandCalls(SendEmailCommand)).to.have.length(3);
+      expect(ddb.commandCalls(UpdateCommand), 'marked SENT once').to.have.length(1);
+      expect(lambda.commandCalls(InvokeCommand), 'the retry never hands off again').to.have.length(1);
+    });
+
+    it('keeps the profile PENDING, logs an ERROR for the alarm and still answers Cognito when the hand-off fails too', async () => {
+      ses.on(SendEmailCommand).rejects(rejected());
+      lambda.on(InvokeCommand).rejects(new TooManyRequestsException({ message: 'Rate exceeded', $metadata: {} }));
+      const { lines, error } = await captureLogs(async () => expect((await run(postConfirmationEvent())).welcome).to.equal('failed'));
+      expect(error).to.equal(undefined);
+      expect(lines.find((l) => l.welcomeEmail === 'failed')).to.include({
+        level: 'ERROR',
+        errorName: 'MessageRejected',
+        handOffErrorName: 'TooManyRequestsException',
+        emailDomain: 'gmail.com',
+      });
+      expect(profile).to.include({ welcomeEmail: 'PENDING' });
+      expect(ddb.commandCalls(UpdateCommand)).to.have.length(0);
+    });
+
+    it('fails the hand-off naming AWS_LAMBDA_FUNCTION_NAME when the runtime did not set it', async () => {
+      ses.on(SendEmailCommand).rejects(rejected());
+      const { lines } = await captureLogs(async () => expect((await run(postConfirmationEvent(), deps({ functionName: undefined }))).welcome).to.equal('failed'));
+      expect(lines.find((l) => l.welcomeEmail === 'failed')).to.include({ level: 'ERROR', handOffErrorName: 'ConfigError' });
+      expect(lambda.calls()).to.have.length(0);
+    });
+
+    it('bounds the hand-off by the time left before Cognito gives up, and skips it when none is left', async () => {
+      ses.on(SendEmailCommand).rejects(rejected());
+      const context = (remainingMs: number): Context => ({ ...lambdaContext('post-confirmation'), getRemainingTimeInMillis: () => remainingMs });
+      expect((await run(postConfirmationEvent(), deps(), context(2_000))).welcome).to.equal('retrying');
+      expect((lambda.commandCalls(InvokeCommand)[0]!.args as unknown[])[1]).to.have.property('abortSignal').that.is.instanceOf(AbortSignal);
+
+      lambda.resetHistory();
+      profileExists = false;
+      const { lines } = await captureLogs(async () => expect((await run(postConfirmationEvent(), deps(), context(HAND_OFF_RESERVE_MS))).welcome).to.equal('failed'));
+      expect(lines.find((l) => l.welcomeEmail === 'failed')).to.include({ handOffErrorName: 'HandOffOutOfTime' });
+      expect(lambda.calls()).to.have.length(0);
     });
 
     it('treats an unavailable idempotency store as a failed send, never as a reason to send twice', async () => {
       store.failNextPut = Object.assign(new Error('timeout'), { name: 'TimeoutError' });
-      expect((await run(postConfirmationEvent())).welcome).to.equal('failed');
+      expect((await run(postConfirmationEvent())).welcome).to.equal('retrying');
       expect(ses.commandCalls(SendEmailCommand)).to.have.length(0);
     });
 
@@ -147,6 +254,36 @@ describe('post-confirmation', () => {
       ddb.on(UpdateCommand).rejects(Object.assign(new Error('x'), { name: 'ProvisionedThroughputExceededException' }));
       const { lines } = await captureLogs(async () => expect((await run(postConfirmationEvent())).welcome).to.equal('sent'));
       expect(lines.some((l) => l.level === 'WARN' && l.errorName === 'ProvisionedThroughputExceededException')).to.equal(true);
+    });
+  });
+
+  describe('the asynchronous retry message', () => {
+    const message: WelcomeRetryMessage = { kind: 'welcome-email-retry', userPoolId: POOL_ID, sub: SUB };
+
+    it('sends nothing for a profile already marked SENT', async () => {
+      profile = { pk: `USER#${SUB}`, sk: 'PROFILE', sub: SUB, email: EMAIL, welcomeEmail: 'SENT' };
+      expect(await retry(message)).to.deep.equal({ welcome: 'already-sent' });
+      expect(ses.calls()).to.have.length(0);
+    });
+
+    it('marks the profile SENT when an earlier attempt sent but could not mark it', async () => {
+      await run(postConfirmationEvent());
+      profile = { ...profile, welcomeEmail: 'PENDING' };
+      expect(await retry(message)).to.deep.equal({ welcome: 'already-sent' });
+      expect(ses.commandCalls(SendEmailCommand)).to.have.length(1);
+      expect(profile).to.include({ welcomeEmail: 'SENT' });
+    });
+
+    it('drops, without throwing, a message that can never succeed: malformed, no profile, no address', async () => {
+      const { lines } = await captureLogs(async () => {
+        expect(await retry({ ...message, sub: '' })).to.deep.equal({ welcome: 'malformed' });
+        expect(await retry({ ...message, userPoolId: 42 as unknown as string })).to.deep.equal({ welcome: 'malformed' });
+        expect(await retry(message)).to.deep.equal({ welcome: 'no-profile' });
+        profile = { pk: `USER#${SUB}`, sk: 'PROFILE', sub: SUB, welcomeEmail: 'PENDING' };
+        expect(await retry(message)).to.deep.equal({ welcome: 'no-email' });
+      });
+      expect(lines.filter((l) => l.level === 'ERROR').map((l) => l.welcomeEmail)).to.deep.equal(['malformed', 'malformed', 'no-profile']);
+      expect(ses.calls()).to.have.length(0);
     });
   });
 
@@ -184,11 +321,14 @@ describe('post-confirmation', () => {
     expect(ses.commandCalls(SendEmailCommand)[0]!.args[0].input.Content?.Simple?.Body?.Text?.Data).to.match(/^Hi Sam,/);
   });
 
-  it('never logs the email address, the name or the sub in clear', async () => {
-    ses.on(SendEmailCommand).rejectsOnce(new MessageRejected({ message: `rejected ${EMAIL}`, $metadata: {} })).resolves({});
+  it('never logs the email address, the name or the sub in clear, nor puts them in the retry error', async () => {
+    const leaky = () => new MessageRejected({ message: `rejected ${EMAIL}`, $metadata: {} });
+    ses.on(SendEmailCommand).rejectsOnce(leaky()).rejectsOnce(leaky()).resolves({});
     const first = await captureLogs(() => run(postConfirmationEvent()));
-    const second = await captureLogs(() => run(postConfirmationEvent()));
-    for (const { output } of [first, second]) {
+    const failedRetry = await captureLogs(() => retry(handedOff()[0]!));
+    expect(JSON.stringify({ message: (failedRetry.error as Error).message, name: (failedRetry.error as Error).name })).to.not.include(EMAIL);
+    const second = await captureLogs(() => retry(handedOff()[0]!));
+    for (const { output } of [first, failedRetry, second]) {
       expect(output.length).to.be.greaterThan(0);
       expect(output).to.not.include(EMAIL);
       expect(output).to.not.include('frodo');
@@ -235,6 +375,25 @@ describe('post-confirmation', () => {
       expect(record.Item?.sk?.S).to.be.a('string').and.not.include(SUB);
       expect(record.Item).to.have.property('expiresAt');
       expect(JSON.stringify(raw.calls().map((c) => c.args[0].input))).to.not.include(EMAIL);
+    });
+
+    it('answers Cognito when SES fails, and routes its own retry message to the asynchronous path, which throws until SES recovers', async () => {
+      raw.reset();
+      raw.on(PutItemCommand).resolves({});
+      raw.on(UpdateItemCommand).resolves({});
+      raw.on(DeleteItemCommand).resolves({});
+      const { handler } = await import('../../functions/post-confirmation/index.ts');
+      ses.on(SendEmailCommand).rejects(rejected());
+      const event = postConfirmationEvent();
+      expect(await handler(event, lambdaContext('post-confirmation'))).to.equal(event);
+      // The name the Lambda runtime gave the function, not one from Terraform.
+      expect(lambda.commandCalls(InvokeCommand)[0]!.args[0].input).to.include({ FunctionName: 'post-confirmation', InvocationType: 'Event' });
+      const [message] = handedOff();
+      const error = await handler(message!, lambdaContext('post-confirmation')).catch((e: unknown) => e);
+      expect(error).to.have.property('name', 'WelcomeNotSentError');
+      ses.on(SendEmailCommand).resolves({ MessageId: 'm' });
+      expect(await handler(message!, lambdaContext('post-confirmation'))).to.deep.equal({ welcome: 'sent' });
+      expect(profile).to.include({ welcomeEmail: 'SENT' });
     });
 
     it('turns a profile write failure into the generic message, and skips ConfirmForgotPassword', async () => {
