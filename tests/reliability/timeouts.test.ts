@@ -16,7 +16,7 @@ import * as ev from './lib/events.ts';
 import { formatMs, record } from './lib/figures.ts';
 import { runHandler, type Endpoints } from './lib/handlers.ts';
 import { startBlackHole, timed, type BlackHole } from './lib/net.ts';
-import { LOCAL_AWS } from './lib/services.ts';
+import { LOCAL_AWS, startDynamo } from './lib/services.ts';
 
 /** Cognito's limit for a synchronous trigger. */
 const COGNITO_LIMIT_MS = 5_000;
@@ -85,7 +85,7 @@ describe('reliability: every call gives up on a hung dependency in time', functi
   });
 
   it('every synchronous trigger answers Cognito within 5 s while all its dependencies hang', async () => {
-    const all: Endpoints = { dynamodb: hole.url, sesv2: hole.url, sfn: hole.url, cognito: hole.url, kms: hole.url, secretsManager: hole.url };
+    const all: Endpoints = { dynamodb: hole.url, sesv2: hole.url, sfn: hole.url, cognito: hole.url, kms: hole.url, secretsManager: hole.url, lambda: hole.url };
     const frodo = ev.person('hang');
     const cases: Array<{ name: string; event: unknown; mustSucceed?: boolean; mustFail?: boolean }> = [
       // The sign-up goes on when the reminder workflow cannot start.
@@ -127,6 +127,35 @@ describe('reliability: every call gives up on a hung dependency in time', functi
         expect(o!.ok, `${c.name} should refuse`).to.equal(false);
         if (c.name === 'user-migration') expect(o!.error?.message).to.equal(REFUSAL_MESSAGE);
       }
+    }
+  });
+
+  it('post-confirmation answers within 5 s when the table works but SES (and any hand-off) hang, having saved the profile', async () => {
+    const dynamo = await startDynamo();
+    try {
+      const p = ev.person('seshang');
+      const run = await runHandler('post-confirmation', [ev.postConfirmation(p)], {
+        endpoints: { dynamodb: dynamo.endpoint, sesv2: hole.url, lambda: hole.url },
+        env: { TABLE_NAME: dynamo.tableName },
+        killAfterMs: HUNG_AFTER_MS + 10_000,
+      });
+      const o = run.outcomes[0];
+      const profile = (await dynamo.items(`USER#${p.sub}`)).filter((i) => i.sk === 'PROFILE').length;
+      record({
+        id: 'timeouts.post-confirmation-ses-hung',
+        area: 'timeouts',
+        scenario: 'post-confirmation with a working table while SES (and the Lambda hand-off endpoint) hang',
+        load: 'dynalite healthy; black hole for SES and Lambda',
+        expected: `answers in < ${formatMs(COGNITO_LIMIT_MS)}; the confirmation succeeds; the profile row is saved`,
+        measured: o ? `${o.ok ? 'answered' : `refused: ${o.error?.message}`} in ${formatMs(o.ms)}; profile rows ${profile}` : `no answer (${run.loadError?.message})`,
+        ok: Boolean(o && o.ok && o.ms < COGNITO_LIMIT_MS && profile === 1),
+      });
+      expect(run.loadError).to.equal(undefined);
+      expect(o!.ms).to.be.below(COGNITO_LIMIT_MS);
+      expect(o!.ok, o!.error?.message).to.equal(true);
+      expect(profile).to.equal(1);
+    } finally {
+      await dynamo.stop();
     }
   });
 

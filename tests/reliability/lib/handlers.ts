@@ -17,6 +17,7 @@ export interface Endpoints {
   cognito?: string;
   kms?: string;
   secretsManager?: string;
+  lambda?: string;
 }
 
 const TABLE = 'reliability-table';
@@ -103,6 +104,7 @@ export async function runHandler(
   if (e.cognito) endpointEnv.AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER = e.cognito;
   if (e.kms) endpointEnv.AWS_ENDPOINT_URL_KMS = e.kms;
   if (e.secretsManager) endpointEnv.AWS_ENDPOINT_URL_SECRETS_MANAGER = e.secretsManager;
+  if (e.lambda) endpointEnv.AWS_ENDPOINT_URL_LAMBDA = e.lambda;
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '',
     HOME: process.env.HOME ?? '/tmp',
@@ -112,6 +114,8 @@ export async function runHandler(
     AWS_ACCESS_KEY_ID: LOCAL_AWS.credentials.accessKeyId,
     AWS_SECRET_ACCESS_KEY: LOCAL_AWS.credentials.secretAccessKey,
     AWS_EC2_METADATA_DISABLED: 'true',
+    // What the Lambda runtime itself sets.
+    AWS_LAMBDA_FUNCTION_NAME: `reliability-${name}`,
     ...functionEnv(name),
     ...endpointEnv,
     ...options.env,

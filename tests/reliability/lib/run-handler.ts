@@ -24,7 +24,22 @@ try {
   if (!handler) throw new Error(`${modulePath} exports no handler`);
   const events = JSON.parse(eventsJson) as unknown[];
   for (const [i, event] of events.entries()) {
-    const context = { awsRequestId: `reliability-${process.pid}-${i}`, functionName: process.env.POWERTOOLS_SERVICE_NAME, getRemainingTimeInMillis: () => 5_000 };
+    // As the Lambda runtime passes it: the clock runs down from the function's timeout.
+    const deadline = Date.now() + Number(process.env.RELIABILITY_FUNCTION_TIMEOUT_MS ?? 5_000);
+    const context = {
+      callbackWaitsForEmptyEventLoop: true,
+      functionName: process.env.AWS_LAMBDA_FUNCTION_NAME,
+      functionVersion: '$LATEST',
+      invokedFunctionArn: `arn:aws:lambda:us-east-1:123456789012:function:${process.env.AWS_LAMBDA_FUNCTION_NAME}`,
+      memoryLimitInMB: '256',
+      awsRequestId: `reliability-${process.pid}-${i}`,
+      logGroupName: `/aws/lambda/${process.env.AWS_LAMBDA_FUNCTION_NAME}`,
+      logStreamName: 'reliability',
+      getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+      done: () => undefined,
+      fail: () => undefined,
+      succeed: () => undefined,
+    };
     const t0 = performance.now();
     try {
       const result = await handler(event, context);
