@@ -13,6 +13,8 @@ export interface GrantTargets {
   readonly stateMachineArn: string;
   /** The user pool (only in pool-scoped statements). */
   readonly userPoolArn: string;
+  /** The ARN of the function being granted (only in self-scoped statements). */
+  readonly functionArn: string;
   /** The legacy pool user migration reads. */
   readonly legacyUserPoolArn: string;
   /** SES identities ses:SendEmail is checked against: sender, plus receivers in the SES sandbox. */
@@ -25,10 +27,15 @@ export interface GrantTargets {
   readonly twilioSecretArn?: string;
 }
 
-/** A function's grants: `own` goes in its main policy, `pool` (naming the user pool) in a separate one. */
+/**
+ * A function's grants: `own` goes in its main policy, which the function waits for. Statements naming
+ * the user pool (`pool`) or the function itself (`self`) would make that a cycle, so each goes in a
+ * separate policy created after what it names.
+ */
 export interface FunctionGrants {
   readonly own: readonly PolicyStatement[];
   readonly pool: readonly PolicyStatement[];
+  readonly self: readonly PolicyStatement[];
 }
 
 function need(value: string | undefined, what: string): string {
@@ -41,14 +48,19 @@ export function functionGrants(name: FunctionName, t: GrantTargets): FunctionGra
   const sendEmail = allow('SendEmailAsSender', ['ses:SendEmail'], t.sesIdentityArns);
   switch (name) {
     case 'pre-sign-up':
-      return { own: [allow('StartReminderWorkflow', ['states:StartExecution'], [t.stateMachineArn])], pool: [] };
+      return { own: [allow('StartReminderWorkflow', ['states:StartExecution'], [t.stateMachineArn])], pool: [], self: [] };
     case 'custom-message':
     case 'pre-token-generation':
-      return { own: [], pool: [] };
+      return { own: [], pool: [], self: [] };
     case 'post-confirmation':
-      return { own: [allowItems('SaveProfile', IDEMPOTENCY_ITEM_ACTIONS, t.tableArn, [ITEM_PREFIX.user, ITEM_PREFIX.idempotency]), sendEmail], pool: [] };
+      // Invokes itself asynchronously to retry a welcome email SES refused (see functions/post-confirmation/confirm.ts).
+      return {
+        own: [allowItems('SaveProfile', IDEMPOTENCY_ITEM_ACTIONS, t.tableArn, [ITEM_PREFIX.user, ITEM_PREFIX.idempotency]), sendEmail],
+        pool: [],
+        self: [allow('RetryWelcomeEmail', ['lambda:InvokeFunction'], [t.functionArn])],
+      };
     case 'pre-authentication':
-      return { own: [allowItems('CountAttempts', ['dynamodb:UpdateItem'], t.tableArn, [ITEM_PREFIX.lockout])], pool: [] };
+      return { own: [allowItems('CountAttempts', ['dynamodb:UpdateItem'], t.tableArn, [ITEM_PREFIX.lockout])], pool: [], self: [] };
     case 'post-authentication':
       // Dedupe marker put, audit put, profile update and attempt-state delete, each idempotent on its own.
       return {
@@ -60,9 +72,10 @@ export function functionGrants(name: FunctionName, t: GrantTargets): FunctionGra
           ]),
         ],
         pool: [],
+        self: [],
       };
     case 'user-migration':
-      return { own: [allow('ReadLegacyPool', ['cognito-idp:AdminInitiateAuth', 'cognito-idp:AdminGetUser'], [t.legacyUserPoolArn])], pool: [] };
+      return { own: [allow('ReadLegacyPool', ['cognito-idp:AdminInitiateAuth', 'cognito-idp:AdminGetUser'], [t.legacyUserPoolArn])], pool: [], self: [] };
     case 'custom-email-sender':
     case 'custom-sms-sender': {
       const secret = name === 'custom-email-sender' ? need(t.sendgridSecretArn, 'The SendGrid secret') : need(t.twilioSecretArn, 'The Twilio secret');
@@ -73,11 +86,12 @@ export function functionGrants(name: FunctionName, t: GrantTargets): FunctionGra
           allowItems('Idempotency', IDEMPOTENCY_ITEM_ACTIONS, t.tableArn, [ITEM_PREFIX.idempotency]),
         ],
         pool: [],
+        self: [],
       };
     }
     case 'send-reminder':
-      return { own: [sendEmail], pool: [allow('ReadUser', ['cognito-idp:AdminGetUser'], [t.userPoolArn])] };
+      return { own: [sendEmail], pool: [allow('ReadUser', ['cognito-idp:AdminGetUser'], [t.userPoolArn])], self: [] };
     case 'delete-unconfirmed-user':
-      return { own: [sendEmail], pool: [allow('DeleteUnconfirmedUser', ['cognito-idp:AdminGetUser', 'cognito-idp:AdminDeleteUser'], [t.userPoolArn])] };
+      return { own: [sendEmail], pool: [allow('DeleteUnconfirmedUser', ['cognito-idp:AdminGetUser', 'cognito-idp:AdminDeleteUser'], [t.userPoolArn])], self: [] };
   }
 }

@@ -7,15 +7,21 @@ import { addStateBackend, type RemoteState } from './backend.ts';
 import { stackName, type Config } from './config.ts';
 import { DataTable } from './data-table.ts';
 import { EmailIdentity } from './email-identity.ts';
-import { deployedFunctions, POOL_SCOPED_FUNCTIONS } from './expected.ts';
+import { deployedFunctions, POOL_SCOPED_FUNCTIONS, SELF_INVOKING_FUNCTIONS } from './expected.ts';
 import { functionEnvironment, legacyRegion, type ResourceRefs } from './function-env.ts';
 import { functionGrants, type GrantTargets } from './function-policies.ts';
 import { LegacyPool } from './legacy-pool.ts';
 import { ProviderSecrets } from './provider-secrets.ts';
 import { ReminderWorkflow } from './reminder-workflow.ts';
 import { SenderKey } from './sender-key.ts';
-import { TriggerFunction } from './trigger-function.ts';
+import { TriggerFunction, type AsyncRetryProps } from './trigger-function.ts';
 import { UserPool, type TriggerWiring } from './user-pool.ts';
+
+/**
+ * Retries of a self-invoking function's asynchronous invocations: Lambda's maximum of 2, and 6 hours
+ * for an event to wait, so an SES outage of a few hours still ends with the email sent.
+ */
+export const SELF_RETRY: AsyncRetryProps = { maximumRetryAttempts: 2, maximumEventAgeSeconds: 6 * 3600 };
 
 /** Where `make build` writes the zips. */
 export const DIST_DIR = path.resolve(import.meta.dirname, '..', 'dist');
@@ -85,6 +91,7 @@ export class CognitoTriggersStack extends TerraformStack {
       tableArn: this.table.arn,
       stateMachineArn,
       userPoolArn: '',
+      functionArn: '',
       legacyUserPoolArn: this.legacy.userPoolArn,
       sesIdentityArns: this.email.sendEmailResources,
       kmsKeyArn: this.senderKey?.arn,
@@ -133,6 +140,12 @@ export class CognitoTriggersStack extends TerraformStack {
     });
     for (const spec of deployed.filter((f) => f.kind !== 'workflow-task')) addFunction(spec, this.workflow.arn);
     this.functions = fns;
+    // After the function exists: its main policy, which it waits for, cannot name it.
+    for (const name of SELF_INVOKING_FUNCTIONS) {
+      const fn = fns[name]!;
+      fn.addPolicy('invoke-itself', functionGrants(name, { ...grantTargets(this.workflow.arn), functionArn: fn.arn }).self);
+      fn.retryAsyncInvocations(SELF_RETRY);
+    }
 
     const triggers = Object.fromEntries(
       deployed.filter((f) => 'trigger' in f).map((f) => [(f as { trigger: string }).trigger, fns[f.name]!]),

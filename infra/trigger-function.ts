@@ -6,6 +6,7 @@ import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
 import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
 import { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function';
+import { LambdaFunctionEventInvokeConfig } from '@cdktf/provider-aws/lib/lambda-function-event-invoke-config';
 import { LambdaPermission } from '@cdktf/provider-aws/lib/lambda-permission';
 import type { FunctionKind, FunctionName } from '../functions/catalog.ts';
 import { allow, assumeRolePolicy, policyDocument, type PolicyStatement } from './iam.ts';
@@ -18,6 +19,14 @@ export const TIMEOUT_SECONDS: Readonly<Record<FunctionKind, number>> = {
   // Below the workflow task's 30 s TimeoutSeconds, so a timeout is reported by Lambda, not guessed by Step Functions.
   'workflow-task': 20,
 };
+
+/** How Lambda retries an asynchronous invocation of a function that failed. */
+export interface AsyncRetryProps {
+  /** Retries after the first attempt (0 to 2); Lambda waits about 1, then 2 minutes between them. */
+  readonly maximumRetryAttempts: number;
+  /** How long an event may wait, throttled or between retries, before Lambda discards it (60 to 21600). */
+  readonly maximumEventAgeSeconds: number;
+}
 
 export interface TriggerFunctionProps {
   /** Catalog name; the folder under functions/ and dist/, and POWERTOOLS_SERVICE_NAME. */
@@ -134,6 +143,18 @@ export class TriggerFunction extends Construct {
    */
   addPolicy(id: string, statements: readonly PolicyStatement[]): IamRolePolicy {
     return new IamRolePolicy(this, id, { name: id, role: this.role.id, policy: policyDocument(statements) });
+  }
+
+  /**
+   * Sets how Lambda retries the function's failed asynchronous invocations. Unqualified: the function is
+   * invoked by name, so `$LATEST` is what runs.
+   */
+  retryAsyncInvocations(props: AsyncRetryProps): LambdaFunctionEventInvokeConfig {
+    return new LambdaFunctionEventInvokeConfig(this, 'async-retries', {
+      functionName: this.function.functionName,
+      maximumRetryAttempts: props.maximumRetryAttempts,
+      maximumEventAgeInSeconds: props.maximumEventAgeSeconds,
+    });
   }
 
   /** Lets Cognito invoke the function on behalf of one user pool only. */

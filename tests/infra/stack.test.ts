@@ -47,6 +47,7 @@ function expectedGrants(s: Synthesized, name: FunctionName): string[] {
   const machine = ref('aws_sfn_state_machine', Object.keys(resources(s, 'aws_sfn_state_machine'))[0]!, 'arn');
   const identities = Object.keys(resources(s, 'aws_sesv2_email_identity')).map((id) => ref('aws_sesv2_email_identity', id, 'arn'));
   const key = () => ref('aws_kms_key', Object.keys(resources(s, 'aws_kms_key'))[0]!, 'arn');
+  const self = ref('aws_lambda_function', functionId(s, name), 'arn');
   const secret = (provider: string) => ref('aws_secretsmanager_secret', idWhere(s, 'aws_secretsmanager_secret', 'name', `${stackName(s.config)}/${provider}`), 'arn');
   const pairs = (actions: string[], targets: string[]) => actions.flatMap((a) => targets.map((r) => `${a} ${r}`));
   const items = ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'];
@@ -55,7 +56,7 @@ function expectedGrants(s: Synthesized, name: FunctionName): string[] {
   const own: Record<FunctionName, () => string[]> = {
     'pre-sign-up': () => pairs(['states:StartExecution'], [machine]),
     'custom-message': () => [],
-    'post-confirmation': () => [...pairs(items, [table]), ...send],
+    'post-confirmation': () => [...pairs(items, [table]), ...send, ...pairs(['lambda:InvokeFunction'], [self])],
     'pre-authentication': () => pairs(['dynamodb:UpdateItem'], [table]),
     'post-authentication': () => pairs(['dynamodb:UpdateItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem'], [table]),
     'pre-token-generation': () => [],
@@ -190,6 +191,31 @@ for (const mode of ['custom-senders', 'cognito'] as const) {
         const waitedFor = (fn.depends_on as string[]).map((d) => d.split('.')[1]!);
         for (const id of waitedFor) expect(resources(s, 'aws_iam_role_policy')[id]!.policy, name).not.to.include(pool);
       }
+    });
+
+    it('keeps the statement naming post-confirmation itself out of the policies it waits for (no dependency cycle)', () => {
+      const fnId = functionId(s, 'post-confirmation');
+      const self = ref('aws_lambda_function', fnId, 'arn');
+      const fn = resources(s, 'aws_lambda_function')[fnId]!;
+      const waitedFor = (fn.depends_on as string[]).map((d) => d.split('.')[1]!);
+      for (const id of waitedFor) expect(resources(s, 'aws_iam_role_policy')[id]!.policy).not.to.include(`aws_lambda_function.${fnId}.`);
+      const invokers = Object.values(resources(s, 'aws_iam_role_policy')).filter((p) => (p.policy as string).includes('lambda:InvokeFunction'));
+      const selfPolicies = invokers.filter((p) => p.role === ref('aws_iam_role', roleId(s, 'post-confirmation'), 'id'));
+      expect(selfPolicies).to.have.length(1);
+      expect((JSON.parse(selfPolicies[0]!.policy) as { Statement: PolicyStatement[] }).Statement).to.deep.equal([
+        { Sid: 'RetryWelcomeEmail', Effect: 'Allow', Action: ['lambda:InvokeFunction'], Resource: [self] },
+      ]);
+    });
+
+    it('lets Lambda retry post-confirmation\'s asynchronous welcome-email retries twice within 6 hours, and no other function', () => {
+      const configs = Object.values(resources(s, 'aws_lambda_function_event_invoke_config'));
+      expect(configs).to.deep.equal([
+        {
+          function_name: ref('aws_lambda_function', functionId(s, 'post-confirmation'), 'function_name'),
+          maximum_retry_attempts: 2,
+          maximum_event_age_in_seconds: 21_600,
+        },
+      ]);
     });
 
     it('lets the reminder workflow invoke only its two tasks, and log', () => {
