@@ -141,6 +141,10 @@ describe('IAM policies for the deploy and plan roles (deploy/)', () => {
       aws_cognito_user_pool_client: () => [['cognito-idp:CreateUserPoolClient', arn('cognito-idp', 'userpool/us-east-1_AbC123')]],
       aws_lambda_function: (a) => [['lambda:CreateFunction', arn('lambda', `function:${a.function_name}`)], ['iam:PassRole', `arn:aws:iam::123456789012:role/${a.function_name}`]],
       aws_lambda_permission: () => [['lambda:AddPermission', arn('lambda', 'function:cognito-triggers-dev-pre-sign-up')]],
+      aws_lambda_function_event_invoke_config: () => [
+        ['lambda:PutFunctionEventInvokeConfig', arn('lambda', 'function:cognito-triggers-dev-post-confirmation')],
+        ['lambda:GetFunctionEventInvokeConfig', arn('lambda', 'function:cognito-triggers-dev-post-confirmation')],
+      ],
       aws_iam_role: (a) => [['iam:CreateRole', `arn:aws:iam::123456789012:role/${a.name}`]],
       aws_iam_role_policy: () => [['iam:PutRolePolicy', 'arn:aws:iam::123456789012:role/cognito-triggers-dev-pre-sign-up']],
       aws_cloudwatch_log_group: (a) => [['logs:CreateLogGroup', arn('logs', `log-group:${a.name}`)], ['logs:PutRetentionPolicy', arn('logs', `log-group:${a.name}`)]],
