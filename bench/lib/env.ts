@@ -10,8 +10,13 @@ import type { FunctionName } from '../../functions/catalog.ts';
 const ACCOUNT = '123456789012';
 const REGION = 'us-east-1';
 
-/** Dummy values that pass every reader in config.ts (ARN, URL, email, bounds). */
-const DUMMY: Record<EnvName, string> = {
+/**
+ * Dummy values that pass every reader in config.ts (ARN, URL, email, bounds). Partial on purpose: a
+ * variable added to the contract before it is added here gets {@link FALLBACK}, and if its reader
+ * rejects that, the benchmark reports the bundle failing to load, naming the variable.
+ */
+const FALLBACK = 'bench-value';
+const DUMMY: Partial<Record<EnvName, string>> = {
   [ENV.appName]: 'Bench App',
   [ENV.appUrl]: 'https://app.example.com',
   [ENV.tableName]: 'bench-table',
@@ -70,10 +75,10 @@ export const FUNCTION_ENV: Record<FunctionName, readonly EnvName[]> = {
 };
 
 /** The AWS SDK services the functions call, by the suffix of their `AWS_ENDPOINT_URL_<SERVICE>` variable. */
-export const AWS_ENDPOINT_SERVICES = ['DYNAMODB', 'SESV2', 'SFN', 'COGNITO_IDENTITY_PROVIDER', 'KMS', 'SECRETS_MANAGER'] as const;
+export const AWS_ENDPOINT_SERVICES = ['DYNAMODB', 'SESV2', 'SFN', 'COGNITO_IDENTITY_PROVIDER', 'KMS', 'SECRETS_MANAGER', 'LAMBDA'] as const;
 
 export const BENCH_REGION = REGION;
-export const BENCH_KMS_KEY_ARN = DUMMY[ENV.kmsKeyArn];
+export const BENCH_KMS_KEY_ARN = DUMMY[ENV.kmsKeyArn]!;
 
 /**
  * The process environment for one function. `stubUrl`, when given, points every AWS endpoint and
@@ -96,7 +101,7 @@ export function functionEnv(name: FunctionName, stubUrl?: string): Record<string
     POWERTOOLS_SERVICE_NAME: name,
     POWERTOOLS_LOG_LEVEL: 'INFO',
   };
-  for (const key of FUNCTION_ENV[name]) env[key] = DUMMY[key];
+  for (const key of FUNCTION_ENV[name]) env[key] = DUMMY[key] ?? FALLBACK;
   if (stubUrl) {
     for (const service of AWS_ENDPOINT_SERVICES) env[`AWS_ENDPOINT_URL_${service}`] = stubUrl;
     if (FUNCTION_ENV[name].includes(ENV.sendgridApiBaseUrl)) env[ENV.sendgridApiBaseUrl] = stubUrl;

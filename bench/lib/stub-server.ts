@@ -142,12 +142,19 @@ export async function startStubServer(): Promise<StubServer> {
       send(res, 200, reply, json10 ? 'application/x-amz-json-1.0' : 'application/x-amz-json-1.1');
       return;
     }
-    const route = `${req.method} ${url.pathname.replace(/\/Accounts\/[^/]+\//, '/Accounts/{sid}/')}`;
+    const route = `${req.method} ${url.pathname.replace(/\/Accounts\/[^/]+\//, '/Accounts/{sid}/').replace(/\/functions\/[^/]+\//, '/functions/{name}/')}`;
     count(route);
     if (route in overrides) return send(res, 200, overrides[route]);
     if (req.method === 'GET' && url.pathname === '/ping') return send(res, 200, { ok: true });
     if (req.method === 'POST' && url.pathname === '/v2/email/outbound-emails') return send(res, 200, { MessageId: 'bench-message-id' });
     if (req.method === 'POST' && url.pathname === '/v3/mail/send') return send(res, 202, undefined);
+    if (req.method === 'POST' && /^\/2015-03-31\/functions\/[^/]+\/invocations$/.test(url.pathname)) {
+      // Lambda Invoke: an asynchronous hand-off is accepted with 202; a synchronous one returns `null`.
+      const event = req.headers['x-amz-invocation-type'] === 'Event';
+      res.writeHead(event ? 202 : 200, { 'content-type': 'application/json', 'x-amz-executed-version': '$LATEST' });
+      res.end(event ? '' : 'null');
+      return;
+    }
     if (req.method === 'POST' && /^\/2010-04-01\/Accounts\/[^/]+\/Messages\.json$/.test(url.pathname)) {
       return send(res, 201, { sid: 'SM00000000000000000000000000000000', status: 'queued', to: '+15005550006', date_created: new Date().toUTCString() });
     }
