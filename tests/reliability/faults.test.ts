@@ -17,13 +17,12 @@ import {
   type EncryptCommandInput,
   type GenerateDataKeyCommandInput,
 } from '@aws-sdk/client-kms';
-import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { buildClient, CommitmentPolicy, KmsKeyringNode } from '@aws-crypto/client-node';
-import { mockClient } from 'aws-sdk-client-mock';
 import { BACKGROUND_BUDGET, SYNC_TRIGGER_BUDGET, clientConfig } from '../../functions/common/aws.ts';
 import { codeDecryptor, kmsKeyring } from '../../functions/common/code-decryption.ts';
 import type { LockoutSettings } from '../../functions/common/config.ts';
@@ -33,7 +32,7 @@ import { lockoutKey } from '../../functions/common/lockout.ts';
 import { idempotentSender, type Channel } from '../../functions/common/sender.ts';
 import { renderEmail, type RenderedEmail } from '../../functions/common/templates.ts';
 import { checkSignInAttempt } from '../../functions/pre-authentication/check.ts';
-import { postConfirmation, profileKey, retryWelcome, welcomeSender, type WelcomeRetryMessage } from '../../functions/post-confirmation/confirm.ts';
+import { isWelcomeRetry, postConfirmation, profileKey, retryWelcome, welcomeSender } from '../../functions/post-confirmation/confirm.ts';
 import { preSignUp } from '../../functions/pre-sign-up/sign-up.ts';
 import { cognitoLegacyDirectory } from '../../functions/user-migration/legacy-directory.ts';
 import { migrateUser, REFUSAL_MESSAGE } from '../../functions/user-migration/migrate.ts';
@@ -199,13 +198,12 @@ describe('reliability: faults in each dependency', function () {
   });
 
   describe('SES (post-confirmation welcome email)', () => {
-    it('keeps the profile and delivers exactly one welcome email once SES recovers', async () => {
+    it('keeps the profile, hands the email to Lambda\'s async retries, and delivers exactly one welcome once SES recovers', async () => {
       const sesProxy = await proxy(ses.endpoint);
+      // The Lambda Invoke API: accepts each asynchronous event (202) and keeps it, as Lambda's event queue does.
+      const lambdaApi = await proxy('http://127.0.0.1:9');
+      lambdaApi.policy = () => ({ kind: 'respond', status: 202, body: '', headers: { 'content-type': 'application/json' } });
       const dynamoClient = new DynamoDBClient({ ...LOCAL_AWS, endpoint: dynamo.endpoint, ...clientConfig(SYNC_TRIGGER_BUDGET) });
-      // Lambda's asynchronous Invoke, stubbed on this client only: the hand-off is captured and replayed below as Lambda delivers it.
-      const lambdaClient = new LambdaClient(LOCAL_AWS);
-      const lambda = mockClient(lambdaClient);
-      lambda.on(InvokeCommand).resolves({ StatusCode: 202 });
       const deps = {
         db: DynamoDBDocumentClient.from(dynamoClient, { marshallOptions: { removeUndefinedValues: true } }),
         ses: new SESv2Client({ ...LOCAL_AWS, endpoint: sesProxy.url, ...clientConfig(SYNC_TRIGGER_BUDGET) }),
@@ -213,43 +211,41 @@ describe('reliability: faults in each dependency', function () {
         branding: { appName: 'Shire' },
         from: { address: 'no-reply@example.com', name: 'Shire' },
         now: Date.now,
-        lambda: lambdaClient,
-        functionName: 'post-confirmation',
+        lambda: new LambdaClient({ ...LOCAL_AWS, endpoint: lambdaApi.url, ...clientConfig(SYNC_TRIGGER_BUDGET) }),
+        functionName: 'reliability-post-confirmation',
       };
       const sender = welcomeSender(deps, new DynamoDBPersistenceLayer({ tableName: dynamo.tableName, keyAttr: 'pk', sortKeyAttr: 'sk', expiryAttr: 'expiresAt', awsSdkV3Client: dynamoClient }));
       const p = ev.person('sesfault');
       const event = ev.postConfirmation(p);
-      // Cognito retries a trigger only when it fails; Lambda does not retry a synchronous call.
       sesProxy.policy = ALWAYS(awsRestError('TooManyRequestsException', 429));
       const first = await timed(() => postConfirmation(event, deps, sender, ev.lambdaContext('post-confirmation')));
-      const handedOff = lambda.commandCalls(InvokeCommand).map((c) => JSON.parse(String(c.args[0].input.Payload)) as WelcomeRetryMessage);
-      lambda.restore();
-      // Lambda delivers the handed-off event at once, while SES is still down, then retries it twice with
-      // backoff (about 1 and 2 minutes); SES has recovered by the first retry.
-      const asyncAttempts: string[] = [];
-      for (const message of handedOff) {
-        for (let attempt = 0; attempt < 3; attempt++) {
-          const outcome = await retryWelcome(message, deps, sender, ev.lambdaContext('post-confirmation')).then((r) => r.welcome, (e: Error) => e.name);
-          asyncAttempts.push(outcome);
-          if (outcome !== 'WelcomeNotSentError') break;
-          sesProxy.policy = FORWARD;
-        }
+      // Cognito retries a trigger only when it failed.
+      if (first.error) for (let i = 0; i < 3; i++) await postConfirmation(event, deps, sender, ev.lambdaContext('post-confirmation')).catch(() => undefined);
+      const queued = lambdaApi.log.filter((l) => l.request.method === 'POST').map((l) => JSON.parse(l.request.body) as unknown);
+      const attempts: string[] = [];
+      // Lambda delivers each queued event; the first delivery still meets the SES outage and must throw so Lambda retries.
+      for (const message of queued) {
+        if (!isWelcomeRetry(message)) continue;
+        attempts.push(await retryWelcome(message, deps, sender, ev.lambdaContext('post-confirmation')).then((r) => r.welcome, (e: Error) => `threw ${e.name}`));
+        sesProxy.policy = FORWARD;
+        for (let retry = 0; retry < 2; retry++) attempts.push(await retryWelcome(message, deps, sender, ev.lambdaContext('post-confirmation')).then((r) => r.welcome, (e: Error) => `threw ${e.name}`));
       }
       sesProxy.policy = FORWARD;
-      const cognitoRetries = first.error ? 3 : 0;
-      for (let i = 0; i < cognitoRetries; i++) await postConfirmation(event, deps, sender, ev.lambdaContext('post-confirmation')).catch(() => undefined);
       const profile = (await dynamo.doc.send(new GetCommand({ TableName: dynamo.tableName, Key: profileKey(p.sub), ConsistentRead: true }))).Item;
       const emails = (await ses.emailsTo(p.email)).length;
       record({
         id: 'faults.ses-welcome',
         area: 'faults',
-        scenario: 'SES throttling (429) while post-confirmation sends the welcome email, then recovery',
-        load: '1 confirmation; SES fails it and the first asynchronous retry; Cognito retries only if the trigger failed, Lambda retries the handed-off event',
-        expected: 'profile saved; exactly 1 welcome email once SES recovers',
-        measured: `first invocation ${first.error ? `threw (${(first.error as Error).message})` : `answered ${JSON.stringify(first.value)}`}; ${handedOff.length} hand-off, asynchronous attempts: ${asyncAttempts.join(', ') || 'none'}; profile ${profile ? `saved (welcomeEmail ${String(profile.welcomeEmail)})` : 'missing'}; ${emails} welcome emails after recovery`,
-        ok: Boolean(profile) && emails === 1,
+        scenario: 'SES throttling (429) while post-confirmation sends the welcome email; Lambda then retries the handed-off email',
+        load: '1 confirmation; SES fails the trigger and the first async retry, then recovers; 2 more async deliveries',
+        expected: 'confirmation succeeds, profile saved, email handed off; the failing retry throws; exactly 1 welcome email after recovery',
+        measured: `trigger ${first.error ? `threw (${(first.error as Error).message})` : `answered ${JSON.stringify(first.value)}`}; ${queued.length} hand-offs; async attempts ${attempts.join(', ')}; profile ${profile ? `saved (welcomeEmail ${profile.welcomeEmail})` : 'missing'}; ${emails} welcome emails`,
+        ok: Boolean(profile) && emails === 1 && !first.error && queued.length >= 1 && attempts[0]!.startsWith('threw'),
       });
       dynamoClient.destroy();
+      expect(first.error, 'the confirmation is not failed by SES').to.equal(undefined);
+      expect(queued.length, 'welcome emails handed to an asynchronous retry').to.be.at.least(1);
+      expect(attempts[0], 'a retry that still meets the outage throws, so Lambda retries it').to.match(/^threw /);
       expect(profile, 'profile row').to.not.equal(undefined);
       expect(emails, 'welcome emails delivered after recovery').to.equal(1);
     });
