@@ -112,7 +112,7 @@ describe('reliability: every call gives up on a hung dependency in time', functi
       id: 'timeouts.triggers-hung',
       area: 'timeouts',
       scenario: 'Each synchronous trigger, real handler and real client settings, every AWS dependency hanging',
-      load: `black-hole TCP server for DynamoDB, SES, Step Functions, Cognito, KMS, Secrets Manager; ${cases.length} triggers`,
+      load: `black-hole TCP server for DynamoDB, SES, Step Functions, Cognito, KMS, Secrets Manager, Lambda; ${cases.length} triggers`,
       expected: `each answers in < ${formatMs(COGNITO_LIMIT_MS)}; pre-sign-up lets the sign-up through; pre-authentication refuses (fail closed); user-migration gives the generic error`,
       measured: `worst ${worst.name} ${Number.isFinite(worst.ms) ? formatMs(worst.ms) : 'never'}; ` + rows.map((r) => `${r.name} ${Number.isFinite(r.ms) ? formatMs(r.ms) : 'never'}`).join(', '),
       ok,
