@@ -104,7 +104,9 @@ export function cleanText(value: string | undefined): string {
   return value.slice(0, 4_096).replace(UNSAFE_CHARS, ' ').replace(/\s+/g, ' ').trim();
 }
 
-const segmenter = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+// Building a Segmenter loads ICU's break data, about 10 ms of CPU; most messages are never truncated,
+// so it is built on first use instead of at every cold start.
+let segmenter: Intl.Segmenter | undefined;
 
 /** Shortens to at most `max` user-perceived characters (never splitting an emoji or accent), adding an ellipsis. */
 export function truncate(value: string, max: number): string {
@@ -113,6 +115,7 @@ export function truncate(value: string, max: number): string {
   // Count in UTF-16 units, which is what the 140/20,000 limits are measured in. Segmenting is lazy and
   // stops at the limit, so a megabyte-long name costs no more than a short one.
   let out = '';
+  segmenter ??= new Intl.Segmenter(undefined, { granularity: 'grapheme' });
   for (const { segment } of segmenter.segment(value.slice(0, max + 64))) {
     if (out.length + segment.length > max - 1) break;
     out += segment;
