@@ -26,9 +26,14 @@ export interface Figure {
 }
 
 export interface FiguresFile {
+  /** The test process that wrote the figures; a new run starts the file afresh, so no stale row survives. */
+  run?: { id: string; startedAt: string };
   machine: { node: string; cpus: number; platform: string };
   figures: Array<Figure & { at: string }>;
 }
+
+/** One per test process: every suite file of a mocha run shares this module instance. */
+const RUN = { id: `${process.pid}-${Date.now()}`, startedAt: new Date().toISOString() };
 
 function load(): FiguresFile {
   try {
@@ -44,7 +49,8 @@ function machine(): FiguresFile['machine'] {
 
 /** Records a figure immediately (read-merge-write), so a crash later in the run loses nothing. */
 export function record(figure: Figure): void {
-  const file = load();
+  let file = load();
+  if (file.run?.id !== RUN.id) file = { run: RUN, machine: machine(), figures: [] };
   file.machine = machine();
   file.figures = file.figures.filter((f) => f.id !== figure.id);
   file.figures.push({ ...figure, at: new Date().toISOString() });
