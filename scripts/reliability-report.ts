@@ -5,13 +5,16 @@
  *   npx mocha tests/reliability/*.test.ts     (or make test)   writes .build/reliability.json
  *   node --import tsx scripts/reliability-report.ts             writes docs/reliability.md
  *   node --import tsx scripts/reliability-report.ts --stdout    prints it instead
+ *   ... --figures <file>                                          reads another figures file
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { FiguresFile } from '../tests/reliability/lib/figures.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
-const figuresFile = path.join(root, '.build', 'reliability.json');
+const figuresArg = process.argv.indexOf('--figures');
+/** The suite's figures: .build/reliability.json, or the file given with --figures (the suite's RELIABILITY_FIGURES). */
+const figuresFile = figuresArg > 0 && process.argv[figuresArg + 1] ? path.resolve(process.argv[figuresArg + 1]!) : path.join(root, '.build', 'reliability.json');
 const docFile = path.join(root, 'docs', 'reliability.md');
 
 /** Report sections, in order, with what each proves. */

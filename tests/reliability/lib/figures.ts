@@ -3,12 +3,12 @@
  * expected; scripts/reliability-report.ts renders them into docs/reliability.md, so every number in
  * that document comes from a run of the suite.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-/** Where the suite writes its figures. */
-export const FIGURES_FILE = path.resolve(import.meta.dirname, '../../../.build/reliability.json');
+/** Where the suite writes its figures (RELIABILITY_FIGURES overrides, e.g. to keep two runs apart). */
+export const FIGURES_FILE = path.resolve(process.env.RELIABILITY_FIGURES ?? path.join(import.meta.dirname, '../../../.build/reliability.json'));
 
 /** One row of the reliability table. */
 export interface Figure {
@@ -34,6 +34,8 @@ export interface FiguresFile {
 
 /** One per test process: every suite file of a mocha run shares this module instance. */
 const RUN = { id: `${process.pid}-${Date.now()}`, startedAt: new Date().toISOString() };
+/** This run's figures; the file always holds exactly these, so no row from an older run survives. */
+const current: FiguresFile['figures'] = [];
 
 function load(): FiguresFile {
   try {
@@ -47,15 +49,16 @@ function machine(): FiguresFile['machine'] {
   return { node: process.version, cpus: os.cpus().length, platform: `${os.platform()}-${os.arch()}` };
 }
 
-/** Records a figure immediately (read-merge-write), so a crash later in the run loses nothing. */
+/** Records a figure and rewrites the file at once (atomically), so a crash later in the run loses nothing. */
 export function record(figure: Figure): void {
-  let file = load();
-  if (file.run?.id !== RUN.id) file = { run: RUN, machine: machine(), figures: [] };
-  file.machine = machine();
-  file.figures = file.figures.filter((f) => f.id !== figure.id);
-  file.figures.push({ ...figure, at: new Date().toISOString() });
+  const at = current.findIndex((f) => f.id === figure.id);
+  if (at >= 0) current.splice(at, 1);
+  current.push({ ...figure, at: new Date().toISOString() });
+  const file: FiguresFile = { run: RUN, machine: machine(), figures: current };
   mkdirSync(path.dirname(FIGURES_FILE), { recursive: true });
-  writeFileSync(FIGURES_FILE, `${JSON.stringify(file, null, 2)}\n`);
+  const tmp = `${FIGURES_FILE}.${process.pid}.tmp`;
+  writeFileSync(tmp, `${JSON.stringify(file, null, 2)}\n`);
+  renameSync(tmp, FIGURES_FILE);
 }
 
 /** Reads the figures file. */
