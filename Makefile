@@ -13,11 +13,11 @@ export ENV
 TSX := node --import tsx
 INSTALL_STAMP := node_modules/.install-stamp
 
-.PHONY: help install build synth validate plan-offline typecheck test test-unit demo sandbox bench bench-smoke \
+.PHONY: help install build synth validate plan-offline typecheck test test-unit reliability reliability-report demo sandbox bench bench-smoke \
         plan deploy destroy outputs bootstrap iam-policies plan-summary unlock docs clean
 
 help: ## List every target
-	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "} {printf "  %-14s %s\n", $$1, $$2}'
+	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "} {printf "  %-20s %s\n", $$1, $$2}'
 
 $(INSTALL_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund
@@ -50,6 +50,13 @@ test: $(INSTALL_STAMP) ## Run every test: types, build, synth, terraform validat
 
 test-unit: build ## Run the mocha suites only (the offline-plan tests expect a prior make plan-offline)
 	npx mocha
+
+reliability: plan-offline ## Run the reliability and security suite alone, then render docs/reliability.md from its figures
+	npx mocha --no-config --node-option import=tsx --extension ts --timeout 20000 'tests/reliability/**/*.test.ts'
+	$(TSX) scripts/reliability-report.ts
+
+reliability-report: $(INSTALL_STAMP) ## Render docs/reliability.md from the last run's .build/reliability.json
+	$(TSX) scripts/reliability-report.ts
 
 demo: build ## Run the whole sign-up and sign-in journey offline in the local sandbox, then tear it down
 	$(TSX) sandbox/demo.ts
