@@ -21,7 +21,9 @@ const tableName = readString(ENV.tableName);
 const dynamo = new DynamoDBClient(clientConfig(SYNC_TRIGGER_BUDGET));
 const deps: PostConfirmationDeps = {
   db: DynamoDBDocumentClient.from(dynamo, { marshallOptions: { removeUndefinedValues: true } }),
-  ses: new SESv2Client(clientConfig(SYNC_TRIGGER_BUDGET)),
+  // One attempt: a failed send is handed to the asynchronous retry, and a second synchronous attempt
+  // would spend a second of Cognito's 5 s after the table writes and the idempotency record.
+  ses: new SESv2Client(clientConfig({ ...SYNC_TRIGGER_BUDGET, maxAttempts: 1 })),
   tableName,
   branding: readBranding(),
   from: readSenderIdentity(),
