@@ -1,19 +1,34 @@
 /**
  * Sign-up reminder workflow task: reminds a user who has not confirmed yet and tells the state machine
- * whether the account is still pending.
+ * whether the account is still pending. The reminder goes out once however often Step Functions replays
+ * the task (see remind.ts).
  */
+import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
+import type { Context } from 'aws-lambda';
 import { BACKGROUND_BUDGET, clientConfig } from '../common/aws.ts';
-import { readBranding, readSenderIdentity } from '../common/config.ts';
+import { ENV, readBranding, readSenderIdentity, readString } from '../common/config.ts';
 import type { TaskInput } from '../common/workflow-task.ts';
-import { sendReminder, type ReminderResult } from './remind.ts';
+import { reminderSender, sendReminder, type ReminderDeps, type ReminderResult } from './remind.ts';
 
-const deps = {
+const tableName = readString(ENV.tableName);
+const deps: ReminderDeps = {
   cognito: new CognitoIdentityProviderClient(clientConfig(BACKGROUND_BUDGET)),
   ses: new SESv2Client(clientConfig(BACKGROUND_BUDGET)),
   branding: readBranding(),
   from: readSenderIdentity(),
 };
+const sender = reminderSender(
+  deps,
+  new DynamoDBPersistenceLayer({
+    tableName,
+    keyAttr: 'pk',
+    sortKeyAttr: 'sk',
+    expiryAttr: 'expiresAt',
+    awsSdkV3Client: new DynamoDBClient(clientConfig(BACKGROUND_BUDGET)),
+  }),
+);
 
-export const handler = (input: TaskInput): Promise<ReminderResult> => sendReminder(input, deps);
+export const handler = (input: TaskInput, context?: Context): Promise<ReminderResult> => sendReminder(input, deps, sender, context);
