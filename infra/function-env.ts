@@ -87,6 +87,8 @@ export function functionEnvironment(name: FunctionName, config: Config, refs: Re
         [ENV.appName]: config.email.appName,
       };
     case 'send-reminder':
+      // The table holds its idempotency records: one reminder however often the workflow replays the task.
+      return { [ENV.tableName]: refs.tableName, ...branding, ...sender };
     case 'delete-unconfirmed-user':
       return { ...branding, ...sender };
   }

@@ -90,7 +90,11 @@ export function functionGrants(name: FunctionName, t: GrantTargets): FunctionGra
       };
     }
     case 'send-reminder':
-      return { own: [sendEmail], pool: [allow('ReadUser', ['cognito-idp:AdminGetUser'], [t.userPoolArn])], self: [] };
+      return {
+        own: [allowItems('Idempotency', IDEMPOTENCY_ITEM_ACTIONS, t.tableArn, [ITEM_PREFIX.idempotency]), sendEmail],
+        pool: [allow('ReadUser', ['cognito-idp:AdminGetUser'], [t.userPoolArn])],
+        self: [],
+      };
     case 'delete-unconfirmed-user':
       return { own: [sendEmail], pool: [allow('DeleteUnconfirmedUser', ['cognito-idp:AdminGetUser', 'cognito-idp:AdminDeleteUser'], [t.userPoolArn])], self: [] };
   }

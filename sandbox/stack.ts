@@ -441,7 +441,7 @@ export async function contractStack(environment: string, deliveryMode?: 'custom-
     'user-migration': { LEGACY_USER_POOL_ID: legacyId, LEGACY_CLIENT_ID: legacyClientId, LEGACY_REGION: region },
     'custom-email-sender': { KMS_KEY_ARN: kmsArn, TABLE_NAME: tableName, SENDGRID_SECRET_ARN: secret('sendgrid'), SENDGRID_API_BASE_URL: config.providers.sendgridApiBaseUrl, ...branding, ...from },
     'custom-sms-sender': { KMS_KEY_ARN: kmsArn, TABLE_NAME: tableName, TWILIO_SECRET_ARN: secret('twilio'), TWILIO_API_BASE_URL: config.providers.twilioApiBaseUrl, APP_NAME: config.email.appName },
-    'send-reminder': { ...branding, ...from },
+    'send-reminder': { TABLE_NAME: tableName, ...branding, ...from },
     'delete-unconfirmed-user': { ...branding, ...from },
   };
   const functions: StackFunction[] = FUNCTIONS.filter((f) => mode === 'custom-senders' || !(SENDER_FUNCTIONS as readonly string[]).includes(f.name)).map((f) => ({

@@ -70,7 +70,7 @@ export const FUNCTION_ENV: Record<FunctionName, readonly EnvName[]> = {
     ENV.fromEmailName,
   ],
   'custom-sms-sender': [ENV.kmsKeyArn, ENV.tableName, ENV.twilioSecretArn, ENV.twilioApiBaseUrl, ENV.appName],
-  'send-reminder': [ENV.appName, ENV.appUrl, ENV.fromEmailAddress, ENV.fromEmailName],
+  'send-reminder': [ENV.tableName, ENV.appName, ENV.appUrl, ENV.fromEmailAddress, ENV.fromEmailName],
   'delete-unconfirmed-user': [ENV.appName, ENV.appUrl, ENV.fromEmailAddress, ENV.fromEmailName],
 };
 

@@ -34,7 +34,7 @@ const CONTRACT_ENV: Record<FunctionName, string[]> = {
   'user-migration': [ENV.legacyUserPoolId, ENV.legacyClientId, ENV.legacyRegion],
   'custom-email-sender': [ENV.kmsKeyArn, ENV.tableName, ENV.sendgridSecretArn, ENV.sendgridApiBaseUrl, ENV.appName, ENV.appUrl, ENV.fromEmailAddress, ENV.fromEmailName],
   'custom-sms-sender': [ENV.kmsKeyArn, ENV.tableName, ENV.twilioSecretArn, ENV.twilioApiBaseUrl, ENV.appName],
-  'send-reminder': [ENV.appName, ENV.appUrl, ENV.fromEmailAddress, ENV.fromEmailName],
+  'send-reminder': [ENV.tableName, ENV.appName, ENV.appUrl, ENV.fromEmailAddress, ENV.fromEmailName],
   'delete-unconfirmed-user': [ENV.appName, ENV.appUrl, ENV.fromEmailAddress, ENV.fromEmailName],
 };
 
@@ -63,7 +63,7 @@ function expectedGrants(s: Synthesized, name: FunctionName): string[] {
     'user-migration': () => pairs(['cognito-idp:AdminInitiateAuth', 'cognito-idp:AdminGetUser'], [legacy]),
     'custom-email-sender': () => [...pairs(['kms:Decrypt'], [key()]), ...pairs(['secretsmanager:GetSecretValue'], [secret('sendgrid')]), ...pairs(items, [table])],
     'custom-sms-sender': () => [...pairs(['kms:Decrypt'], [key()]), ...pairs(['secretsmanager:GetSecretValue'], [secret('twilio')]), ...pairs(items, [table])],
-    'send-reminder': () => [...send, ...pairs(['cognito-idp:AdminGetUser'], [pool])],
+    'send-reminder': () => [...pairs(items, [table]), ...send, ...pairs(['cognito-idp:AdminGetUser'], [pool])],
     'delete-unconfirmed-user': () => [...send, ...pairs(['cognito-idp:AdminGetUser', 'cognito-idp:AdminDeleteUser'], [pool])],
   };
   return [...logs, ...own[name]()].sort();
@@ -163,6 +163,7 @@ for (const mode of ['custom-senders', 'cognito'] as const) {
         'post-authentication': ['USER#*', 'DEDUPE#*', 'LOCKOUT#*'],
         'custom-email-sender': ['idempotency#*'],
         'custom-sms-sender': ['idempotency#*'],
+        'send-reminder': ['idempotency#*'],
       };
       for (const name of deployedNames(s.config)) {
         const tableStatements = roleStatements(s, roleId(s, name)).filter((st) => st.Action.some((a) => a.startsWith('dynamodb:')));
