@@ -46,9 +46,9 @@ describe('post-confirmation welcome retry (sandbox, real bundle)', function () {
     const mail = await sandbox.stores.waitFor('sendgrid', (m) => m.to === email);
     const code = /\b(\d{6})\b/.exec(mail.text)![1]!;
 
-    // SES refuses the confirmation's send and the first asynchronous attempt (each tried twice by the SDK), then recovers.
+    // SES refuses the confirmation's send and the first asynchronous attempt (one SDK attempt each), then recovers.
     let refusals = 0;
-    sesProxy!.policy = (request) => (request.url.includes('/outbound-emails') && refusals++ < 4 ? awsRestError('TooManyRequestsException', 429) : FORWARD(request));
+    sesProxy!.policy = (request) => (request.url.includes('/outbound-emails') && refusals++ < 2 ? awsRestError('TooManyRequestsException', 429) : FORWARD(request));
     await cognito.send(new ConfirmSignUpCommand({ ClientId: clientId, Username: email, ConfirmationCode: code }));
     await sandbox.settle();
 
@@ -58,7 +58,7 @@ describe('post-confirmation welcome retry (sandbox, real bundle)', function () {
       ['Event', 'WelcomeNotSentError'],
       ['Event', 'ok'],
     ]);
-    expect(refusals, 'SES refused 4 calls, then accepted 1').to.equal(5);
+    expect(refusals, 'SES refused 2 calls, then accepted 1').to.equal(3);
     const welcomes = (await sandbox.stores.ses()).filter((m) => m.to === email);
     expect(welcomes, 'welcome emails').to.have.length(1);
     const row = (await dynamo.send(new GetItemCommand({ TableName: sandbox.endpoints.dynamodb.tableName, Key: { pk: { S: `USER#${sub}` }, sk: { S: 'PROFILE' } }, ConsistentRead: true }))).Item;
