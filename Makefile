@@ -58,7 +58,7 @@ reliability: plan-offline ## Run the reliability and security suite alone, then 
 reliability-report: $(INSTALL_STAMP) ## Render docs/reliability.md from the last run's .build/reliability.json
 	$(TSX) scripts/reliability-report.ts
 
-demo: build ## Run the whole sign-up and sign-in journey offline in the local sandbox, then tear it down
+demo: synth ## Build and synthesize (printing where the Terraform JSON and zips are), then run the whole journey offline in the sandbox
 	$(TSX) sandbox/demo.ts
 
 sandbox: build ## Start the local sandbox on fixed ports and keep it running (Ctrl-C stops it)
