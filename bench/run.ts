@@ -40,7 +40,7 @@ const { values: args } = parseArgs({
 });
 
 const smoke = args.smoke;
-/** At least 15 fresh processes per bundle in a full run (issue 6); 21 keeps the median steady here. */
+/** At least 15 fresh processes per bundle in a full run; 21 keeps the median steady here. */
 const rounds = Number(args.rounds ?? (smoke ? 1 : 21));
 const invocations = Number(args.invocations ?? (smoke ? 20 : 1_000));
 const buildRuns = smoke ? 1 : 3;

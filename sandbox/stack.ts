@@ -72,7 +72,7 @@ export interface StackSecret {
 
 /** The parts of the stack the sandbox serves locally. */
 export interface SandboxStack {
-  /** `synth` when read from cdk.tf.json, `contract` when built from config and the BRIEF contract. */
+  /** `synth` when read from cdk.tf.json, `contract` when built from config and the runtime contract. */
   readonly source: 'synth' | 'contract';
   readonly file?: string;
   readonly stackName: string;

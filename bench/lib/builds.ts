@@ -2,7 +2,7 @@
  * The builds the benchmark compares, and the timed build and synth commands.
  *
  * "Ours" is exactly what `make build` ships (scripts/build.ts, run as a command). "Naive" is what a
- * first implementation gets from esbuild without tuning (issue 6: "esbuild's defaults, no minify,
+ * first implementation gets from esbuild without tuning ("esbuild's defaults, no minify,
  * default main fields, full package imports"): bundle for node and nothing else (esbuild's default
  * main fields prefer the SDK's CommonJS builds); where our code imports a narrow package, the
  * package's full index instead; and where our code calls a vendor's REST API directly (SendGrid,

@@ -1,7 +1,7 @@
 /**
  * The naive baseline's SendGrid delivery: the same exported interface as
  * functions/common/providers/sendgrid.ts, written the way a first implementation would, with the
- * vendor's SDK (`@sendgrid/mail`, the library issue 3 names). The benchmark's naive build substitutes
+ * vendor's SDK (`@sendgrid/mail`, the library a first implementation reaches for). The benchmark's naive build substitutes
  * this module for ours (bench/lib/builds.ts), so the senders' baseline carries the library weight our
  * direct REST call avoids. It is never shipped.
  */

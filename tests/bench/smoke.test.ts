@@ -1,7 +1,7 @@
 /**
  * Keeps the benchmark from rotting: runs `bench/run.ts --smoke` (one round, a few invocations) into
  * a temporary results file and checks that every function in the catalog was measured and that the
- * results carry every figure issue 6 asks for. Timing values are not asserted: a test is no place
+ * results carry every figure the benchmark promises. Timing values are not asserted: a test is no place
  * for timing, `make bench` is.
  */
 import { expect } from 'chai';

@@ -38,7 +38,7 @@ const CONTRACT_ENV: Record<FunctionName, string[]> = {
   'delete-unconfirmed-user': [ENV.appName, ENV.appUrl, ENV.fromEmailAddress, ENV.fromEmailName],
 };
 
-/** Every (action, resource) pair each role may use, from the issue's least-privilege list. */
+/** Every (action, resource) pair each role may use, from the least-privilege list in the README. */
 function expectedGrants(s: Synthesized, name: FunctionName): string[] {
   const logGroup = idWhere(s, 'aws_cloudwatch_log_group', 'name', `/aws/lambda/${stackName(s.config)}-${name}`);
   const table = ref('aws_dynamodb_table', Object.keys(resources(s, 'aws_dynamodb_table'))[0]!, 'arn');

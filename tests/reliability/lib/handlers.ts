@@ -23,7 +23,7 @@ export interface Endpoints {
 const TABLE = 'reliability-table';
 const ARN = (service: string, resource: string) => `arn:aws:${service}:us-east-1:123456789012:${resource}`;
 
-/** The contract's variables for each function (BRIEF runtime contract), with working sample values. */
+/** The contract's variables for each function (the runtime contract in functions/common/config.ts), with working sample values. */
 export function functionEnv(name: string, tableName = TABLE): Record<string, string> {
   const branding = { APP_NAME: 'Reliability Test App', APP_URL: 'https://app.example.com' };
   const sender = { FROM_EMAIL_ADDRESS: 'no-reply@example.com', FROM_EMAIL_NAME: 'Reliability Test App' };
