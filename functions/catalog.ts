@@ -10,7 +10,9 @@ export type FunctionKind =
   /** Called asynchronously by Cognito (custom senders); Lambda retries when it throws. */
   | 'async-trigger'
   /** Called by the sign-up reminder state machine. */
-  | 'workflow-task';
+  | 'workflow-task'
+  /** Invoked asynchronously by another function; Lambda retries it when it throws. */
+  | 'async-task';
 
 /** The Cognito `lambda_config` slot a trigger fills. */
 export type TriggerSlot =
@@ -36,7 +38,7 @@ export interface FunctionSpec {
 export const FUNCTIONS = [
   { name: 'pre-sign-up', kind: 'sync-trigger', trigger: 'pre_sign_up', description: 'Allows listed email domains and starts the sign-up reminder workflow' },
   { name: 'custom-message', kind: 'sync-trigger', trigger: 'custom_message', description: 'Personalises every message Cognito sends' },
-  { name: 'post-confirmation', kind: 'sync-trigger', trigger: 'post_confirmation', description: 'Saves the confirmed user and sends one welcome email' },
+  { name: 'post-confirmation', kind: 'sync-trigger', trigger: 'post_confirmation', description: 'Saves the confirmed user and hands the welcome email to send-welcome-email' },
   { name: 'pre-authentication', kind: 'sync-trigger', trigger: 'pre_authentication', description: 'Counts sign-in attempts and locks out after too many' },
   { name: 'post-authentication', kind: 'sync-trigger', trigger: 'post_authentication', description: 'Audits each sign-in and clears the attempt counter' },
   { name: 'pre-token-generation', kind: 'sync-trigger', trigger: 'pre_token_generation', description: 'Removes the email claims from ID tokens' },
@@ -45,6 +47,7 @@ export const FUNCTIONS = [
   { name: 'custom-sms-sender', kind: 'async-trigger', trigger: 'custom_sms_sender', description: 'Decrypts Cognito codes and texts them through Twilio' },
   { name: 'send-reminder', kind: 'workflow-task', description: 'Reminds a user who has not confirmed yet' },
   { name: 'delete-unconfirmed-user', kind: 'workflow-task', description: 'Deletes a user who never confirmed and says so' },
+  { name: 'send-welcome-email', kind: 'async-task', description: 'Sends one welcome email to a newly confirmed user' },
 ] as const satisfies readonly FunctionSpec[];
 
 export type FunctionName = (typeof FUNCTIONS)[number]['name'];

@@ -14,10 +14,12 @@ export function deployedFunctions(config: Pick<Config, 'deliveryMode'>): (typeof
 export const POOL_SCOPED_FUNCTIONS = ['send-reminder', 'delete-unconfirmed-user'] as const;
 
 /**
- * Functions that invoke themselves asynchronously to retry work, each with a policy naming its own ARN
- * (separate, like the pool's) and an asynchronous invoke configuration. Deployed in every mode.
+ * Functions invoked asynchronously by another function, each with an asynchronous invoke configuration
+ * (how Lambda retries it). Deployed in every mode.
  */
-export const SELF_INVOKING_FUNCTIONS = ['post-confirmation'] as const;
+export function asyncTaskFunctions(): (typeof FUNCTIONS)[number][] {
+  return FUNCTIONS.filter((f) => f.kind === 'async-task');
+}
 
 /** Expected resource count per Terraform type. */
 export function expectedResourceCounts(config: Config): Record<string, number> {
@@ -28,10 +30,10 @@ export function expectedResourceCounts(config: Config): Record<string, number> {
   const counts: Record<string, number> = {
     aws_lambda_function: fns.length,
     aws_iam_role: fns.length + 1,
-    aws_iam_role_policy: fns.length + POOL_SCOPED_FUNCTIONS.length + SELF_INVOKING_FUNCTIONS.length + 1,
+    aws_iam_role_policy: fns.length + POOL_SCOPED_FUNCTIONS.length + 1,
     aws_cloudwatch_log_group: fns.length + 1,
     aws_lambda_permission: triggers,
-    aws_lambda_function_event_invoke_config: SELF_INVOKING_FUNCTIONS.length,
+    aws_lambda_function_event_invoke_config: asyncTaskFunctions().length,
     aws_cognito_user_pool: 1 + legacy,
     aws_cognito_user_pool_client: 1 + legacy,
     aws_dynamodb_table: 1,

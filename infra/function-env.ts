@@ -20,6 +20,8 @@ export interface ResourceRefs {
   readonly twilioSecretArn?: string;
   /** The legacy pool user migration reads. */
   readonly legacy: { readonly userPoolId: string; readonly clientId: string; readonly region: string };
+  /** Name of the send-welcome-email function, which post-confirmation invokes asynchronously. */
+  readonly welcomeEmailFunctionName: string;
 }
 
 /** Variables every function gets besides its own. */
@@ -48,6 +50,8 @@ export function functionEnvironment(name: FunctionName, config: Config, refs: Re
     case 'custom-message':
       return branding;
     case 'post-confirmation':
+      return { [ENV.tableName]: refs.tableName, [ENV.welcomeEmailFunctionName]: refs.welcomeEmailFunctionName };
+    case 'send-welcome-email':
       return { [ENV.tableName]: refs.tableName, ...branding, ...sender };
     case 'pre-authentication':
       return {

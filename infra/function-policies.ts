@@ -13,8 +13,8 @@ export interface GrantTargets {
   readonly stateMachineArn: string;
   /** The user pool (only in pool-scoped statements). */
   readonly userPoolArn: string;
-  /** The ARN of the function being granted (only in self-scoped statements). */
-  readonly functionArn: string;
+  /** The send-welcome-email function, which post-confirmation invokes asynchronously. */
+  readonly welcomeEmailFunctionArn: string;
   /** The legacy pool user migration reads. */
   readonly legacyUserPoolArn: string;
   /** SES identities ses:SendEmail is checked against: sender, plus receivers in the SES sandbox. */
@@ -29,13 +29,11 @@ export interface GrantTargets {
 
 /**
  * A function's grants: `own` goes in its main policy, which the function waits for. Statements naming
- * the user pool (`pool`) or the function itself (`self`) would make that a cycle, so each goes in a
- * separate policy created after what it names.
+ * the user pool (`pool`) would make that a cycle, so they go in a separate policy created after the pool.
  */
 export interface FunctionGrants {
   readonly own: readonly PolicyStatement[];
   readonly pool: readonly PolicyStatement[];
-  readonly self: readonly PolicyStatement[];
 }
 
 function need(value: string | undefined, what: string): string {
@@ -48,19 +46,24 @@ export function functionGrants(name: FunctionName, t: GrantTargets): FunctionGra
   const sendEmail = allow('SendEmailAsSender', ['ses:SendEmail'], t.sesIdentityArns);
   switch (name) {
     case 'pre-sign-up':
-      return { own: [allow('StartReminderWorkflow', ['states:StartExecution'], [t.stateMachineArn])], pool: [], self: [] };
+      return { own: [allow('StartReminderWorkflow', ['states:StartExecution'], [t.stateMachineArn])], pool: [] };
     case 'custom-message':
     case 'pre-token-generation':
-      return { own: [], pool: [], self: [] };
+      return { own: [], pool: [] };
     case 'post-confirmation':
-      // Invokes itself asynchronously to retry a welcome email SES refused (see functions/post-confirmation/confirm.ts).
+      // Saves the profile, then hands the welcome email to send-welcome-email (see functions/post-confirmation/confirm.ts).
       return {
-        own: [allowItems('SaveProfile', IDEMPOTENCY_ITEM_ACTIONS, t.tableArn, [ITEM_PREFIX.user, ITEM_PREFIX.idempotency]), sendEmail],
+        own: [
+          allowItems('SaveProfile', ['dynamodb:PutItem'], t.tableArn, [ITEM_PREFIX.user]),
+          allow('HandOffWelcomeEmail', ['lambda:InvokeFunction'], [t.welcomeEmailFunctionArn]),
+        ],
         pool: [],
-        self: [allow('RetryWelcomeEmail', ['lambda:InvokeFunction'], [t.functionArn])],
       };
+    case 'send-welcome-email':
+      // Reads the profile, sends once through the idempotency records, marks the profile SENT.
+      return { own: [allowItems('WelcomeOnce', IDEMPOTENCY_ITEM_ACTIONS, t.tableArn, [ITEM_PREFIX.user, ITEM_PREFIX.idempotency]), sendEmail], pool: [] };
     case 'pre-authentication':
-      return { own: [allowItems('CountAttempts', ['dynamodb:UpdateItem'], t.tableArn, [ITEM_PREFIX.lockout])], pool: [], self: [] };
+      return { own: [allowItems('CountAttempts', ['dynamodb:UpdateItem'], t.tableArn, [ITEM_PREFIX.lockout])], pool: [] };
     case 'post-authentication':
       // Dedupe marker put, audit put, profile update and attempt-state delete, each idempotent on its own.
       return {
@@ -72,10 +75,9 @@ export function functionGrants(name: FunctionName, t: GrantTargets): FunctionGra
           ]),
         ],
         pool: [],
-        self: [],
       };
     case 'user-migration':
-      return { own: [allow('ReadLegacyPool', ['cognito-idp:AdminInitiateAuth', 'cognito-idp:AdminGetUser'], [t.legacyUserPoolArn])], pool: [], self: [] };
+      return { own: [allow('ReadLegacyPool', ['cognito-idp:AdminInitiateAuth', 'cognito-idp:AdminGetUser'], [t.legacyUserPoolArn])], pool: [] };
     case 'custom-email-sender':
     case 'custom-sms-sender': {
       const secret = name === 'custom-email-sender' ? need(t.sendgridSecretArn, 'The SendGrid secret') : need(t.twilioSecretArn, 'The Twilio secret');
@@ -86,16 +88,14 @@ export function functionGrants(name: FunctionName, t: GrantTargets): FunctionGra
           allowItems('Idempotency', IDEMPOTENCY_ITEM_ACTIONS, t.tableArn, [ITEM_PREFIX.idempotency]),
         ],
         pool: [],
-        self: [],
       };
     }
     case 'send-reminder':
       return {
         own: [allowItems('Idempotency', IDEMPOTENCY_ITEM_ACTIONS, t.tableArn, [ITEM_PREFIX.idempotency]), sendEmail],
         pool: [allow('ReadUser', ['cognito-idp:AdminGetUser'], [t.userPoolArn])],
-        self: [],
       };
     case 'delete-unconfirmed-user':
-      return { own: [sendEmail], pool: [allow('DeleteUnconfirmedUser', ['cognito-idp:AdminGetUser', 'cognito-idp:AdminDeleteUser'], [t.userPoolArn])], self: [] };
+      return { own: [sendEmail], pool: [allow('DeleteUnconfirmedUser', ['cognito-idp:AdminGetUser', 'cognito-idp:AdminDeleteUser'], [t.userPoolArn])] };
   }
 }

@@ -7,7 +7,7 @@ import { addStateBackend, type RemoteState } from './backend.ts';
 import { stackName, type Config } from './config.ts';
 import { DataTable } from './data-table.ts';
 import { EmailIdentity } from './email-identity.ts';
-import { deployedFunctions, POOL_SCOPED_FUNCTIONS, SELF_INVOKING_FUNCTIONS } from './expected.ts';
+import { deployedFunctions, POOL_SCOPED_FUNCTIONS } from './expected.ts';
 import { functionEnvironment, legacyRegion, type ResourceRefs } from './function-env.ts';
 import { functionGrants, type GrantTargets } from './function-policies.ts';
 import { LegacyPool } from './legacy-pool.ts';
@@ -18,10 +18,10 @@ import { TriggerFunction, type AsyncRetryProps } from './trigger-function.ts';
 import { UserPool, type TriggerWiring } from './user-pool.ts';
 
 /**
- * Retries of a self-invoking function's asynchronous invocations: Lambda's maximum of 2, and 6 hours
- * for an event to wait, so an SES outage of a few hours still ends with the email sent.
+ * Retries of an async task's invocations: Lambda's maximum of 2, and 6 hours for an event to wait, so
+ * an SES outage of a few hours still ends with the welcome email sent.
  */
-export const SELF_RETRY: AsyncRetryProps = { maximumRetryAttempts: 2, maximumEventAgeSeconds: 6 * 3600 };
+export const ASYNC_TASK_RETRY: AsyncRetryProps = { maximumRetryAttempts: 2, maximumEventAgeSeconds: 6 * 3600 };
 
 /** Where `make build` writes the zips. */
 export const DIST_DIR = path.resolve(import.meta.dirname, '..', 'dist');
@@ -86,12 +86,13 @@ export class CognitoTriggersStack extends TerraformStack {
       this.secrets = new ProviderSecrets(this, 'secrets', { namePrefix: prefix, recoveryWindowDays: config.deletionProtection ? 30 : 7 });
     }
 
+    const fns: Partial<Record<FunctionName, TriggerFunction>> = {};
     // The pool ARN is not known to function policies here: it goes in separate policies added below.
     const grantTargets = (stateMachineArn: string): GrantTargets => ({
       tableArn: this.table.arn,
       stateMachineArn,
       userPoolArn: '',
-      functionArn: '',
+      welcomeEmailFunctionArn: fns['send-welcome-email']?.arn ?? '',
       legacyUserPoolArn: this.legacy.userPoolArn,
       sesIdentityArns: this.email.sendEmailResources,
       kmsKeyArn: this.senderKey?.arn,
@@ -105,8 +106,8 @@ export class CognitoTriggersStack extends TerraformStack {
       sendgridSecretArn: this.secrets?.sendgrid.arn,
       twilioSecretArn: this.secrets?.twilio.arn,
       legacy: { userPoolId: this.legacy.userPoolId, clientId: this.legacy.clientId, region: this.legacy.region },
+      welcomeEmailFunctionName: fns['send-welcome-email']?.functionName ?? '',
     });
-    const fns: Partial<Record<FunctionName, TriggerFunction>> = {};
     const addFunction = (spec: (typeof FUNCTIONS)[number], stateMachineArn: string): TriggerFunction => {
       const fn = new TriggerFunction(this, `fn-${spec.name}`, {
         name: spec.name,
@@ -125,10 +126,13 @@ export class CognitoTriggersStack extends TerraformStack {
       return fn;
     };
 
-    // Order follows references: workflow tasks, then the workflow, then the triggers that start it.
+    // Order follows references: tasks (workflow and async), then the workflow, then the triggers that start them.
     const deployed = deployedFunctions(config);
-    const tasks = deployed.filter((f) => f.kind === 'workflow-task');
-    for (const spec of tasks) addFunction(spec, '');
+    const isTask = (f: (typeof FUNCTIONS)[number]) => f.kind === 'workflow-task' || f.kind === 'async-task';
+    for (const spec of deployed.filter(isTask)) {
+      const fn = addFunction(spec, '');
+      if (spec.kind === 'async-task') fn.retryAsyncInvocations(ASYNC_TASK_RETRY);
+    }
     this.workflow = new ReminderWorkflow(this, 'reminder', {
       name: `${prefix}-signup-reminder`,
       reminderDelaySeconds: config.workflow.reminderDelaySeconds,
@@ -138,14 +142,8 @@ export class CognitoTriggersStack extends TerraformStack {
       logRetentionDays: config.logs.retentionDays,
       accountId: config.awsAccountId,
     });
-    for (const spec of deployed.filter((f) => f.kind !== 'workflow-task')) addFunction(spec, this.workflow.arn);
+    for (const spec of deployed.filter((f) => !isTask(f))) addFunction(spec, this.workflow.arn);
     this.functions = fns;
-    // After the function exists: its main policy, which it waits for, cannot name it.
-    for (const name of SELF_INVOKING_FUNCTIONS) {
-      const fn = fns[name]!;
-      fn.addPolicy('invoke-itself', functionGrants(name, { ...grantTargets(this.workflow.arn), functionArn: fn.arn }).self);
-      fn.retryAsyncInvocations(SELF_RETRY);
-    }
 
     const triggers = Object.fromEntries(
       deployed.filter((f) => 'trigger' in f).map((f) => [(f as { trigger: string }).trigger, fns[f.name]!]),

@@ -18,6 +18,8 @@ export const TIMEOUT_SECONDS: Readonly<Record<FunctionKind, number>> = {
   'async-trigger': 15,
   // Below the workflow task's 30 s TimeoutSeconds, so a timeout is reported by Lambda, not guessed by Step Functions.
   'workflow-task': 20,
+  // Lambda retries it asynchronously; room for the table, the idempotency record and SES with background retries.
+  'async-task': 20,
 };
 
 /** How Lambda retries an asynchronous invocation of a function that failed. */

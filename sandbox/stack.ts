@@ -11,7 +11,7 @@ import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { FUNCTIONS, SENDER_FUNCTIONS, type FunctionName, type TriggerSlot } from '../functions/catalog.ts';
+import { FUNCTIONS, SENDER_FUNCTIONS, type FunctionKind, type FunctionName, type TriggerSlot } from '../functions/catalog.ts';
 import { ENV } from '../functions/common/config.ts';
 
 export const ROOT = path.resolve(import.meta.dirname, '..');
@@ -400,6 +400,9 @@ export async function loadStack(options: LoadStackOptions = {}): Promise<Sandbox
   return readSynthesizedStack(file);
 }
 
+/** The stack's timeouts by kind (infra/trigger-function.ts), without loading the provider classes. */
+const CONTRACT_TIMEOUT_SECONDS: Readonly<Record<FunctionKind, number>> = { 'sync-trigger': 5, 'async-trigger': 15, 'workflow-task': 20, 'async-task': 20 };
+
 /**
  * The stack as the runtime contract describes it, from the validated configuration. Used only until
  * the app synthesizes; the synthesized JSON is the source of truth.
@@ -426,7 +429,7 @@ export async function contractStack(environment: string, deliveryMode?: 'custom-
   const envs: Record<FunctionName, Record<string, string>> = {
     'pre-sign-up': { ALLOWED_EMAIL_DOMAINS: config.signUp.allowedEmailDomains.join(','), ALLOW_SUBDOMAINS: String(config.signUp.allowSubdomains), REMINDER_STATE_MACHINE_ARN: smArn },
     'custom-message': { ...branding },
-    'post-confirmation': { TABLE_NAME: tableName, ...branding, ...from },
+    'post-confirmation': { TABLE_NAME: tableName, WELCOME_EMAIL_FUNCTION_NAME: fnName('send-welcome-email') },
     'pre-authentication': {
       TABLE_NAME: tableName,
       LOCKOUT_MAX_ATTEMPTS: String(l.maxAttempts),
@@ -443,13 +446,14 @@ export async function contractStack(environment: string, deliveryMode?: 'custom-
     'custom-sms-sender': { KMS_KEY_ARN: kmsArn, TABLE_NAME: tableName, TWILIO_SECRET_ARN: secret('twilio'), TWILIO_API_BASE_URL: config.providers.twilioApiBaseUrl, APP_NAME: config.email.appName },
     'send-reminder': { TABLE_NAME: tableName, ...branding, ...from },
     'delete-unconfirmed-user': { ...branding, ...from },
+    'send-welcome-email': { TABLE_NAME: tableName, ...branding, ...from },
   };
   const functions: StackFunction[] = FUNCTIONS.filter((f) => mode === 'custom-senders' || !(SENDER_FUNCTIONS as readonly string[]).includes(f.name)).map((f) => ({
     name: f.name,
     functionName: fnName(f.name),
     arn: fnArn(f.name),
     environment: { ...envs[f.name], POWERTOOLS_SERVICE_NAME: f.name, POWERTOOLS_LOG_LEVEL: config.logs.level },
-    timeoutSeconds: f.kind === 'sync-trigger' ? 5 : f.kind === 'async-trigger' ? 15 : 20,
+    timeoutSeconds: CONTRACT_TIMEOUT_SECONDS[f.kind],
     memoryMb: config.functionMemoryMb,
   }));
   const triggers: Partial<Record<TriggerSlot, string>> = {};

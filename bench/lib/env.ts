@@ -40,13 +40,14 @@ const DUMMY: Partial<Record<EnvName, string>> = {
   [ENV.sendgridApiBaseUrl]: 'https://api.sendgrid.com',
   [ENV.twilioSecretArn]: `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:bench-twilio-AbCdEf`,
   [ENV.twilioApiBaseUrl]: 'https://api.twilio.com',
+  [ENV.welcomeEmailFunctionName]: 'bench-send-welcome-email',
 };
 
 /** Exactly the variables each function gets (the table in the project brief). */
 export const FUNCTION_ENV: Record<FunctionName, readonly EnvName[]> = {
   'pre-sign-up': [ENV.allowedEmailDomains, ENV.allowSubdomains, ENV.reminderStateMachineArn],
   'custom-message': [ENV.appName, ENV.appUrl],
-  'post-confirmation': [ENV.tableName, ENV.appName, ENV.appUrl, ENV.fromEmailAddress, ENV.fromEmailName],
+  'post-confirmation': [ENV.tableName, ENV.welcomeEmailFunctionName],
   'pre-authentication': [
     ENV.tableName,
     ENV.lockoutMaxAttempts,
@@ -72,6 +73,7 @@ export const FUNCTION_ENV: Record<FunctionName, readonly EnvName[]> = {
   'custom-sms-sender': [ENV.kmsKeyArn, ENV.tableName, ENV.twilioSecretArn, ENV.twilioApiBaseUrl, ENV.appName],
   'send-reminder': [ENV.tableName, ENV.appName, ENV.appUrl, ENV.fromEmailAddress, ENV.fromEmailName],
   'delete-unconfirmed-user': [ENV.appName, ENV.appUrl, ENV.fromEmailAddress, ENV.fromEmailName],
+  'send-welcome-email': [ENV.tableName, ENV.appName, ENV.appUrl, ENV.fromEmailAddress, ENV.fromEmailName],
 };
 
 /** The AWS SDK services the functions call, by the suffix of their `AWS_ENDPOINT_URL_<SERVICE>` variable. */

@@ -116,5 +116,7 @@ export function benchEvent(name: FunctionName, inputs: EventInputs): unknown {
     case 'send-reminder':
     case 'delete-unconfirmed-user':
       return { userPoolId: USER_POOL_ID, username: SUB };
+    case 'send-welcome-email':
+      return { kind: 'welcome-email', userPoolId: USER_POOL_ID, sub: SUB };
   }
 }

@@ -42,6 +42,11 @@ function defaultAwsResponse(target: string, body: Record<string, unknown>): unkn
       if (op === 'Query' || op === 'Scan') return { Items: [], Count: 0, ScannedCount: 0 };
       if (op === 'BatchWriteItem') return { UnprocessedItems: {} };
       if (op === 'BatchGetItem') return { Responses: {}, UnprocessedKeys: {} };
+      // send-welcome-email reads the profile back: answer with a pending one, so the benchmark measures a real send.
+      if (op === 'GetItem' && (body.Key as { sk?: { S?: string } } | undefined)?.sk?.S === 'PROFILE') {
+        const key = body.Key as Record<string, unknown>;
+        return { Item: { ...key, email: { S: 'frodo@gmail.com' }, name: { S: 'Frodo Baggins' }, welcomeEmail: { S: 'PENDING' } } };
+      }
       return {};
     case 'AWSStepFunctions':
       if (op === 'StartExecution') {

@@ -32,18 +32,11 @@ export const ENV = {
   sendgridApiBaseUrl: 'SENDGRID_API_BASE_URL',
   twilioSecretArn: 'TWILIO_SECRET_ARN',
   twilioApiBaseUrl: 'TWILIO_API_BASE_URL',
-} as const;
-
-/**
- * Variables the Lambda runtime sets in every function. The stack never sets them: a function's
- * environment naming the function itself would be a Terraform cycle.
- */
-export const RUNTIME_ENV = {
-  functionName: 'AWS_LAMBDA_FUNCTION_NAME',
+  welcomeEmailFunctionName: 'WELCOME_EMAIL_FUNCTION_NAME',
 } as const;
 
 /** Names of the variables a function may read; anything else in its environment is a stack bug. */
-export type EnvName = (typeof ENV)[keyof typeof ENV] | (typeof RUNTIME_ENV)[keyof typeof RUNTIME_ENV];
+export type EnvName = (typeof ENV)[keyof typeof ENV];
 
 type Env = Readonly<Record<string, string | undefined>>;
 

@@ -1,7 +1,8 @@
 /**
- * End-to-end: the welcome-email retry through the local sandbox, with the real bundle. SES refuses the
- * confirmation's send; post-confirmation hands the email to an asynchronous invocation of itself, which
- * the sandbox's Lambda host accepts (202) and retries like Lambda; SES recovers; exactly one welcome arrives.
+ * End-to-end: the welcome email through the local sandbox, with the real bundles. SES refuses; the
+ * confirmation still succeeds, since post-confirmation only saves the profile and hands the email to an
+ * asynchronous invocation of send-welcome-email, which the sandbox's Lambda host accepts (202) and retries
+ * like Lambda; SES recovers; exactly one welcome arrives.
  */
 import { expect } from 'chai';
 import { CognitoIdentityProviderClient, ConfirmSignUpCommand, SignUpCommand } from '@aws-sdk/client-cognito-identity-provider';
@@ -9,7 +10,7 @@ import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { startSandbox, type Sandbox } from '../../sandbox/index.ts';
 import { awsRestError, FORWARD, startFaultProxy, type FaultProxy } from '../reliability/lib/net.ts';
 
-describe('post-confirmation welcome retry (sandbox, real bundle)', function () {
+describe('post-confirmation hands the welcome email to send-welcome-email (sandbox, real bundles)', function () {
   this.timeout(120_000);
   let sandbox: Sandbox;
   let sesProxy: FaultProxy | undefined;
@@ -17,12 +18,12 @@ describe('post-confirmation welcome retry (sandbox, real bundle)', function () {
   let dynamo: DynamoDBClient;
 
   before(async () => {
-    // No prewarm: post-confirmation's environment starts at its first invocation, once the proxy exists.
+    // No prewarm: send-welcome-email's environment starts at its first invocation, once the proxy exists.
     sandbox = await startSandbox({
       waits: 'manual',
       prewarm: false,
       asyncRetryDelaysMs: [300, 300],
-      environmentOverride: (name, env) => (name === 'post-confirmation' && sesProxy ? { ...env, AWS_ENDPOINT_URL_SESV2: sesProxy.url } : env),
+      environmentOverride: (name, env) => (name === 'send-welcome-email' && sesProxy ? { ...env, AWS_ENDPOINT_URL_SESV2: sesProxy.url } : env),
     });
     sesProxy = await startFaultProxy(sandbox.urls.ses);
     cognito = new CognitoIdentityProviderClient({ region: sandbox.endpoints.region, endpoint: sandbox.endpoints.cognito.endpoint, credentials: sandbox.credentials, maxAttempts: 1 });
@@ -37,7 +38,7 @@ describe('post-confirmation welcome retry (sandbox, real bundle)', function () {
     expect(sandbox.pids(), 'no process outlives the sandbox').to.deep.equal([]);
   });
 
-  it('confirms while SES refuses, then Lambda’s asynchronous retry delivers exactly one welcome email and marks the profile SENT', async () => {
+  it('confirms while SES refuses, then Lambda’s retry of send-welcome-email delivers exactly one welcome email and marks the profile SENT', async () => {
     const clientId = sandbox.endpoints.cognito.clientId;
     const email = 'samwise@gmail.com';
     const { UserSub: sub } = await cognito.send(
@@ -46,19 +47,19 @@ describe('post-confirmation welcome retry (sandbox, real bundle)', function () {
     const mail = await sandbox.stores.waitFor('sendgrid', (m) => m.to === email);
     const code = /\b(\d{6})\b/.exec(mail.text)![1]!;
 
-    // SES refuses the confirmation's send and the first asynchronous attempt (one SDK attempt each), then recovers.
+    // SES throttles every SDK attempt of send-welcome-email's first invocation (3, the background budget), then recovers.
     let refusals = 0;
-    sesProxy!.policy = (request) => (request.url.includes('/outbound-emails') && refusals++ < 2 ? awsRestError('TooManyRequestsException', 429) : FORWARD(request));
+    sesProxy!.policy = (request) => (request.url.includes('/outbound-emails') && refusals++ < 3 ? awsRestError('TooManyRequestsException', 429) : FORWARD(request));
     await cognito.send(new ConfirmSignUpCommand({ ClientId: clientId, Username: email, ConfirmationCode: code }));
     await sandbox.settle();
 
-    const runs = sandbox.lambda.invocations.filter((i) => i.function === 'post-confirmation');
-    expect(runs.map((r) => [r.type, r.error ?? 'ok'])).to.deep.equal([
-      ['RequestResponse', 'ok'],
+    const runs = (name: string) => sandbox.lambda.invocations.filter((i) => i.function === name).map((r) => [r.type, r.error ?? 'ok']);
+    expect(runs('post-confirmation'), 'the confirmation succeeded').to.deep.equal([['RequestResponse', 'ok']]);
+    expect(runs('send-welcome-email')).to.deep.equal([
       ['Event', 'WelcomeNotSentError'],
       ['Event', 'ok'],
     ]);
-    expect(refusals, 'SES refused 2 calls, then accepted 1').to.equal(3);
+    expect(refusals, 'SES refused 3 calls, then accepted 1').to.equal(4);
     const welcomes = (await sandbox.stores.ses()).filter((m) => m.to === email);
     expect(welcomes, 'welcome emails').to.have.length(1);
     const row = (await dynamo.send(new GetItemCommand({ TableName: sandbox.endpoints.dynamodb.tableName, Key: { pk: { S: `USER#${sub}` }, sk: { S: 'PROFILE' } }, ConsistentRead: true }))).Item;

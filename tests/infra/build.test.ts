@@ -7,7 +7,7 @@ import { FUNCTIONS } from '../../functions/catalog.ts';
 import { buildAll } from '../../scripts/build.ts';
 
 describe('function bundles', function () {
-  // Two full esbuild runs of eleven bundles on a shared machine.
+  // Two full esbuild runs of twelve bundles on a shared machine.
   this.timeout(180_000);
   const dirs: string[] = [];
   after(() => {

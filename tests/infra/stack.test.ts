@@ -27,7 +27,7 @@ function expectResource(s: Synthesized, type: { tfResourceType: string }, props:
 const CONTRACT_ENV: Record<FunctionName, string[]> = {
   'pre-sign-up': [ENV.allowedEmailDomains, ENV.allowSubdomains, ENV.reminderStateMachineArn],
   'custom-message': [ENV.appName, ENV.appUrl],
-  'post-confirmation': [ENV.tableName, ENV.appName, ENV.appUrl, ENV.fromEmailAddress, ENV.fromEmailName],
+  'post-confirmation': [ENV.tableName, ENV.welcomeEmailFunctionName],
   'pre-authentication': [ENV.tableName, ENV.lockoutMaxAttempts, ENV.lockoutWindowSeconds, ENV.lockoutDurationSeconds, ENV.lockoutEscalation, ENV.lockoutMaxDurationSeconds, ENV.lockoutFailMode],
   'post-authentication': [ENV.tableName, ENV.auditRetentionDays],
   'pre-token-generation': [],
@@ -36,6 +36,7 @@ const CONTRACT_ENV: Record<FunctionName, string[]> = {
   'custom-sms-sender': [ENV.kmsKeyArn, ENV.tableName, ENV.twilioSecretArn, ENV.twilioApiBaseUrl, ENV.appName],
   'send-reminder': [ENV.tableName, ENV.appName, ENV.appUrl, ENV.fromEmailAddress, ENV.fromEmailName],
   'delete-unconfirmed-user': [ENV.appName, ENV.appUrl, ENV.fromEmailAddress, ENV.fromEmailName],
+  'send-welcome-email': [ENV.tableName, ENV.appName, ENV.appUrl, ENV.fromEmailAddress, ENV.fromEmailName],
 };
 
 /** Every (action, resource) pair each role may use, from the least-privilege list in the README. */
@@ -47,7 +48,7 @@ function expectedGrants(s: Synthesized, name: FunctionName): string[] {
   const machine = ref('aws_sfn_state_machine', Object.keys(resources(s, 'aws_sfn_state_machine'))[0]!, 'arn');
   const identities = Object.keys(resources(s, 'aws_sesv2_email_identity')).map((id) => ref('aws_sesv2_email_identity', id, 'arn'));
   const key = () => ref('aws_kms_key', Object.keys(resources(s, 'aws_kms_key'))[0]!, 'arn');
-  const self = ref('aws_lambda_function', functionId(s, name), 'arn');
+  const welcomeFunction = ref('aws_lambda_function', functionId(s, 'send-welcome-email'), 'arn');
   const secret = (provider: string) => ref('aws_secretsmanager_secret', idWhere(s, 'aws_secretsmanager_secret', 'name', `${stackName(s.config)}/${provider}`), 'arn');
   const pairs = (actions: string[], targets: string[]) => actions.flatMap((a) => targets.map((r) => `${a} ${r}`));
   const items = ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'];
@@ -56,7 +57,7 @@ function expectedGrants(s: Synthesized, name: FunctionName): string[] {
   const own: Record<FunctionName, () => string[]> = {
     'pre-sign-up': () => pairs(['states:StartExecution'], [machine]),
     'custom-message': () => [],
-    'post-confirmation': () => [...pairs(items, [table]), ...send, ...pairs(['lambda:InvokeFunction'], [self])],
+    'post-confirmation': () => [...pairs(['dynamodb:PutItem'], [table]), ...pairs(['lambda:InvokeFunction'], [welcomeFunction])],
     'pre-authentication': () => pairs(['dynamodb:UpdateItem'], [table]),
     'post-authentication': () => pairs(['dynamodb:UpdateItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem'], [table]),
     'pre-token-generation': () => [],
@@ -65,6 +66,7 @@ function expectedGrants(s: Synthesized, name: FunctionName): string[] {
     'custom-sms-sender': () => [...pairs(['kms:Decrypt'], [key()]), ...pairs(['secretsmanager:GetSecretValue'], [secret('twilio')]), ...pairs(items, [table])],
     'send-reminder': () => [...pairs(items, [table]), ...send, ...pairs(['cognito-idp:AdminGetUser'], [pool])],
     'delete-unconfirmed-user': () => [...send, ...pairs(['cognito-idp:AdminGetUser', 'cognito-idp:AdminDeleteUser'], [pool])],
+    'send-welcome-email': () => [...pairs(items, [table]), ...send],
   };
   return [...logs, ...own[name]()].sort();
 }
@@ -91,6 +93,7 @@ for (const mode of ['custom-senders', 'cognito'] as const) {
         expect(fn.filename, name).to.match(new RegExp(`^assets/.+/${name}\\.zip$`));
         const kind = FUNCTIONS.find((f) => f.name === name)!.kind;
         if (kind === 'sync-trigger') expect(fn.timeout, `${name} timeout`).to.be.at.most(5);
+        else if (kind === 'async-task') expect(fn.timeout, `${name} timeout`).to.equal(20);
         else expect(fn.timeout, `${name} timeout`).to.be.within(6, 29);
       }
     });
@@ -135,7 +138,9 @@ for (const mode of ['custom-senders', 'cognito'] as const) {
     });
 
     it('lets Cognito invoke each trigger, and only the triggers, on behalf of this pool only', () => {
-      const triggers = deployedNames(s.config).filter((n) => FUNCTIONS.find((f) => f.name === n)!.kind !== 'workflow-task');
+      const triggers = deployedNames(s.config).filter((n) => 'trigger' in FUNCTIONS.find((f) => f.name === n)!);
+      // Not Cognito's to call: the workflow tasks and the async task post-confirmation hands work to.
+      expect(deployedNames(s.config).filter((n) => !triggers.includes(n)).sort()).to.deep.equal(['delete-unconfirmed-user', 'send-reminder', 'send-welcome-email']);
       const permissions = Object.values(resources(s, 'aws_lambda_permission'));
       expect(permissions).to.have.length(triggers.length);
       for (const name of triggers) {
@@ -158,7 +163,8 @@ for (const mode of ['custom-senders', 'cognito'] as const) {
 
     it('confines every table grant to the item kinds its function owns (dynamodb:LeadingKeys)', () => {
       const owned: Partial<Record<FunctionName, string[]>> = {
-        'post-confirmation': ['USER#*', 'idempotency#*'],
+        'post-confirmation': ['USER#*'],
+        'send-welcome-email': ['USER#*', 'idempotency#*'],
         'pre-authentication': ['LOCKOUT#*'],
         'post-authentication': ['USER#*', 'DEDUPE#*', 'LOCKOUT#*'],
         'custom-email-sender': ['idempotency#*'],
@@ -194,25 +200,27 @@ for (const mode of ['custom-senders', 'cognito'] as const) {
       }
     });
 
-    it('keeps the statement naming post-confirmation itself out of the policies it waits for (no dependency cycle)', () => {
-      const fnId = functionId(s, 'post-confirmation');
-      const self = ref('aws_lambda_function', fnId, 'arn');
-      const fn = resources(s, 'aws_lambda_function')[fnId]!;
-      const waitedFor = (fn.depends_on as string[]).map((d) => d.split('.')[1]!);
-      for (const id of waitedFor) expect(resources(s, 'aws_iam_role_policy')[id]!.policy).not.to.include(`aws_lambda_function.${fnId}.`);
+    it('gives post-confirmation the deployed name of send-welcome-email, and lets it invoke that function only', () => {
+      const welcomeId = functionId(s, 'send-welcome-email');
+      const vars = resources(s, 'aws_lambda_function')[functionId(s, 'post-confirmation')]!.environment.variables as Record<string, string>;
+      expect(vars[ENV.welcomeEmailFunctionName]).to.equal(ref('aws_lambda_function', welcomeId, 'function_name'));
       const invokers = Object.values(resources(s, 'aws_iam_role_policy')).filter((p) => (p.policy as string).includes('lambda:InvokeFunction'));
-      const selfPolicies = invokers.filter((p) => p.role === ref('aws_iam_role', roleId(s, 'post-confirmation'), 'id'));
-      expect(selfPolicies).to.have.length(1);
-      expect((JSON.parse(selfPolicies[0]!.policy) as { Statement: PolicyStatement[] }).Statement).to.deep.equal([
-        { Sid: 'RetryWelcomeEmail', Effect: 'Allow', Action: ['lambda:InvokeFunction'], Resource: [self] },
+      const ofPostConfirmation = invokers.filter((p) => p.role === ref('aws_iam_role', roleId(s, 'post-confirmation'), 'id'));
+      expect(ofPostConfirmation).to.have.length(1);
+      const statements = (JSON.parse(ofPostConfirmation[0]!.policy) as { Statement: PolicyStatement[] }).Statement;
+      expect(statements.filter((st) => st.Action.includes('lambda:InvokeFunction'))).to.deep.equal([
+        { Sid: 'HandOffWelcomeEmail', Effect: 'Allow', Action: ['lambda:InvokeFunction'], Resource: [ref('aws_lambda_function', welcomeId, 'arn')] },
       ]);
+      // Only post-confirmation's role may invoke send-welcome-email; the workflow's role names its two tasks only.
+      const namingWelcome = Object.values(resources(s, 'aws_iam_role_policy')).filter((p) => (p.policy as string).includes(`aws_lambda_function.${welcomeId}.`));
+      expect(namingWelcome).to.deep.equal(ofPostConfirmation);
     });
 
-    it('lets Lambda retry post-confirmation\'s asynchronous welcome-email retries twice within 6 hours, and no other function', () => {
+    it('lets Lambda retry send-welcome-email\'s asynchronous invocations twice within 6 hours, and no other function', () => {
       const configs = Object.values(resources(s, 'aws_lambda_function_event_invoke_config'));
       expect(configs).to.deep.equal([
         {
-          function_name: ref('aws_lambda_function', functionId(s, 'post-confirmation'), 'function_name'),
+          function_name: ref('aws_lambda_function', functionId(s, 'send-welcome-email'), 'function_name'),
           maximum_retry_attempts: 2,
           maximum_event_age_in_seconds: 21_600,
         },

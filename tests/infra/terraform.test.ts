@@ -89,7 +89,7 @@ for (const mode of ['custom-senders', 'cognito'] as const) {
       const types = new Set(plan.resource_changes!.map((rc) => rc.type));
       for (const type of ['aws_kms_key', 'aws_kms_key_policy', 'aws_secretsmanager_secret']) expect(types.has(type), type).to.equal(mode === 'custom-senders');
       const functions = plan.resource_changes!.filter((rc) => rc.type === 'aws_lambda_function').length;
-      expect(functions).to.equal(mode === 'custom-senders' ? 11 : 9);
+      expect(functions).to.equal(mode === 'custom-senders' ? 12 : 10);
     });
   });
 }

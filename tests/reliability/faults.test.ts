@@ -32,7 +32,8 @@ import { lockoutKey } from '../../functions/common/lockout.ts';
 import { idempotentSender, type Channel } from '../../functions/common/sender.ts';
 import { renderEmail, type RenderedEmail } from '../../functions/common/templates.ts';
 import { checkSignInAttempt } from '../../functions/pre-authentication/check.ts';
-import { isWelcomeRetry, postConfirmation, profileKey, retryWelcome, welcomeSender } from '../../functions/post-confirmation/confirm.ts';
+import { postConfirmation, profileKey } from '../../functions/post-confirmation/confirm.ts';
+import { isWelcomeEmailMessage, sendWelcomeEmail, welcomeSender } from '../../functions/send-welcome-email/welcome.ts';
 import { preSignUp } from '../../functions/pre-sign-up/sign-up.ts';
 import { cognitoLegacyDirectory } from '../../functions/user-migration/legacy-directory.ts';
 import { migrateUser, REFUSAL_MESSAGE } from '../../functions/user-migration/migrate.ts';
@@ -197,38 +198,46 @@ describe('reliability: faults in each dependency', function () {
     });
   });
 
-  describe('SES (post-confirmation welcome email)', () => {
+  describe('SES (welcome email: post-confirmation hands it to send-welcome-email)', () => {
     it('keeps the profile, hands the email to Lambda\'s async retries, and delivers exactly one welcome once SES recovers', async () => {
       const sesProxy = await proxy(ses.endpoint);
       // The Lambda Invoke API: accepts each asynchronous event (202) and keeps it, as Lambda's event queue does.
       const lambdaApi = await proxy('http://127.0.0.1:9');
       lambdaApi.policy = () => ({ kind: 'respond', status: 202, body: '', headers: { 'content-type': 'application/json' } });
       const dynamoClient = new DynamoDBClient({ ...LOCAL_AWS, endpoint: dynamo.endpoint, ...clientConfig(SYNC_TRIGGER_BUDGET) });
-      const deps = {
-        db: DynamoDBDocumentClient.from(dynamoClient, { marshallOptions: { removeUndefinedValues: true } }),
-        ses: new SESv2Client({ ...LOCAL_AWS, endpoint: sesProxy.url, ...clientConfig(SYNC_TRIGGER_BUDGET) }),
+      const db = DynamoDBDocumentClient.from(dynamoClient, { marshallOptions: { removeUndefinedValues: true } });
+      const trigger = {
+        db,
+        tableName: dynamo.tableName,
+        now: Date.now,
+        lambda: new LambdaClient({ ...LOCAL_AWS, endpoint: lambdaApi.url, ...clientConfig(SYNC_TRIGGER_BUDGET) }),
+        welcomeEmailFunctionName: 'reliability-send-welcome-email',
+      };
+      const welcome = {
+        db,
+        ses: new SESv2Client({ ...LOCAL_AWS, endpoint: sesProxy.url, ...clientConfig(BACKGROUND_BUDGET) }),
         tableName: dynamo.tableName,
         branding: { appName: 'Shire' },
         from: { address: 'no-reply@example.com', name: 'Shire' },
         now: Date.now,
-        lambda: new LambdaClient({ ...LOCAL_AWS, endpoint: lambdaApi.url, ...clientConfig(SYNC_TRIGGER_BUDGET) }),
-        functionName: 'reliability-post-confirmation',
       };
-      const sender = welcomeSender(deps, new DynamoDBPersistenceLayer({ tableName: dynamo.tableName, keyAttr: 'pk', sortKeyAttr: 'sk', expiryAttr: 'expiresAt', awsSdkV3Client: dynamoClient }));
+      const sender = welcomeSender(welcome, new DynamoDBPersistenceLayer({ tableName: dynamo.tableName, keyAttr: 'pk', sortKeyAttr: 'sk', expiryAttr: 'expiresAt', awsSdkV3Client: dynamoClient }));
       const p = ev.person('sesfault');
       const event = ev.postConfirmation(p);
       sesProxy.policy = ALWAYS(awsRestError('TooManyRequestsException', 429));
-      const first = await timed(() => postConfirmation(event, deps, sender, ev.lambdaContext('post-confirmation')));
+      const first = await timed(() => postConfirmation(event, trigger, ev.lambdaContext('post-confirmation')));
       // Cognito retries a trigger only when it failed.
-      if (first.error) for (let i = 0; i < 3; i++) await postConfirmation(event, deps, sender, ev.lambdaContext('post-confirmation')).catch(() => undefined);
+      if (first.error) for (let i = 0; i < 3; i++) await postConfirmation(event, trigger, ev.lambdaContext('post-confirmation')).catch(() => undefined);
       const queued = lambdaApi.log.filter((l) => l.request.method === 'POST').map((l) => JSON.parse(l.request.body) as unknown);
       const attempts: string[] = [];
+      const deliver = (message: unknown) =>
+        sendWelcomeEmail(message, welcome, sender, ev.lambdaContext('send-welcome-email')).then((r) => r.welcome, (e: Error) => `threw ${e.name}`);
       // Lambda delivers each queued event; the first delivery still meets the SES outage and must throw so Lambda retries.
       for (const message of queued) {
-        if (!isWelcomeRetry(message)) continue;
-        attempts.push(await retryWelcome(message, deps, sender, ev.lambdaContext('post-confirmation')).then((r) => r.welcome, (e: Error) => `threw ${e.name}`));
+        if (!isWelcomeEmailMessage(message)) continue;
+        attempts.push(await deliver(message));
         sesProxy.policy = FORWARD;
-        for (let retry = 0; retry < 2; retry++) attempts.push(await retryWelcome(message, deps, sender, ev.lambdaContext('post-confirmation')).then((r) => r.welcome, (e: Error) => `threw ${e.name}`));
+        for (let retry = 0; retry < 2; retry++) attempts.push(await deliver(message));
       }
       sesProxy.policy = FORWARD;
       const profile = (await dynamo.doc.send(new GetCommand({ TableName: dynamo.tableName, Key: profileKey(p.sub), ConsistentRead: true }))).Item;
@@ -236,17 +245,18 @@ describe('reliability: faults in each dependency', function () {
       record({
         id: 'faults.ses-welcome',
         area: 'faults',
-        scenario: 'SES throttling (429) while post-confirmation sends the welcome email; Lambda then retries the handed-off email',
-        load: '1 confirmation; SES fails the trigger and the first async retry, then recovers; 2 more async deliveries',
-        expected: 'confirmation succeeds, profile saved, email handed off; the failing retry throws; exactly 1 welcome email after recovery',
-        measured: `trigger ${first.error ? `threw (${(first.error as Error).message})` : `answered ${JSON.stringify(first.value)}`}; ${queued.length} hand-offs; async attempts ${attempts.join(', ')}; profile ${profile ? `saved (welcomeEmail ${profile.welcomeEmail})` : 'missing'}; ${emails} welcome emails`,
-        ok: Boolean(profile) && emails === 1 && !first.error && queued.length >= 1 && attempts[0]!.startsWith('threw'),
+        scenario: 'SES throttling (429) while the welcome email is sent; post-confirmation hands it to send-welcome-email, which Lambda retries',
+        load: '1 confirmation; SES fails every attempt of the first send-welcome-email delivery, then recovers; 2 more async deliveries',
+        expected: 'confirmation succeeds, profile saved, email handed off; the failing delivery throws; exactly 1 welcome email after recovery, profile SENT',
+        measured: `trigger ${first.error ? `threw (${(first.error as Error).message})` : `answered ${JSON.stringify(first.value)}`} in ${formatMs(first.ms)}; ${queued.length} hand-offs; async attempts ${attempts.join(', ')}; profile ${profile ? `saved (welcomeEmail ${profile.welcomeEmail})` : 'missing'}; ${emails} welcome emails`,
+        ok: Boolean(profile) && emails === 1 && !first.error && queued.length >= 1 && attempts[0]!.startsWith('threw') && profile?.welcomeEmail === 'SENT',
       });
       dynamoClient.destroy();
       expect(first.error, 'the confirmation is not failed by SES').to.equal(undefined);
-      expect(queued.length, 'welcome emails handed to an asynchronous retry').to.be.at.least(1);
-      expect(attempts[0], 'a retry that still meets the outage throws, so Lambda retries it').to.match(/^threw /);
+      expect(queued.length, 'welcome emails handed to send-welcome-email').to.be.at.least(1);
+      expect(attempts[0], 'a delivery that still meets the outage throws, so Lambda retries it').to.match(/^threw /);
       expect(profile, 'profile row').to.not.equal(undefined);
+      expect(profile?.welcomeEmail, 'profile marked once the email is out').to.equal('SENT');
       expect(emails, 'welcome emails delivered after recovery').to.equal(1);
     });
   });

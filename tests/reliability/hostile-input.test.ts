@@ -243,6 +243,8 @@ describe('reliability: hostile input', function () {
           return ev.customEmailSender(p, Buffer.from('not a real ciphertext').toString('base64'));
         case 'custom-sms-sender':
           return ev.customSmsSender(p, Buffer.from('not a real ciphertext').toString('base64'));
+        case 'send-welcome-email':
+          return { kind: 'welcome-email', userPoolId: 'us-east-1_Valid0001', sub: p.sub };
         default:
           return ev.workflowTask(p);
       }
@@ -251,10 +253,11 @@ describe('reliability: hostile input', function () {
     /** Signs of a crash rather than a decision: raw runtime errors leaking to the caller. */
     const CRASH = /Cannot read propert|is not a function|is not iterable|undefined|null|Maximum call stack|Unexpected token|\n\s+at /;
     const SYNC = ['pre-sign-up', 'custom-message', 'post-confirmation', 'pre-authentication', 'post-authentication', 'pre-token-generation', 'user-migration'];
-    const ALL = [...SYNC, 'custom-email-sender', 'custom-sms-sender', 'send-reminder', 'delete-unconfirmed-user'];
+    const ALL = [...SYNC, 'custom-email-sender', 'custom-sms-sender', 'send-reminder', 'delete-unconfirmed-user', 'send-welcome-email'];
 
     it('answers every malformed event to every handler with a clear error or a safe answer, never a crash, and stays usable', async () => {
-      const endpoints = { dynamodb: dynamo.endpoint, sesv2: ses.endpoint, sfn: stub.url, cognito: stub.url, kms: stub.url, secretsManager: stub.url };
+      // Lambda is the stub too: post-confirmation's hand-off is refused there, which it logs and answers through.
+      const endpoints = { dynamodb: dynamo.endpoint, sesv2: ses.endpoint, sfn: stub.url, cognito: stub.url, kms: stub.url, secretsManager: stub.url, lambda: stub.url };
       const runs: Array<{ name: string; run: ChildRun }> = [];
       // Two at a time: each child loads the SDK, and the machine has two cores.
       for (let i = 0; i < ALL.length; i += 2) {

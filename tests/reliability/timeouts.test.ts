@@ -130,7 +130,7 @@ describe('reliability: every call gives up on a hung dependency in time', functi
     }
   });
 
-  it('post-confirmation answers within 5 s when the table works but SES (and any hand-off) hang, having saved the profile', async () => {
+  it('post-confirmation answers within 5 s when the table works but the hand-off to send-welcome-email (and SES) hang, having saved the profile', async () => {
     const dynamo = await startDynamo();
     try {
       const p = ev.person('seshang');
@@ -144,7 +144,7 @@ describe('reliability: every call gives up on a hung dependency in time', functi
       record({
         id: 'timeouts.post-confirmation-ses-hung',
         area: 'timeouts',
-        scenario: 'post-confirmation with a working table while SES (and the Lambda hand-off endpoint) hang',
+        scenario: 'post-confirmation with a working table while the Lambda hand-off endpoint (and SES) hang',
         load: 'dynalite healthy; black hole for SES and Lambda',
         expected: `answers in < ${formatMs(COGNITO_LIMIT_MS)}; the confirmation succeeds; the profile row is saved`,
         measured: o ? `${o.ok ? 'answered' : `refused: ${o.error?.message}`} in ${formatMs(o.ms)}; profile rows ${profile}` : `no answer (${run.loadError?.message})`,

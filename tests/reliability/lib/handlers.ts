@@ -34,7 +34,7 @@ export function functionEnv(name: string, tableName = TABLE): Record<string, str
       REMINDER_STATE_MACHINE_ARN: ARN('states', 'stateMachine:signup-reminder'),
     },
     'custom-message': branding,
-    'post-confirmation': { TABLE_NAME: tableName, ...branding, ...sender },
+    'post-confirmation': { TABLE_NAME: tableName, WELCOME_EMAIL_FUNCTION_NAME: 'reliability-send-welcome-email' },
     'pre-authentication': {
       TABLE_NAME: tableName,
       LOCKOUT_MAX_ATTEMPTS: '5',
@@ -64,6 +64,7 @@ export function functionEnv(name: string, tableName = TABLE): Record<string, str
     },
     'send-reminder': { ...branding, ...sender },
     'delete-unconfirmed-user': { ...branding, ...sender },
+    'send-welcome-email': { TABLE_NAME: tableName, ...branding, ...sender },
   };
   const env = byName[name];
   if (!env) throw new Error(`unknown function ${name}`);
