@@ -11,7 +11,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { CreateTableCommand, DynamoDBClient, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
 import { ENV } from '../functions/common/config.ts';
 import { CognitoBackend, invokeLambda } from './cognito/backend.ts';
 import { CognitoProxy } from './cognito/proxy.ts';
@@ -22,6 +22,7 @@ import { Providers, type ProviderCredentials, type StoredMessage } from './provi
 import { LocalSecretsManager } from './secrets.ts';
 import { LocalStepFunctions } from './sfn.ts';
 import { loadStack, ROOT, type LoadStackOptions, type SandboxStack } from './stack.ts';
+import { createProjectTable } from './lib/table.ts';
 
 const require = createRequire(import.meta.url);
 
@@ -171,20 +172,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     });
 
     const ddb = new DynamoDBClient({ region: stack.region, endpoint: dynamo.url, credentials: AWS_CREDENTIALS });
-    await ddb.send(
-      new CreateTableCommand({
-        TableName: stack.table.name,
-        BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: [
-          { AttributeName: 'pk', AttributeType: 'S' },
-          { AttributeName: 'sk', AttributeType: 'S' },
-        ],
-        KeySchema: [
-          { AttributeName: 'pk', KeyType: 'HASH' },
-          { AttributeName: 'sk', KeyType: 'RANGE' },
-        ],
-      }),
-    );
+    await createProjectTable(ddb, stack.table.name);
     await ddb.send(new UpdateTimeToLiveCommand({ TableName: stack.table.name, TimeToLiveSpecification: { AttributeName: stack.table.ttlAttribute, Enabled: true } })).catch(() => undefined);
     ddb.destroy();
 

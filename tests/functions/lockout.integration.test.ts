@@ -12,7 +12,7 @@
 import { createRequire } from 'node:module';
 import { Agent, type Server } from 'node:http';
 import type net from 'node:net';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { expect } from 'chai';
@@ -22,6 +22,7 @@ import { recordAttempt, type AttemptDeps, type AttemptOutcome } from '../../func
 import { checkSignInAttempt } from '../../functions/pre-authentication/check.ts';
 import { DEDUPE_WINDOW_SECONDS, recordSignIn, type RecordDeps } from '../../functions/post-authentication/record.ts';
 import { EMAIL, SUB, confirmedUserAttributes, postAuthenticationEvent, preAuthenticationEvent } from '../fixtures/events.ts';
+import { createProjectTable } from '../../sandbox/lib/table.ts';
 
 const require = createRequire(import.meta.url);
 // dynalite ships no types; this is the one call made.
@@ -88,20 +89,7 @@ describe('lockout against dynalite', function () {
     // A fresh table per test keeps scenarios independent without deleting items one by one.
     clock = T0;
     table = `${TABLE}-${++tableCount}`;
-    await raw.send(
-      new CreateTableCommand({
-        TableName: table,
-        BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: [
-          { AttributeName: 'pk', AttributeType: 'S' },
-          { AttributeName: 'sk', AttributeType: 'S' },
-        ],
-        KeySchema: [
-          { AttributeName: 'pk', KeyType: 'HASH' },
-          { AttributeName: 'sk', KeyType: 'RANGE' },
-        ],
-      }),
-    );
+    await createProjectTable(raw, table);
     // dynalite has no UpdateTimeToLive; expiry is asserted on the expiresAt values instead.
   });
 

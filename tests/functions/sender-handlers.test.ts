@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import http from 'node:http';
 import type net from 'node:net';
 import type { Context, CustomEmailSenderTriggerEvent, CustomSMSSenderTriggerEvent } from 'aws-lambda';
-import { CreateTableCommand, DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { DecryptCommand, KMSClient } from '@aws-sdk/client-kms';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient, type AwsClientStub } from 'aws-sdk-client-mock';
@@ -15,6 +15,7 @@ import { expect } from 'chai';
 import { logger } from '../../functions/common/logger.ts';
 import { customEmailSenderEvent, customSmsSenderEvent, EMAIL, lambdaContext, POOL_ID } from '../fixtures/events.ts';
 import { captureLogs, encryptCode, FakeKms, KEY_ARN } from './sender-support.ts';
+import { createProjectTable } from '../../sandbox/lib/table.ts';
 
 const require = createRequire(import.meta.url);
 // dynalite ships no types; this is the one call made.
@@ -84,20 +85,7 @@ describe('sender handlers (production wiring)', function () {
       FROM_EMAIL_NAME: 'Middle-earth Mail',
     });
     const ddb = new DynamoDBClient({ endpoint: dbUrl, region: 'eu-west-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
-    await ddb.send(
-      new CreateTableCommand({
-        TableName: TABLE,
-        AttributeDefinitions: [
-          { AttributeName: 'pk', AttributeType: 'S' },
-          { AttributeName: 'sk', AttributeType: 'S' },
-        ],
-        KeySchema: [
-          { AttributeName: 'pk', KeyType: 'HASH' },
-          { AttributeName: 'sk', KeyType: 'RANGE' },
-        ],
-        BillingMode: 'PAY_PER_REQUEST',
-      }),
-    );
+    await createProjectTable(ddb, TABLE);
     ({ handler: emailHandler } = await import('../../functions/custom-email-sender/index.ts'));
     ({ handler: smsHandler } = await import('../../functions/custom-sms-sender/index.ts'));
   });

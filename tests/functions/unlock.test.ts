@@ -4,13 +4,14 @@ import type { Server } from 'node:http';
 import type net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { expect } from 'chai';
 import type { LockoutSettings } from '../../functions/common/config.ts';
 import { lockoutKey } from '../../functions/common/lockout.ts';
 import { recordAttempt } from '../../functions/pre-authentication/attempts.ts';
 import { EXIT, UsageError, describeResult, main, parseRequest } from '../../scripts/unlock-user.ts';
+import { createProjectTable } from '../../sandbox/lib/table.ts';
 
 const require = createRequire(import.meta.url);
 // dynalite ships no types; this is the one call made.
@@ -70,20 +71,7 @@ describe('unlock-user', () => {
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
       endpoint = `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
       const raw = new DynamoDBClient({ endpoint, region: 'eu-west-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
-      await raw.send(
-        new CreateTableCommand({
-          TableName: table,
-          BillingMode: 'PAY_PER_REQUEST',
-          AttributeDefinitions: [
-            { AttributeName: 'pk', AttributeType: 'S' },
-            { AttributeName: 'sk', AttributeType: 'S' },
-          ],
-          KeySchema: [
-            { AttributeName: 'pk', KeyType: 'HASH' },
-            { AttributeName: 'sk', KeyType: 'RANGE' },
-          ],
-        }),
-      );
+      await createProjectTable(raw, table);
       doc = DynamoDBDocumentClient.from(raw);
     });
 

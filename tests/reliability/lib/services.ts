@@ -7,10 +7,11 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import type http from 'node:http';
 import type net from 'node:net';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import sesServer from 'aws-ses-v2-local';
 import type { Stoppable } from './net.ts';
+import { createProjectTable } from '../../../sandbox/lib/table.ts';
 
 const require = createRequire(import.meta.url);
 // dynalite ships no types; this is the one call the suite makes.
@@ -68,20 +69,7 @@ export async function startDynamo(tableName = 'reliability-table', options: { in
     stopServer = () => close(server);
   }
   const raw = new DynamoDBClient({ ...LOCAL_AWS, endpoint });
-  await raw.send(
-    new CreateTableCommand({
-      TableName: tableName,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [
-        { AttributeName: 'pk', AttributeType: 'S' },
-        { AttributeName: 'sk', AttributeType: 'S' },
-      ],
-      KeySchema: [
-        { AttributeName: 'pk', KeyType: 'HASH' },
-        { AttributeName: 'sk', KeyType: 'RANGE' },
-      ],
-    }),
-  );
+  await createProjectTable(raw, tableName);
   const doc = DynamoDBDocumentClient.from(raw);
   return {
     endpoint,
