@@ -9,13 +9,14 @@ import { IdempotencyAlreadyInProgressError } from '@aws-lambda-powertools/idempo
 import { expect } from 'chai';
 import sinon from 'sinon';
 import { codeDecryptor, CodeDecryptionError } from '../../functions/common/code-decryption.ts';
-import { logger } from '../../functions/common/logger.ts';
 import type { OutgoingEmail } from '../../functions/common/providers/sendgrid.ts';
 import { deliverCustomMessage, idempotencyKey, idempotentSender, UndeliverableError, type SenderDeps } from '../../functions/common/sender.ts';
 import { renderEmail, type RenderedEmail } from '../../functions/common/templates.ts';
 import { emailChannel } from '../../functions/custom-email-sender/channel.ts';
 import { accountTakeOverEvent, confirmedUserAttributes, customEmailSenderEvent, EMAIL, lambdaContext, NAME, POOL_ID, SOURCES, SUB } from '../fixtures/events.ts';
 import { captureLogs, encryptCode, MemoryPersistence, rawKeyring } from './sender-support.ts';
+import { rejection } from '../fixtures/promises.ts';
+import { quietLogger } from '../fixtures/logs.ts';
 
 const BRANDING = { appName: 'Middle-earth Mail', appUrl: 'https://example.com' };
 const FROM = { address: 'no-reply@example.com', name: 'Middle-earth Mail' };
@@ -30,22 +31,9 @@ function setup(send: (email: OutgoingEmail) => Promise<void> = async () => undef
   return { sendStub, decrypt, deps, persistence, sender: idempotentSender(deps, { persistenceStore: persistence }) };
 }
 
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('custom email sender', () => {
-  let level: string;
-  before(() => {
-    level = logger.getLevelName();
-    logger.setLogLevel('SILENT');
-  });
-  after(() => logger.setLogLevel(level as Parameters<typeof logger.setLogLevel>[0]));
+  quietLogger();
 
   describe('every code source', () => {
     for (const source of SOURCES.customEmailSender) {

@@ -7,12 +7,13 @@ import type { CustomSMSSenderTriggerEvent } from 'aws-lambda';
 import { expect } from 'chai';
 import sinon from 'sinon';
 import { codeDecryptor, CodeDecryptionError } from '../../functions/common/code-decryption.ts';
-import { logger } from '../../functions/common/logger.ts';
 import { deliverCustomMessage, idempotentSender, UndeliverableError, type SenderDeps } from '../../functions/common/sender.ts';
 import { MAX_SMS_CHARS, renderSms } from '../../functions/common/templates.ts';
 import { smsChannel } from '../../functions/custom-sms-sender/channel.ts';
 import { confirmedUserAttributes, customSmsSenderEvent, lambdaContext, NAME, POOL_ID, SOURCES, SUB } from '../fixtures/events.ts';
 import { captureLogs, encryptCode, MemoryPersistence, rawKeyring } from './sender-support.ts';
+import { rejection } from '../fixtures/promises.ts';
+import { quietLogger } from '../fixtures/logs.ts';
 
 const BRANDING = { appName: 'Middle-earth Mail' };
 const PHONE = '+447700900123';
@@ -26,22 +27,9 @@ function setup(send: (sms: { to: string; body: string }) => Promise<void> = asyn
   return { sendStub, deps, persistence, sender: idempotentSender(deps, { persistenceStore: persistence }) };
 }
 
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('custom SMS sender', () => {
-  let level: string;
-  before(() => {
-    level = logger.getLevelName();
-    logger.setLogLevel('SILENT');
-  });
-  after(() => logger.setLogLevel(level as Parameters<typeof logger.setLogLevel>[0]));
+  quietLogger();
 
   for (const source of SOURCES.customSmsSender) {
     it(`${source}: decrypts the code and texts the shared template, within ${MAX_SMS_CHARS} characters`, async () => {

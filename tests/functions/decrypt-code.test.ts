@@ -13,6 +13,7 @@ import { CodeDecryptionError, codeDecryptor, kmsKeyring, unescapeHtml } from '..
 import { escapeHtml } from '../../functions/common/templates.ts';
 import { POOL_ID } from '../fixtures/events.ts';
 import { encryptCode, FakeKms, KEY_ARN, rawKeyring } from './sender-support.ts';
+import { rejection } from '../fixtures/promises.ts';
 
 const CONTEXT = { 'userpool-id': POOL_ID };
 
@@ -22,14 +23,6 @@ function kmsDecrypt(keyArn: string) {
   return codeDecryptor(handle.keyring, handle.takeServiceFailure);
 }
 
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('code decryption', () => {
   describe('with a raw AES keyring (stand-in for KMS)', () => {

@@ -11,11 +11,12 @@ import {
 import { SendEmailCommand, SESv2Client } from '@aws-sdk/client-sesv2';
 import { mockClient, type AwsClientStub } from 'aws-sdk-client-mock';
 import { expect } from 'chai';
-import { logger } from '../../functions/common/logger.ts';
 import { InvalidTaskInput, TransientError } from '../../functions/common/workflow-task.ts';
 import { deleteUnconfirmedUser } from '../../functions/delete-unconfirmed-user/remove.ts';
 import { EMAIL, NAME, POOL_ID, SUB } from '../fixtures/events.ts';
 import { captureLogs } from './sender-support.ts';
+import { rejection } from '../fixtures/promises.ts';
+import { quietLogger } from '../fixtures/logs.ts';
 
 // Created per suite and restored after it: client mocks patch the class prototype for the whole process.
 let cognito: AwsClientStub<CognitoIdentityProviderClient>;
@@ -43,27 +44,16 @@ function pool(UserStatus: string, email: string | null = EMAIL) {
   });
 }
 
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('delete-unconfirmed-user task', () => {
-  let level: string;
+  quietLogger();
   before(() => {
-    level = logger.getLevelName();
-    logger.setLogLevel('SILENT');
     cognito = mockClient(CognitoIdentityProviderClient);
     ses = mockClient(SESv2Client);
   });
   after(() => {
     cognito.restore();
     ses.restore();
-    logger.setLogLevel(level as Parameters<typeof logger.setLogLevel>[0]);
   });
   beforeEach(() => {
     cognito.reset();

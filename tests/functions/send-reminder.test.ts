@@ -9,11 +9,12 @@ import { MessageRejected, SendEmailCommand, SESv2Client, TooManyRequestsExceptio
 import { mockClient, type AwsClientStub } from 'aws-sdk-client-mock';
 import type { Context } from 'aws-lambda';
 import { expect } from 'chai';
-import { logger } from '../../functions/common/logger.ts';
 import { InvalidTaskInput, TransientError, isTransient, parseTaskInput } from '../../functions/common/workflow-task.ts';
 import { REMINDER_MEMORY_SECONDS, reminderSender, sendReminder, type ReminderSender } from '../../functions/send-reminder/remind.ts';
 import { EMAIL, NAME, POOL_ID, SUB, lambdaContext } from '../fixtures/events.ts';
 import { captureLogs, MemoryPersistence } from './sender-support.ts';
+import { rejection } from '../fixtures/promises.ts';
+import { quietLogger } from '../fixtures/logs.ts';
 
 // Created per suite and restored after it: client mocks patch the class prototype for the whole process.
 let cognito: AwsClientStub<CognitoIdentityProviderClient>;
@@ -41,27 +42,16 @@ function userIs(UserStatus: UserStatusType, extra: { Enabled?: boolean; email?: 
   cognito.on(AdminGetUserCommand).resolves({ Username: SUB, UserStatus, Enabled: extra.Enabled ?? true, UserAttributes: attributes });
 }
 
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('send-reminder task', () => {
-  let level: string;
+  quietLogger();
   before(() => {
-    level = logger.getLevelName();
-    logger.setLogLevel('SILENT');
     cognito = mockClient(CognitoIdentityProviderClient);
     ses = mockClient(SESv2Client);
   });
   after(() => {
     cognito.restore();
     ses.restore();
-    logger.setLogLevel(level as Parameters<typeof logger.setLogLevel>[0]);
   });
   beforeEach(() => {
     cognito.reset();

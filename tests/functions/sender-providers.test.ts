@@ -11,6 +11,7 @@ import { httpPost, post, ProviderError, type HttpPost } from '../../functions/co
 import { cachedSecret } from '../../functions/common/providers/secrets.ts';
 import { parseSendGridSecret, sendGridEmailSender } from '../../functions/common/providers/sendgrid.ts';
 import { parseTwilioSecret, twilioSmsSender } from '../../functions/common/providers/twilio.ts';
+import { rejection } from '../fixtures/promises.ts';
 
 interface Received {
   remotePort: number | undefined;
@@ -48,14 +49,6 @@ async function stubApi(respond: (req: Received, res: http.ServerResponse) => voi
 const SID = 'AC0123456789abcdef0123456789abcdef';
 const EMAIL = { from: { address: 'no-reply@example.com', name: 'Example' }, to: 'frodo@example.com', subject: 'Your code', html: '<p>123456</p>', text: '123456' };
 
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('delivery providers', () => {
   describe('SendGrid v3 Mail Send', () => {

@@ -17,11 +17,11 @@ import { mockClient, type AwsClientStub } from 'aws-sdk-client-mock';
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { UserFacingError } from '../../functions/common/errors.ts';
-import { logger } from '../../functions/common/logger.ts';
 import { cognitoLegacyDirectory, type LegacyDirectory } from '../../functions/user-migration/legacy-directory.ts';
 import { migratableAttributes, migrateUser, REFUSAL_MESSAGE, STANDARD_ATTRIBUTES } from '../../functions/user-migration/migrate.ts';
 import { EMAIL, userMigrationEvent } from '../fixtures/events.ts';
 import { captureLogs } from './sender-support.ts';
+import { quietLogger } from '../fixtures/logs.ts';
 
 const LEGACY = { userPoolId: 'eu-west-1_Legacy123', clientId: 'legacyclient0000000000000' };
 const PASSWORD = 'Corr3ct-Horse-Battery';
@@ -61,16 +61,11 @@ async function refusal(promise: Promise<unknown>): Promise<UserFacingError> {
 const sdkError = <T extends Error>(Type: new (o: { message: string; $metadata: object }) => T) => new Type({ message: 'legacy says no', $metadata: {} });
 
 describe('user migration', () => {
-  let level: string;
+  quietLogger();
   before(() => {
-    level = logger.getLevelName();
-    logger.setLogLevel('SILENT');
     cognito = mockClient(CognitoIdentityProviderClient);
   });
-  after(() => {
-    cognito.restore();
-    logger.setLogLevel(level as Parameters<typeof logger.setLogLevel>[0]);
-  });
+  after(() => cognito.restore());
   beforeEach(() => cognito.reset());
 
   describe('UserMigration_Authentication', () => {

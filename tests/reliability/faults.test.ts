@@ -39,7 +39,7 @@ import { cognitoLegacyDirectory } from '../../functions/user-migration/legacy-di
 import { migrateUser, REFUSAL_MESSAGE } from '../../functions/user-migration/migrate.ts';
 import { LocalKms } from '../../sandbox/kms.ts';
 import * as ev from './lib/events.ts';
-import { quietLogger } from './lib/quiet.ts';
+import { quietLogger } from '../fixtures/logs.ts';
 import { formatMs, record } from './lib/figures.ts';
 import { awsJsonError, awsRestError, FORWARD, startFaultProxy, timed, type FaultProxy, type ProxyAction } from './lib/net.ts';
 import { LOCAL_AWS, startDynamo, startSes, type LocalDynamo, type LocalSes } from './lib/services.ts';

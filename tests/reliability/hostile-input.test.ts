@@ -9,7 +9,7 @@ import { checkSignUpEmail, createDomainPolicy, type DomainPolicy } from '../../f
 import { renderEmail, renderSms, type MessageKind } from '../../functions/common/templates.ts';
 import { preSignUp } from '../../functions/pre-sign-up/sign-up.ts';
 import * as ev from './lib/events.ts';
-import { quietLogger } from './lib/quiet.ts';
+import { quietLogger } from '../fixtures/logs.ts';
 import { record } from './lib/figures.ts';
 import { runHandler, type ChildRun } from './lib/handlers.ts';
 import { awsJsonError, type FaultProxy } from './lib/net.ts';

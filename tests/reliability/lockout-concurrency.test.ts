@@ -14,7 +14,7 @@ import { UserFacingError } from '../../functions/common/errors.ts';
 import { lockoutKey } from '../../functions/common/lockout.ts';
 import { checkSignInAttempt } from '../../functions/pre-authentication/check.ts';
 import * as ev from './lib/events.ts';
-import { quietLogger } from './lib/quiet.ts';
+import { quietLogger } from '../fixtures/logs.ts';
 import { formatMs, record } from './lib/figures.ts';
 import { LOCAL_AWS, startDynamo, type LocalDynamo } from './lib/services.ts';
 

@@ -20,6 +20,10 @@ import {
 import { DynamoDBClient, GetItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { startSandbox, type Sandbox } from '../../sandbox/index.ts';
 import type { StoredMessage } from '../../sandbox/providers.ts';
+import { rejection as rejectionOf } from '../fixtures/promises.ts';
+
+/** The Cognito error a refused call rejects with. */
+const rejection = (promise: Promise<unknown>) => rejectionOf<{ name: string; message: string }>(promise);
 
 const PASSWORD = 'Second-Breakfast-42';
 
@@ -42,14 +46,6 @@ async function waitUntil(check: () => Promise<boolean>, timeoutMs = 10_000): Pro
   }
 }
 
-async function rejection(promise: Promise<unknown>): Promise<{ name: string; message: string }> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as { name: string; message: string };
-  }
-  throw new Error('expected the call to be refused');
-}
 
 function clients(sandbox: Sandbox) {
   const cognito = new CognitoIdentityProviderClient({ region: sandbox.endpoints.region, endpoint: sandbox.endpoints.cognito.endpoint, credentials: sandbox.credentials, maxAttempts: 1 });
