@@ -45,7 +45,13 @@ export function lockoutLogin(input: { userName: string; email?: string | undefin
   return email !== '' ? email : normaliseLogin(input.userName);
 }
 
-/** The attempt state as stored. Times are epoch milliseconds except `expiresAt` (epoch seconds, the TTL). */
+/**
+ * The attempt state as stored. Times are epoch milliseconds except `expiresAt` (epoch seconds, the TTL).
+ *
+ * The id fields make every write idempotent per attempt: each sign-in attempt carries a unique id, and
+ * a request that DynamoDB applied but whose answer was lost (so the SDK sent it again) is recognised by
+ * finding its id here instead of being counted a second time. See docs/lockout.md.
+ */
 export interface LockoutState {
   /** Attempts let through in the current window. */
   readonly attempts: number;
@@ -60,6 +66,17 @@ export interface LockoutState {
   /** Attempts refused because of a lock. */
   readonly refused: number;
   readonly expiresAt: number;
+  /** Ids of the attempts let through in the current window (at most `maxAttempts`); absent when none. */
+  readonly attemptIds?: ReadonlySet<string>;
+  /**
+   * Ids of the attempts let through in the window that the last lock or window restart closed. Kept so
+   * that a retried write which lands just after another attempt closed the window is still recognised.
+   */
+  readonly previousIds?: ReadonlySet<string>;
+  /** Id of the attempt that engaged the last lock. */
+  readonly lockedBy?: string;
+  /** Id of the latest attempt refused during a lock. */
+  readonly lastRefusedId?: string;
 }
 
 function numberField(item: Record<string, unknown>, name: string): number | undefined {
@@ -68,6 +85,24 @@ function numberField(item: Record<string, unknown>, name: string): number | unde
   // Items attached to a ConditionalCheckFailedException are not unmarshalled by the document client.
   if (value !== null && typeof value === 'object' && 'N' in value && typeof value.N === 'string') return Number(value.N);
   return undefined;
+}
+
+function stringField(item: Record<string, unknown>, name: string): string | undefined {
+  const value = item[name];
+  if (typeof value === 'string') return value;
+  if (value !== null && typeof value === 'object' && 'S' in value && typeof value.S === 'string') return value.S;
+  return undefined;
+}
+
+/** A string set: a `Set` from the document client, or `{SS: [...]}` in attribute-value form. */
+function stringSetField(item: Record<string, unknown>, name: string): ReadonlySet<string> | undefined {
+  const value = item[name];
+  let members: unknown[] | undefined;
+  if (value instanceof Set) members = [...(value as Set<unknown>)];
+  else if (value !== null && typeof value === 'object' && 'SS' in value && Array.isArray(value.SS)) members = value.SS as unknown[];
+  const strings = members?.filter((v): v is string => typeof v === 'string');
+  // DynamoDB stores no empty set, so an empty one is reported as absent, as it would be stored.
+  return strings && strings.length > 0 ? new Set(strings) : undefined;
 }
 
 /**
@@ -80,6 +115,11 @@ export function parseLockoutState(item: unknown): LockoutState | undefined {
   const attempts = numberField(record, 'attempts');
   const windowStart = numberField(record, 'windowStart');
   if (attempts === undefined || windowStart === undefined) return undefined;
+  // Absent fields are left out rather than set to undefined, so a state compares equal to the item it was read from.
+  const attemptIds = stringSetField(record, 'attemptIds');
+  const previousIds = stringSetField(record, 'previousIds');
+  const lockedBy = stringField(record, 'lockedBy');
+  const lastRefusedId = stringField(record, 'lastRefusedId');
   return {
     attempts,
     windowStart,
@@ -88,6 +128,10 @@ export function parseLockoutState(item: unknown): LockoutState | undefined {
     total: numberField(record, 'total') ?? 0,
     refused: numberField(record, 'refused') ?? 0,
     expiresAt: numberField(record, 'expiresAt') ?? 0,
+    ...(attemptIds === undefined ? {} : { attemptIds }),
+    ...(previousIds === undefined ? {} : { previousIds }),
+    ...(lockedBy === undefined ? {} : { lockedBy }),
+    ...(lastRefusedId === undefined ? {} : { lastRefusedId }),
   };
 }
 

@@ -7,8 +7,14 @@
  * the item as it was at that instant (ReturnValuesOnConditionCheckFailure ALL_OLD); from that state
  * we pick the one transition that applies and attempt it as a compare-and-set on the observed values.
  * A lost race shows up as another failed condition with fresher state, so no decision is ever made
- * on a stale read and no attempt is counted twice or lost. See docs/lockout.md.
+ * on a stale read and no attempt is counted twice or lost.
+ *
+ * Every write also carries the attempt's own id and refuses to apply twice. When DynamoDB applied a
+ * write but its answer was lost, the SDK sends the same request again; that copy fails its condition,
+ * and the item it returns holds the id, so the attempt gets the verdict the first copy earned instead
+ * of being counted a second time. See docs/lockout.md.
  */
+import { randomBytes } from 'node:crypto';
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { LockoutSettings } from '../common/config.ts';
 import { lockoutKey, parseLockoutState, type DocumentSender, type LockoutState } from '../common/lockout.ts';
@@ -20,6 +26,17 @@ export interface AttemptDeps {
   readonly settings: LockoutSettings;
   /** Epoch milliseconds. */
   readonly now: () => number;
+  /**
+   * A new id for each attempt, never reused for the same login. It is what lets a write that DynamoDB
+   * applied, but whose answer was lost, be recognised when the SDK sends it again. Defaults to 128
+   * random bits; tests fix it.
+   */
+  readonly newAttemptId?: () => string;
+}
+
+/** 128 random bits in 22 characters: the ids live in the item, and every write is billed on its size. */
+export function randomAttemptId(): string {
+  return randomBytes(16).toString('base64url');
 }
 
 /** Why an attempt was refused. */
@@ -98,6 +115,30 @@ function nextTransition(knowledge: Knowledge, settings: LockoutSettings, now: nu
   }
 }
 
+/**
+ * The verdict this attempt already earned, when the item shows that one of its own writes took effect
+ * (DynamoDB applied it, the answer was lost, and what we see now is the SDK's retry failing). Only one
+ * write per attempt can ever apply, so at most one of these matches.
+ */
+export function alreadyRecorded(state: LockoutState, attemptId: string): AttemptOutcome | undefined {
+  if (state.attemptIds?.has(attemptId)) return { allowed: true, attempts: state.attempts };
+  // Counted in the window that a concurrent attempt closed (by a lock or a restart) before the retry landed.
+  if (state.previousIds?.has(attemptId)) return { allowed: true, attempts: state.previousIds.size };
+  if (state.lockedBy === attemptId) return { allowed: false, reason: 'lock-engaged', retryAt: state.lockedUntil, lockCount: state.lockCount };
+  if (state.lastRefusedId === attemptId) return { allowed: false, reason: 'locked', retryAt: state.lockedUntil, lockCount: state.lockCount };
+  return undefined;
+}
+
+/**
+ * The window that a restart or a lock closes is kept as `previousIds`. DynamoDB stores no empty set,
+ * so an empty one is removed instead. The compare-and-set that carries it guarantees these are still
+ * the item's ids: they change only together with `attempts` or `windowStart`, which it compares.
+ */
+function closeWindow(state: LockoutState): { set?: string; remove?: string; values: Record<string, unknown> } {
+  if (!state.attemptIds) return { remove: '#previousIds', values: {} };
+  return { set: '#previousIds = :seenIds', values: { ':seenIds': new Set(state.attemptIds) } };
+}
+
 function isConditionFailure(error: unknown): error is Error & { Item?: unknown } {
   return error instanceof Error && error.name === 'ConditionalCheckFailedException';
 }
@@ -109,6 +150,8 @@ function isConditionFailure(error: unknown): error is Error & { Item?: unknown }
 export async function recordAttempt(deps: AttemptDeps, login: string): Promise<AttemptOutcome> {
   const { db, tableName, settings } = deps;
   const Key = lockoutKey(login);
+  const attemptId = (deps.newAttemptId ?? randomAttemptId)();
+  const idSet = new Set([attemptId]);
   const windowMs = settings.windowSeconds * 1000;
   let knowledge: Knowledge = { kind: 'unknown' };
   let lastSeen: LockoutState | undefined;
@@ -145,15 +188,19 @@ export async function recordAttempt(deps: AttemptDeps, login: string): Promise<A
         const result = await attempt(
           {
             UpdateExpression:
-              'ADD #attempts :one, #total :one SET #windowStart = if_not_exists(#windowStart, :now), #lockedUntil = if_not_exists(#lockedUntil, :zero), ' +
+              'ADD #attempts :one, #total :one, #attemptIds :idSet SET #windowStart = if_not_exists(#windowStart, :now), #lockedUntil = if_not_exists(#lockedUntil, :zero), ' +
               '#lockCount = if_not_exists(#lockCount, :zero), #refused = if_not_exists(#refused, :zero), #expiresAt = if_not_exists(#expiresAt, :expiresAt)',
-            ConditionExpression: 'attribute_not_exists(pk) OR (#attempts < :max AND #windowStart > :windowFloor AND #lockedUntil <= :now)',
+            // A missing set contains nothing, so a new item (or one written before ids existed) passes the id test.
+            ConditionExpression:
+              '(attribute_not_exists(pk) OR (#attempts < :max AND #windowStart > :windowFloor AND #lockedUntil <= :now)) ' +
+              'AND NOT contains(#attemptIds, :id) AND NOT contains(#previousIds, :id)',
             ExpressionAttributeNames: {
               '#attempts': 'attempts', '#total': 'total', '#windowStart': 'windowStart', '#lockedUntil': 'lockedUntil', '#lockCount': 'lockCount',
-              '#refused': 'refused', '#expiresAt': 'expiresAt',
+              '#refused': 'refused', '#expiresAt': 'expiresAt', '#attemptIds': 'attemptIds', '#previousIds': 'previousIds',
             },
             ExpressionAttributeValues: {
               ':one': 1, ':zero': 0, ':max': settings.maxAttempts, ':windowFloor': now - windowMs, ':now': now, ':expiresAt': expiryFor(now, 0, settings),
+              ':idSet': idSet, ':id': attemptId,
             },
           },
           'exists',
@@ -166,15 +213,22 @@ export async function recordAttempt(deps: AttemptDeps, login: string): Promise<A
         // The window expired with no lock in force: a fresh window, carrying the escalation level unless it decayed.
         const state = (knowledge as { state: LockoutState }).state;
         const level = effectiveLevel(state, settings, now);
+        const closed = closeWindow(state);
         const result = await attempt(
           {
-            UpdateExpression: 'SET #attempts = :one, #windowStart = :now, #lockCount = :level, #expiresAt = :expiresAt ADD #total :one',
+            UpdateExpression:
+              `SET #attempts = :one, #windowStart = :now, #lockCount = :level, #expiresAt = :expiresAt, #attemptIds = :idSet${closed.set ? `, ${closed.set}` : ''} ADD #total :one` +
+              (closed.remove ? ` REMOVE ${closed.remove}` : ''),
             // attempts is compared too: an instance whose clock runs slightly behind may still count in the old window.
             ConditionExpression: '#windowStart = :seenWindowStart AND #lockedUntil = :seenLockedUntil AND #lockCount = :seenLockCount AND #attempts = :seenAttempts',
-            ExpressionAttributeNames: { '#attempts': 'attempts', '#windowStart': 'windowStart', '#lockedUntil': 'lockedUntil', '#lockCount': 'lockCount', '#expiresAt': 'expiresAt', '#total': 'total' },
+            ExpressionAttributeNames: {
+              '#attempts': 'attempts', '#windowStart': 'windowStart', '#lockedUntil': 'lockedUntil', '#lockCount': 'lockCount', '#expiresAt': 'expiresAt', '#total': 'total',
+              '#attemptIds': 'attemptIds', '#previousIds': 'previousIds',
+            },
             ExpressionAttributeValues: {
-              ':one': 1, ':now': now, ':level': level, ':expiresAt': expiryFor(now, state.lockedUntil, settings),
+              ':one': 1, ':now': now, ':level': level, ':expiresAt': expiryFor(now, state.lockedUntil, settings), ':idSet': idSet,
               ':seenWindowStart': state.windowStart, ':seenLockedUntil': state.lockedUntil, ':seenLockCount': state.lockCount, ':seenAttempts': state.attempts,
+              ...closed.values,
             },
           },
           'unknown',
@@ -189,17 +243,22 @@ export async function recordAttempt(deps: AttemptDeps, login: string): Promise<A
         const state = (knowledge as { state: LockoutState }).state;
         const level = effectiveLevel(state, settings, now);
         const lockedUntil = now + lockDurationMs(settings, level);
+        const closed = closeWindow(state);
         const result = await attempt(
           {
-            UpdateExpression: 'SET #attempts = :zero, #windowStart = :lockedUntil, #lockedUntil = :lockedUntil, #lockCount = :level, #expiresAt = :expiresAt ADD #total :one, #refused :one',
+            // The window after the lock starts with no ids; the one it closes is kept as previousIds.
+            UpdateExpression:
+              'SET #attempts = :zero, #windowStart = :lockedUntil, #lockedUntil = :lockedUntil, #lockCount = :level, #expiresAt = :expiresAt, #lockedBy = :id' +
+              `${closed.set ? `, ${closed.set}` : ''} ADD #total :one, #refused :one REMOVE #attemptIds${closed.remove ? `, ${closed.remove}` : ''}`,
             ConditionExpression: '#windowStart = :seenWindowStart AND #lockedUntil = :seenLockedUntil AND #attempts = :seenAttempts',
             ExpressionAttributeNames: {
               '#attempts': 'attempts', '#windowStart': 'windowStart', '#lockedUntil': 'lockedUntil', '#lockCount': 'lockCount',
-              '#expiresAt': 'expiresAt', '#total': 'total', '#refused': 'refused',
+              '#expiresAt': 'expiresAt', '#total': 'total', '#refused': 'refused', '#lockedBy': 'lockedBy', '#attemptIds': 'attemptIds', '#previousIds': 'previousIds',
             },
             ExpressionAttributeValues: {
-              ':zero': 0, ':one': 1, ':lockedUntil': lockedUntil, ':level': level + 1, ':expiresAt': expiryFor(lockedUntil, lockedUntil, settings),
+              ':zero': 0, ':one': 1, ':lockedUntil': lockedUntil, ':level': level + 1, ':expiresAt': expiryFor(lockedUntil, lockedUntil, settings), ':id': attemptId,
               ':seenWindowStart': state.windowStart, ':seenLockedUntil': state.lockedUntil, ':seenAttempts': state.attempts,
+              ...closed.values,
             },
           },
           'unknown',
@@ -209,14 +268,15 @@ export async function recordAttempt(deps: AttemptDeps, login: string): Promise<A
         break;
       }
       case 'refuse': {
-        // Counted, but the lock itself is left exactly as it is.
+        // Counted, but the lock itself is left exactly as it is. Only the latest refused id is kept, so a
+        // flood cannot grow the item; a retry overtaken by another refusal is counted again (statistics only).
         const state = (knowledge as { state: LockoutState }).state;
         const result = await attempt(
           {
-            UpdateExpression: 'ADD #total :one, #refused :one',
-            ConditionExpression: '#lockedUntil > :now',
-            ExpressionAttributeNames: { '#total': 'total', '#refused': 'refused', '#lockedUntil': 'lockedUntil' },
-            ExpressionAttributeValues: { ':one': 1, ':now': now },
+            UpdateExpression: 'SET #lastRefusedId = :id ADD #total :one, #refused :one',
+            ConditionExpression: '#lockedUntil > :now AND (attribute_not_exists(#lastRefusedId) OR #lastRefusedId <> :id)',
+            ExpressionAttributeNames: { '#total': 'total', '#refused': 'refused', '#lockedUntil': 'lockedUntil', '#lastRefusedId': 'lastRefusedId' },
+            ExpressionAttributeValues: { ':one': 1, ':now': now, ':id': attemptId },
           },
           'unknown',
         );
@@ -236,7 +296,11 @@ export async function recordAttempt(deps: AttemptDeps, login: string): Promise<A
         break;
       }
     }
-    if (knowledge.kind === 'state') lastSeen = knowledge.state;
+    if (knowledge.kind === 'state') {
+      lastSeen = knowledge.state;
+      const recorded = alreadyRecorded(knowledge.state, attemptId);
+      if (recorded) return recorded;
+    }
   }
 
   const now = deps.now();

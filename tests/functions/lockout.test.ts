@@ -45,6 +45,27 @@ describe('lockout state (shared)', () => {
     expect(parseLockoutState({ attempts: 1, windowStart: 5 })).to.deep.equal({ attempts: 1, windowStart: 5, lockedUntil: 0, lockCount: 0, total: 0, refused: 0, expiresAt: 0 });
   });
 
+  it('reads the attempt ids from document-client items (Set, string) and from the attribute-value form (SS, S)', () => {
+    const counters = { attempts: 2, windowStart: 1000, lockedUntil: 0, lockCount: 0, total: 9, refused: 7, expiresAt: 99 };
+    const ids = { attemptIds: new Set(['a1', 'a2']), previousIds: new Set(['p1']), lockedBy: 'l1', lastRefusedId: 'r1' };
+    expect(parseLockoutState({ pk: 'LOCKOUT#x', sk: 'STATE', ...counters, ...ids })).to.deep.equal({ ...counters, ...ids });
+    const wire = {
+      ...Object.fromEntries(Object.entries(counters).map(([k, v]) => [k, { N: String(v) }])),
+      attemptIds: { SS: ['a1', 'a2'] },
+      previousIds: { SS: ['p1'] },
+      lockedBy: { S: 'l1' },
+      lastRefusedId: { S: 'r1' },
+    };
+    expect(parseLockoutState({ pk: { S: 'LOCKOUT#x' }, ...wire })).to.deep.equal({ ...counters, ...ids });
+  });
+
+  it('leaves out id fields that are missing, empty or of the wrong type, as DynamoDB would store them', () => {
+    const counters = { attempts: 1, windowStart: 5 };
+    const parsed = parseLockoutState({ ...counters, attemptIds: new Set(), previousIds: { SS: [] }, lockedBy: 7, lastRefusedId: { N: '1' } });
+    expect(parsed).to.deep.equal({ ...counters, lockedUntil: 0, lockCount: 0, total: 0, refused: 0, expiresAt: 0 });
+    expect(parseLockoutState({ ...counters, attemptIds: ['a1'], previousIds: { SS: ['p1', 3] } })).to.deep.include({ previousIds: new Set(['p1']) }).and.not.have.property('attemptIds');
+  });
+
   it('treats anything that is not an attempt-state item as no state', () => {
     for (const item of [undefined, null, 'text', 42, {}, { attempts: 1 }, { windowStart: 5 }, { attempts: { S: '1' }, windowStart: 5 }, { attempts: null, windowStart: 5 }]) {
       expect(parseLockoutState(item), JSON.stringify(item)).to.equal(undefined);

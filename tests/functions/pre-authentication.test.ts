@@ -6,24 +6,33 @@ import sinon from 'sinon';
 import type { LockoutSettings } from '../../functions/common/config.ts';
 import { GENERIC_MESSAGE, UserFacingError } from '../../functions/common/errors.ts';
 import { logger } from '../../functions/common/logger.ts';
-import { decayMs, effectiveLevel, expiryFor, lockDurationMs, recordAttempt, type AttemptDeps } from '../../functions/pre-authentication/attempts.ts';
+import { decayMs, effectiveLevel, expiryFor, lockDurationMs, randomAttemptId, recordAttempt, type AttemptDeps } from '../../functions/pre-authentication/attempts.ts';
 import { checkSignInAttempt, describeWait, lockedMessage } from '../../functions/pre-authentication/check.ts';
 import { EMAIL, lambdaContext, preAuthenticationEvent } from '../fixtures/events.ts';
 
 const T0 = Date.UTC(2025, 0, 1, 12, 0, 0);
 const KEY = { pk: `LOCKOUT#${EMAIL}`, sk: 'STATE' };
 const DEFAULTS: LockoutSettings = { maxAttempts: 5, windowSeconds: 900, lockSeconds: 300, escalate: false, maxLockSeconds: 3600, failMode: 'closed' };
+/** The id every attempt in this file gets, so requests and stored ids can be asserted. */
+const ID = 'attempt-under-test';
+
+type StoredValue = number | string | ReadonlySet<string>;
 
 /** A condition failure exactly as DynamoDB reports it, with the old item in attribute-value form. */
-function conditionFailed(item?: Record<string, number>): ConditionalCheckFailedException {
+function conditionFailed(item?: Record<string, StoredValue>): ConditionalCheckFailedException {
+  const wire = (v: StoredValue) => (typeof v === 'number' ? { N: String(v) } : typeof v === 'string' ? { S: v } : { SS: [...v] });
   return new ConditionalCheckFailedException({
     message: 'The conditional request failed',
     $metadata: {},
-    ...(item ? { Item: Object.fromEntries(Object.entries(item).map(([k, v]) => [k, { N: String(v) }])) } : {}),
+    ...(item ? { Item: Object.fromEntries(Object.entries(item).map(([k, v]) => [k, wire(v)])) } : {}),
   });
 }
 
-function state(overrides: Partial<Record<'attempts' | 'windowStart' | 'lockedUntil' | 'lockCount' | 'total' | 'refused' | 'expiresAt', number>> = {}) {
+type StateOverrides = Partial<Record<'attempts' | 'windowStart' | 'lockedUntil' | 'lockCount' | 'total' | 'refused' | 'expiresAt', number>> &
+  Partial<Record<'attemptIds' | 'previousIds', ReadonlySet<string>>> &
+  Partial<Record<'lockedBy' | 'lastRefusedId', string>>;
+
+function state(overrides: StateOverrides = {}) {
   return { attempts: 2, windowStart: T0 - 60_000, lockedUntil: 0, lockCount: 0, total: 2, refused: 0, expiresAt: 0, ...overrides };
 }
 
@@ -69,7 +78,7 @@ describe('pre-authentication', () => {
   after(() => ddb.restore());
   let db = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'eu-west-1' }));
   let clock = T0;
-  const deps = (settings: Partial<LockoutSettings> = {}): AttemptDeps => ({ db, tableName: 'users', settings: { ...DEFAULTS, ...settings }, now: () => clock });
+  const deps = (settings: Partial<LockoutSettings> = {}): AttemptDeps => ({ db, tableName: 'users', settings: { ...DEFAULTS, ...settings }, now: () => clock, newAttemptId: () => ID });
   const updates = () => ddb.commandCalls(UpdateCommand).map((c) => c.args[0].input);
 
   beforeEach(() => {
@@ -87,9 +96,12 @@ describe('pre-authentication', () => {
       const [input] = updates();
       expect(input).to.include({ TableName: 'users', ReturnValuesOnConditionCheckFailure: 'ALL_OLD', ReturnValues: 'ALL_NEW' });
       expect(input!.Key).to.deep.equal(KEY);
-      expect(input!.UpdateExpression).to.match(/^ADD #attempts :one, #total :one SET #windowStart = if_not_exists\(#windowStart, :now\)/);
-      expect(input!.ConditionExpression).to.equal('attribute_not_exists(pk) OR (#attempts < :max AND #windowStart > :windowFloor AND #lockedUntil <= :now)');
-      expect(input!.ExpressionAttributeValues).to.deep.include({ ':one': 1, ':max': 5, ':windowFloor': T0 - 900_000, ':now': T0 });
+      expect(input!.UpdateExpression).to.match(/^ADD #attempts :one, #total :one, #attemptIds :idSet SET #windowStart = if_not_exists\(#windowStart, :now\)/);
+      expect(input!.ConditionExpression).to.equal(
+        '(attribute_not_exists(pk) OR (#attempts < :max AND #windowStart > :windowFloor AND #lockedUntil <= :now)) AND NOT contains(#attemptIds, :id) AND NOT contains(#previousIds, :id)',
+      );
+      expect(input!.ExpressionAttributeValues).to.deep.include({ ':one': 1, ':max': 5, ':windowFloor': T0 - 900_000, ':now': T0, ':id': ID, ':idSet': new Set([ID]) });
+      expect(input!.ExpressionAttributeNames).to.deep.include({ '#attemptIds': 'attemptIds', '#previousIds': 'previousIds' });
     });
 
     it('creates the state item on a first attempt in that same write, with a TTL at the window end', async () => {
@@ -110,8 +122,21 @@ describe('pre-authentication', () => {
       expect(outcome).to.deep.equal({ allowed: true, attempts: 1 });
       const restart = updates()[1]!;
       expect(restart.UpdateExpression).to.match(/^SET #attempts = :one, #windowStart = :now/);
+      // The new window holds only this attempt; the old one had no ids (an item from before ids existed), so there is nothing to keep.
+      expect(restart.UpdateExpression).to.include('#attemptIds = :idSet').and.match(/ REMOVE #previousIds$/);
       expect(restart.ConditionExpression).to.equal('#windowStart = :seenWindowStart AND #lockedUntil = :seenLockedUntil AND #lockCount = :seenLockCount AND #attempts = :seenAttempts');
-      expect(restart.ExpressionAttributeValues).to.deep.include({ ':seenWindowStart': old.windowStart, ':seenLockedUntil': 0, ':seenLockCount': 0, ':seenAttempts': 4, ':level': 0 });
+      expect(restart.ExpressionAttributeValues).to.deep.include({ ':seenWindowStart': old.windowStart, ':seenLockedUntil': 0, ':seenLockCount': 0, ':seenAttempts': 4, ':level': 0, ':idSet': new Set([ID]) });
+    });
+
+    it('keeps the ids of the window a restart closes, so a late retry from that window is still recognised', async () => {
+      const old = state({ attempts: 2, windowStart: T0 - 900_000, attemptIds: new Set(['a1', 'a2']) });
+      ddb.on(UpdateCommand).rejectsOnce(conditionFailed(old)).resolves({});
+      await recordAttempt(deps(), EMAIL);
+      const restart = updates()[1]!;
+      expect(restart.UpdateExpression).to.equal(
+        'SET #attempts = :one, #windowStart = :now, #lockCount = :level, #expiresAt = :expiresAt, #attemptIds = :idSet, #previousIds = :seenIds ADD #total :one',
+      );
+      expect(restart.ExpressionAttributeValues).to.deep.include({ ':seenIds': new Set(['a1', 'a2']) });
     });
 
     it('lets exactly maxAttempts through and engages the lock on the next attempt, refusing it', async () => {
@@ -120,8 +145,20 @@ describe('pre-authentication', () => {
       expect(outcome).to.deep.equal({ allowed: false, reason: 'lock-engaged', retryAt: T0 + 300_000, lockCount: 1 });
       const lock = updates()[1]!;
       expect(lock.ConditionExpression).to.equal('#windowStart = :seenWindowStart AND #lockedUntil = :seenLockedUntil AND #attempts = :seenAttempts');
-      expect(lock.ExpressionAttributeValues).to.deep.include({ ':lockedUntil': T0 + 300_000, ':level': 1, ':seenAttempts': 5 });
-      expect(lock.UpdateExpression).to.include('#refused :one');
+      expect(lock.ExpressionAttributeValues).to.deep.include({ ':lockedUntil': T0 + 300_000, ':level': 1, ':seenAttempts': 5, ':id': ID });
+      expect(lock.UpdateExpression).to.include('#refused :one').and.include('#lockedBy = :id').and.match(/ REMOVE #attemptIds, #previousIds$/);
+    });
+
+    it('starts the window after a lock without ids and keeps the ids of the window the lock closed', async () => {
+      const ids = new Set(['a1', 'a2', 'a3', 'a4', 'a5']);
+      ddb.on(UpdateCommand).rejectsOnce(conditionFailed(state({ attempts: 5, total: 5, attemptIds: ids }))).resolves({});
+      await recordAttempt(deps(), EMAIL);
+      const lock = updates()[1]!;
+      expect(lock.UpdateExpression).to.equal(
+        'SET #attempts = :zero, #windowStart = :lockedUntil, #lockedUntil = :lockedUntil, #lockCount = :level, #expiresAt = :expiresAt, #lockedBy = :id, ' +
+          '#previousIds = :seenIds ADD #total :one, #refused :one REMOVE #attemptIds',
+      );
+      expect(lock.ExpressionAttributeValues).to.deep.include({ ':seenIds': ids });
     });
 
     it('refuses attempts during a lock, counts them as refused and never touches lockedUntil', async () => {
@@ -130,8 +167,9 @@ describe('pre-authentication', () => {
       const outcome = await recordAttempt(deps(), EMAIL);
       expect(outcome).to.deep.equal({ allowed: false, reason: 'locked', retryAt: T0 + 120_000, lockCount: 1 });
       const refuse = updates()[1]!;
-      expect(refuse.UpdateExpression).to.equal('ADD #total :one, #refused :one');
-      expect(refuse.ConditionExpression).to.equal('#lockedUntil > :now');
+      expect(refuse.UpdateExpression).to.equal('SET #lastRefusedId = :id ADD #total :one, #refused :one');
+      expect(refuse.ConditionExpression).to.equal('#lockedUntil > :now AND (attribute_not_exists(#lastRefusedId) OR #lastRefusedId <> :id)');
+      expect(refuse.ExpressionAttributeValues).to.deep.equal({ ':one': 1, ':now': T0, ':id': ID });
       expect(JSON.stringify(refuse.ExpressionAttributeValues)).not.to.include(String(T0 + 120_000));
     });
 
@@ -172,7 +210,7 @@ describe('pre-authentication', () => {
       ddb.on(GetCommand).resolves({});
       const outcome = await recordAttempt(deps(), EMAIL);
       expect(outcome).to.deep.equal({ allowed: true, attempts: 1 });
-      expect(updates()[1]!.ConditionExpression).to.match(/^attribute_not_exists\(pk\) OR/);
+      expect(updates()[1]!.ConditionExpression).to.match(/^\(attribute_not_exists\(pk\) OR/);
     });
 
     it('retries count-or-create when a compare-and-set fails without an item (deleted meanwhile by a sign-in)', async () => {
@@ -208,6 +246,98 @@ describe('pre-authentication', () => {
       ddb.on(UpdateCommand).resolves({ Attributes: state({ attempts: 1 }) });
       await recordAttempt(deps(), `${'a'.repeat(5000)}@gmail.com`);
       expect(updates()[0]!.Key!.pk).to.match(/^LOCKOUT#sha256:[0-9a-f]{64}$/);
+    });
+  });
+
+  describe('a write DynamoDB applied whose answer was lost (the SDK sends it again)', () => {
+    // What the client sees is the resent request failing its condition, with the item that the first
+    // copy already changed. These tests give exactly that answer and check that the attempt gets the
+    // verdict the first copy earned, with no further write.
+    const locked = { attempts: 0, windowStart: T0 + 300_000, lockedUntil: T0 + 300_000, lockCount: 1 };
+
+    it('a retried count returns allowed with the stored count and adds no second attempt', async () => {
+      ddb.on(UpdateCommand).rejectsOnce(conditionFailed(state({ attempts: 3, total: 3, attemptIds: new Set(['a1', 'a2', ID]) })));
+      expect(await recordAttempt(deps(), EMAIL)).to.deep.equal({ allowed: true, attempts: 3 });
+      expect(ddb.calls()).to.have.length(1);
+    });
+
+    it('a retried count that lands as the limit is reached is still allowed, not turned into a lock', async () => {
+      // Without the id this state (5 of 5) would engage the lock and refuse the very attempt that was let through.
+      ddb.on(UpdateCommand).rejectsOnce(conditionFailed(state({ attempts: 5, total: 5, attemptIds: new Set(['a1', 'a2', 'a3', 'a4', ID]) })));
+      expect(await recordAttempt(deps(), EMAIL)).to.deep.equal({ allowed: true, attempts: 5 });
+      expect(ddb.calls()).to.have.length(1);
+    });
+
+    it('a retried restart returns allowed as the first attempt of the new window and writes nothing more', async () => {
+      ddb.on(UpdateCommand)
+        .rejectsOnce(conditionFailed(state({ attempts: 4, windowStart: T0 - 900_000, total: 4 })))
+        .rejectsOnce(conditionFailed(state({ attempts: 1, windowStart: T0, total: 5, attemptIds: new Set([ID]) })));
+      expect(await recordAttempt(deps(), EMAIL)).to.deep.equal({ allowed: true, attempts: 1 });
+      expect(updates()).to.have.length(2);
+    });
+
+    it('a retried lock returns lock-engaged with the stored lock, not a second refusal', async () => {
+      ddb.on(UpdateCommand)
+        .rejectsOnce(conditionFailed(state({ attempts: 5, total: 5 })))
+        .rejectsOnce(conditionFailed(state({ ...locked, total: 6, refused: 1, lockedBy: ID })));
+      expect(await recordAttempt(deps(), EMAIL)).to.deep.equal({ allowed: false, reason: 'lock-engaged', retryAt: T0 + 300_000, lockCount: 1 });
+      expect(updates()).to.have.length(2);
+    });
+
+    it('a retried refusal returns locked and is not counted again', async () => {
+      ddb.on(UpdateCommand)
+        .rejectsOnce(conditionFailed(state({ ...locked, total: 6, refused: 1, lastRefusedId: 'someone-else' })))
+        .rejectsOnce(conditionFailed(state({ ...locked, total: 7, refused: 2, lastRefusedId: ID })));
+      expect(await recordAttempt(deps(), EMAIL)).to.deep.equal({ allowed: false, reason: 'locked', retryAt: T0 + 300_000, lockCount: 1 });
+      expect(updates()).to.have.length(2);
+    });
+
+    it('a retried count that lands after another attempt locked the login is still allowed', async () => {
+      ddb.on(UpdateCommand).rejectsOnce(conditionFailed(state({ ...locked, total: 6, refused: 1, lockedBy: 'attempt-6', previousIds: new Set(['a1', 'a2', 'a3', 'a4', ID]) })));
+      expect(await recordAttempt(deps(), EMAIL)).to.deep.equal({ allowed: true, attempts: 5 });
+      expect(updates()).to.have.length(1);
+    });
+
+    it('a retried count that lands after another attempt restarted the window is still allowed, and not counted again', async () => {
+      ddb.on(UpdateCommand).rejectsOnce(conditionFailed(state({ attempts: 1, windowStart: T0, attemptIds: new Set(['next-window']), previousIds: new Set(['a1', ID]) })));
+      expect(await recordAttempt(deps(), EMAIL)).to.deep.equal({ allowed: true, attempts: 2 });
+      expect(updates()).to.have.length(1);
+    });
+
+    it('recognises its own write through the consistent read when the store omits ALL_OLD (local emulators)', async () => {
+      ddb.on(UpdateCommand).rejects(conditionFailed());
+      ddb.on(GetCommand).resolves({ Item: { ...KEY, ...state({ attempts: 3, attemptIds: new Set(['a1', 'a2', ID]) }) } });
+      expect(await recordAttempt(deps(), EMAIL)).to.deep.equal({ allowed: true, attempts: 3 });
+      expect(updates()).to.have.length(1);
+      expect(ddb.commandCalls(GetCommand)).to.have.length(1);
+    });
+
+    it('recognises a lock it engaged through the read, after the compare-and-set fails without ALL_OLD', async () => {
+      ddb.on(UpdateCommand).rejects(conditionFailed());
+      ddb.on(GetCommand)
+        .resolvesOnce({ Item: { ...KEY, ...state({ attempts: 5, total: 5 }) } })
+        .resolves({ Item: { ...KEY, ...state({ ...locked, total: 6, refused: 1, lockedBy: ID }) } });
+      expect(await recordAttempt(deps(), EMAIL)).to.deep.equal({ allowed: false, reason: 'lock-engaged', retryAt: T0 + 300_000, lockCount: 1 });
+      // count, lock (its retry fails), count-or-create again (fails: locked), each followed by the read that feeds the next step.
+      expect(updates().map((u) => u.UpdateExpression!.slice(0, 14))).to.deep.equal(['ADD #attempts ', 'SET #attempts ', 'ADD #attempts ']);
+    });
+
+    it('does not mistake another attempt\'s ids for its own', async () => {
+      ddb.on(UpdateCommand).rejectsOnce(conditionFailed(state({ attempts: 5, total: 5, attemptIds: new Set(['a1', 'a2', 'a3', 'a4', 'a5']), previousIds: new Set(['b1']), lockedBy: 'x', lastRefusedId: 'y' }))).resolves({});
+      expect(await recordAttempt(deps(), EMAIL)).to.deep.include({ allowed: false, reason: 'lock-engaged' });
+      expect(updates()).to.have.length(2);
+    });
+
+    it('gives every attempt its own id by default: 128 random bits, compact because the ids are stored in the item', async () => {
+      ddb.on(UpdateCommand).resolves({ Attributes: state({ attempts: 1 }) });
+      const { newAttemptId: _fixed, ...defaults } = deps();
+      await recordAttempt(defaults, EMAIL);
+      await recordAttempt(defaults, EMAIL);
+      const [first, second] = updates().map((u) => u.ExpressionAttributeValues![':id'] as string);
+      expect(first).to.match(/^[A-Za-z0-9_-]{22}$/);
+      expect(second).to.match(/^[A-Za-z0-9_-]{22}$/);
+      expect(first).not.to.equal(second);
+      expect(new Set(Array.from({ length: 1000 }, randomAttemptId)).size).to.equal(1000);
     });
   });
 
