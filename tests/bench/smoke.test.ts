@@ -26,6 +26,7 @@ interface SmokeResults {
     warm?: { invocations: number; p50Ms: number; p99Ms: number; errors: Record<string, number>; unknownCalls: string[] };
     errors: string[];
   }>;
+  machineCalibration: { factor: number; builds: Record<string, { measuredMs: number; referenceMs: number; factor: number }>; errors: string[] };
   build: { wallMedianMs: number };
   synth: { wallMedianMs?: number; error?: string };
   sandbox: { status: string; reason?: string };
@@ -127,6 +128,20 @@ describe('benchmark smoke run (bench/run.ts --smoke)', function () {
     for (const f of results.functions) {
       expect(f.warm?.unknownCalls, f.name).to.deep.equal([]);
       expect(f.warm?.errors, f.name).to.deep.equal({});
+    }
+  });
+
+  it('measures the calibration workload both ways and judges each load cap on measured / machine factor', () => {
+    expect(results.machineCalibration.errors).to.deep.equal([]);
+    expect(Object.keys(results.machineCalibration.builds)).to.have.members(['tree-shaken', 'esbuild-defaults']);
+    expect(results.machineCalibration.factor).to.be.greaterThan(0);
+    expect(run.stdout).to.match(/^machine factor \d+\.\d\d: the calibration DynamoDB client loaded tree-shaken/m);
+    const caps = results.checks.filter((c) => c.id.endsWith('.load-ms'));
+    expect(caps).to.have.length(FUNCTIONS.length);
+    for (const c of caps) {
+      const measured = (c as { measured?: number }).measured;
+      expect(measured, c.id).to.be.a('number');
+      expect(c.actual, c.id).to.be.closeTo(measured! / results.machineCalibration.factor, 0.06);
     }
   });
 
