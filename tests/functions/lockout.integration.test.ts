@@ -16,6 +16,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { expect } from 'chai';
+import fc from 'fast-check';
 import type { LockoutSettings } from '../../functions/common/config.ts';
 import { lockoutKey, parseLockoutState, type DocumentSender, type LockoutState } from '../../functions/common/lockout.ts';
 import { recordAttempt, type AttemptDeps, type AttemptOutcome } from '../../functions/pre-authentication/attempts.ts';
@@ -38,6 +39,31 @@ const SETTINGS: LockoutSettings = { maxAttempts: 5, windowSeconds: 900, lockSeco
  * the item dynalite checked, under its per-item lock, so this is as atomic as the real service.
  * Returns the function that removes the patch.
  */
+/**
+ * A client on which chosen UpdateItem requests have their answer lost after the store applied them:
+ * the request is sent, its answer (success or failure) thrown away, and the very same request sent
+ * again, which is what the SDK's retry does after a timeout. `between` runs in the gap, standing in
+ * for other attempts that land before the retry does.
+ */
+function losingAnswers(inner: DocumentSender, lose: (update: number) => boolean, between?: () => Promise<void>): DocumentSender {
+  let updates = 0;
+  const send = async (command: Parameters<DocumentSender['send']>[0]) => {
+    if (command instanceof UpdateCommand && lose(updates++)) {
+      await inner.send(command).catch(() => undefined);
+      await between?.();
+    }
+    return inner.send(command);
+  };
+  return { send } as DocumentSender;
+}
+
+/** The stored counters, without the attempt ids (random per attempt, so never equal across logins). */
+function counters(state: LockoutState | undefined) {
+  if (!state) return undefined;
+  const { attempts, windowStart, lockedUntil, lockCount, total, refused, expiresAt } = state;
+  return { attempts, windowStart, lockedUntil, lockCount, total, refused, expiresAt };
+}
+
 function patchDynaliteAllOld(): () => void {
   type Types = Record<string, unknown>;
   const db = require('dynalite/db') as { checkConditional: (data: Record<string, unknown>, existing: unknown) => (Error & { body: Record<string, unknown> }) | null | undefined };
@@ -192,6 +218,70 @@ describe('lockout against dynalite', function () {
         for (let i = 0; i < 5; i++) await recordAttempt(deps(escalate), EMAIL);
         const after = await recordAttempt(deps(escalate), EMAIL);
         expect(after).to.deep.include({ reason: 'lock-engaged', lockCount: 1, retryAt: clock + 60_000 });
+      });
+
+      it('counts every attempt exactly once when every write has its answer lost and is sent again', async () => {
+        const lossy = (settings: Partial<LockoutSettings> = {}): AttemptDeps => ({ ...deps(settings), db: losingAnswers(db, () => true) });
+        const outcomes: AttemptOutcome[] = [];
+        for (let i = 0; i < 8; i++) outcomes.push(await recordAttempt(lossy(), EMAIL));
+        expect(outcomes.slice(0, 5)).to.deep.equal([1, 2, 3, 4, 5].map((attempts) => ({ allowed: true, attempts })));
+        expect(outcomes[5]).to.deep.equal({ allowed: false, reason: 'lock-engaged', retryAt: T0 + 300_000, lockCount: 1 });
+        expect(outcomes.slice(6)).to.deep.equal(Array(2).fill({ allowed: false, reason: 'locked', retryAt: T0 + 300_000, lockCount: 1 }));
+        expect(await stateOf(EMAIL)).to.deep.include({ attempts: 0, total: 8, refused: 3, lockCount: 1 });
+        // The window after the lock, then a restart once it has expired: both transitions, lost answers and all.
+        clock = T0 + 300_000;
+        expect(await recordAttempt(lossy(), EMAIL)).to.deep.equal({ allowed: true, attempts: 1 });
+        clock = T0 + 300_000 + 900_000;
+        expect(await recordAttempt(lossy(), EMAIL)).to.deep.equal({ allowed: true, attempts: 1 });
+        expect(await stateOf(EMAIL)).to.deep.include({ attempts: 1, windowStart: clock, total: 10, refused: 3 });
+      });
+
+      it('changes nothing by losing answers: any pattern of lost answers over any sequence of attempts gives the outcomes and counters of a clean run (property)', async () => {
+        const settings = { maxAttempts: 3, windowSeconds: 60, lockSeconds: 30, escalate: true, maxLockSeconds: 120 };
+        let run = 0;
+        await fc.assert(
+          fc.asyncProperty(
+            // Time before each attempt: none, a little, part of a window, a lock, a window, past the escalation memory.
+            fc.array(fc.constantFrom(0, 0, 0, 1, 10_000, 30_000, 60_000, 200_000), { minLength: 1, maxLength: 14 }),
+            fc.array(fc.boolean(), { minLength: 1, maxLength: 40 }),
+            async (gaps, lost) => {
+              run++;
+              clock = T0;
+              const [lossyLogin, cleanLogin] = [`lossy${run}@gmail.com`, `clean${run}@gmail.com`];
+              const lossy: AttemptDeps = { ...deps(settings), db: losingAnswers(db, (n) => lost[n % lost.length]!) };
+              const clean = deps(settings);
+              for (const gap of gaps) {
+                clock += gap;
+                expect(await recordAttempt(lossy, lossyLogin)).to.deep.equal(await recordAttempt(clean, cleanLogin));
+              }
+              const [lossyState, cleanState] = [await stateOf(lossyLogin), await stateOf(cleanLogin)];
+              expect(counters(lossyState)).to.deep.equal(counters(cleanState));
+              expect(lossyState!.total, 'attempts counted').to.equal(gaps.length);
+            },
+          ),
+          { numRuns: 15 },
+        );
+      });
+
+      it('recognises a retried count that lands after another attempt engaged the lock, and lets it through once', async () => {
+        for (let i = 0; i < 4; i++) await recordAttempt(deps(), EMAIL);
+        let other: AttemptOutcome | undefined;
+        const fifth = await recordAttempt({ ...deps(), db: losingAnswers(db, () => true, async () => void (other = await recordAttempt(deps(), EMAIL))) }, EMAIL);
+        expect(fifth).to.deep.equal({ allowed: true, attempts: 5 });
+        expect(other).to.deep.include({ allowed: false, reason: 'lock-engaged' });
+        expect(await stateOf(EMAIL)).to.deep.include({ attempts: 0, total: 6, refused: 1, lockCount: 1 });
+      });
+
+      it('recognises a retried count that lands after another attempt restarted the window, and counts it once', async () => {
+        for (let i = 0; i < 2; i++) await recordAttempt(deps(), EMAIL);
+        clock = T0 + 900_000 - 1;
+        const restartInTheGap = async () => {
+          clock = T0 + 900_000;
+          expect(await recordAttempt(deps(), EMAIL)).to.deep.equal({ allowed: true, attempts: 1 });
+        };
+        const late = await recordAttempt({ ...deps(), db: losingAnswers(db, () => true, restartInTheGap) }, EMAIL);
+        expect(late).to.deep.include({ allowed: true });
+        expect(await stateOf(EMAIL)).to.deep.include({ attempts: 1, windowStart: T0 + 900_000, total: 4 });
       });
 
       it('answers a user who does not exist exactly as it answers a real one', async () => {
