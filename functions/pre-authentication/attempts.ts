@@ -117,10 +117,10 @@ function nextTransition(knowledge: Knowledge, settings: LockoutSettings, now: nu
 
 /**
  * The verdict this attempt already earned, when the item shows that one of its own writes took effect
- * (DynamoDB applied it, the answer was lost, and what we see now is the SDK's retry failing). Only one
- * write per attempt can ever apply, so at most one of these matches.
+ * (DynamoDB applied it, the answer was lost, and what we see now is the SDK's retry failing). An attempt
+ * stops at the first of its writes that applies, so at most one of these matches.
  */
-export function alreadyRecorded(state: LockoutState, attemptId: string): AttemptOutcome | undefined {
+function alreadyRecorded(state: LockoutState, attemptId: string): AttemptOutcome | undefined {
   if (state.attemptIds?.has(attemptId)) return { allowed: true, attempts: state.attempts };
   // Counted in the window that a concurrent attempt closed (by a lock or a restart) before the retry landed.
   if (state.previousIds?.has(attemptId)) return { allowed: true, attempts: state.previousIds.size };
