@@ -20,7 +20,6 @@ export interface Endpoints {
   cognito?: string;
   kms?: string;
   secretsManager?: string;
-  lambda?: string;
 }
 
 const TABLE = 'reliability-table';
@@ -80,7 +79,6 @@ export async function runHandler(
   if (e.cognito) endpointEnv.AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER = e.cognito;
   if (e.kms) endpointEnv.AWS_ENDPOINT_URL_KMS = e.kms;
   if (e.secretsManager) endpointEnv.AWS_ENDPOINT_URL_SECRETS_MANAGER = e.secretsManager;
-  if (e.lambda) endpointEnv.AWS_ENDPOINT_URL_LAMBDA = e.lambda;
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '',
     HOME: process.env.HOME ?? '/tmp',
