@@ -11,7 +11,10 @@ export type FunctionKind =
   | 'async-trigger'
   /** Called by the sign-up reminder state machine. */
   | 'workflow-task'
-  /** Invoked asynchronously by another function; Lambda retries it when it throws. */
+  /**
+   * Off the user's path, driven by an event source mapping on the table's stream; Lambda retries the
+   * records it reports as failed.
+   */
   | 'async-task';
 
 /** The Cognito `lambda_config` slot a trigger fills. */
@@ -38,7 +41,7 @@ export interface FunctionSpec {
 export const FUNCTIONS = [
   { name: 'pre-sign-up', kind: 'sync-trigger', trigger: 'pre_sign_up', description: 'Allows listed email domains and starts the sign-up reminder workflow' },
   { name: 'custom-message', kind: 'sync-trigger', trigger: 'custom_message', description: 'Personalises every message Cognito sends' },
-  { name: 'post-confirmation', kind: 'sync-trigger', trigger: 'post_confirmation', description: 'Saves the confirmed user and hands the welcome email to send-welcome-email' },
+  { name: 'post-confirmation', kind: 'sync-trigger', trigger: 'post_confirmation', description: 'Saves the confirmed user, which queues the welcome email' },
   { name: 'pre-authentication', kind: 'sync-trigger', trigger: 'pre_authentication', description: 'Counts sign-in attempts and locks out after too many' },
   { name: 'post-authentication', kind: 'sync-trigger', trigger: 'post_authentication', description: 'Audits each sign-in and clears the attempt counter' },
   { name: 'pre-token-generation', kind: 'sync-trigger', trigger: 'pre_token_generation', description: 'Removes the email claims from ID tokens' },
@@ -47,7 +50,7 @@ export const FUNCTIONS = [
   { name: 'custom-sms-sender', kind: 'async-trigger', trigger: 'custom_sms_sender', description: 'Decrypts Cognito codes and texts them through Twilio' },
   { name: 'send-reminder', kind: 'workflow-task', description: 'Reminds a user who has not confirmed yet' },
   { name: 'delete-unconfirmed-user', kind: 'workflow-task', description: 'Deletes a user who never confirmed and says so' },
-  { name: 'send-welcome-email', kind: 'async-task', description: 'Sends one welcome email to a newly confirmed user' },
+  { name: 'send-welcome-email', kind: 'async-task', description: 'Sends one welcome email per new profile on the table stream' },
 ] as const satisfies readonly FunctionSpec[];
 
 export type FunctionName = (typeof FUNCTIONS)[number]['name'];

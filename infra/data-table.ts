@@ -11,6 +11,10 @@ export interface DataTableProps {
 /**
  * The single table (keys `pk`/`sk`, TTL `expiresAt`) holding profiles, sign-in attempt state, login
  * audit, dedupe markers and Powertools idempotency records.
+ *
+ * Its stream is the welcome email's outbox: a new profile saved PENDING by post-confirmation reaches
+ * send-welcome-email through an event source mapping (infra/stream-trigger.ts). NEW_IMAGE is the
+ * smallest view that carries the profile itself; KEYS_ONLY would make the consumer read it back.
  */
 export class DataTable extends Construct {
   /** The table. */
@@ -31,6 +35,8 @@ export class DataTable extends Construct {
       pointInTimeRecovery: { enabled: true },
       serverSideEncryption: { enabled: true },
       deletionProtectionEnabled: props.deletionProtection,
+      streamEnabled: true,
+      streamViewType: 'NEW_IMAGE',
     });
   }
 
@@ -42,5 +48,10 @@ export class DataTable extends Construct {
   /** Table ARN, the resource of every item-level grant. */
   get arn(): string {
     return this.table.arn;
+  }
+
+  /** ARN of the table's stream (NEW_IMAGE), the source of event source mappings and of stream-read grants. */
+  get streamArn(): string {
+    return this.table.streamArn;
   }
 }

@@ -13,11 +13,8 @@ export function deployedFunctions(config: Pick<Config, 'deliveryMode'>): (typeof
 /** Functions whose policy names the user pool, which therefore needs a second, separate policy. */
 export const POOL_SCOPED_FUNCTIONS = ['send-reminder', 'delete-unconfirmed-user'] as const;
 
-/**
- * Functions invoked asynchronously by another function, each with an asynchronous invoke configuration
- * (how Lambda retries it). Deployed in every mode.
- */
-export function asyncTaskFunctions(): (typeof FUNCTIONS)[number][] {
+/** Functions driven by an event source mapping on the table's stream (each with its own mapping). Deployed in every mode. */
+export function streamTaskFunctions(): (typeof FUNCTIONS)[number][] {
   return FUNCTIONS.filter((f) => f.kind === 'async-task');
 }
 
@@ -33,7 +30,8 @@ export function expectedResourceCounts(config: Config): Record<string, number> {
     aws_iam_role_policy: fns.length + POOL_SCOPED_FUNCTIONS.length + 1,
     aws_cloudwatch_log_group: fns.length + 1,
     aws_lambda_permission: triggers,
-    aws_lambda_function_event_invoke_config: asyncTaskFunctions().length,
+    aws_lambda_event_source_mapping: streamTaskFunctions().length,
+    aws_sqs_queue: streamTaskFunctions().length,
     aws_cognito_user_pool: 1 + legacy,
     aws_cognito_user_pool_client: 1 + legacy,
     aws_dynamodb_table: 1,

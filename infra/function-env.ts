@@ -2,8 +2,8 @@
  * The environment of each function, exactly as the runtime contract lists it. The stack calls this with
  * Terraform references; the sandbox calls it with its local names, so both give functions the same variables.
  */
-import type { FunctionName } from '../functions/catalog.ts';
-import { ENV } from '../functions/common/config.ts';
+import { FUNCTIONS, type FunctionName } from '../functions/catalog.ts';
+import { ENV, type EnvName } from '../functions/common/config.ts';
 import type { Config } from './config.ts';
 
 /** Values only known once resources exist (Terraform references in the stack, local names in the sandbox). */
@@ -20,8 +20,6 @@ export interface ResourceRefs {
   readonly twilioSecretArn?: string;
   /** The legacy pool user migration reads. */
   readonly legacy: { readonly userPoolId: string; readonly clientId: string; readonly region: string };
-  /** Name of the send-welcome-email function, which post-confirmation invokes asynchronously. */
-  readonly welcomeEmailFunctionName: string;
 }
 
 /** Variables every function gets besides its own. */
@@ -50,7 +48,7 @@ export function functionEnvironment(name: FunctionName, config: Config, refs: Re
     case 'custom-message':
       return branding;
     case 'post-confirmation':
-      return { [ENV.tableName]: refs.tableName, [ENV.welcomeEmailFunctionName]: refs.welcomeEmailFunctionName };
+      return { [ENV.tableName]: refs.tableName };
     case 'send-welcome-email':
       return { [ENV.tableName]: refs.tableName, ...branding, ...sender };
     case 'pre-authentication':
@@ -96,6 +94,32 @@ export function functionEnvironment(name: FunctionName, config: Config, refs: Re
     case 'delete-unconfirmed-user':
       return { ...branding, ...sender };
   }
+}
+
+const PLACEHOLDER = 'placeholder';
+const PLACEHOLDER_REFS: ResourceRefs = {
+  tableName: PLACEHOLDER,
+  reminderStateMachineArn: PLACEHOLDER,
+  kmsKeyArn: PLACEHOLDER,
+  sendgridSecretArn: PLACEHOLDER,
+  twilioSecretArn: PLACEHOLDER,
+  legacy: { userPoolId: PLACEHOLDER, clientId: PLACEHOLDER, region: PLACEHOLDER },
+};
+
+/**
+ * The names of one function's variables (without the common two), read off {@link functionEnvironment}
+ * itself, so the benchmark and the test harnesses list them from the table the stack uses instead of
+ * keeping copies of it.
+ */
+export function environmentNames(name: FunctionName, config: Config): EnvName[] {
+  return Object.keys(functionEnvironment(name, config, PLACEHOLDER_REFS)) as EnvName[];
+}
+
+/** {@link environmentNames} of every function in the catalog. */
+export function environmentTable(config: Config): Record<FunctionName, EnvName[]> {
+  const table = {} as Record<FunctionName, EnvName[]>;
+  for (const f of FUNCTIONS) table[f.name] = environmentNames(f.name, config);
+  return table;
 }
 
 /** The region of the legacy pool: configured, else the pool id's own, else the stack's. */

@@ -5,6 +5,19 @@
 import type { FunctionName } from '../functions/catalog.ts';
 import { allow, allowItems, IDEMPOTENCY_ITEM_ACTIONS, ITEM_PREFIX, type PolicyStatement } from './iam.ts';
 
+/**
+ * What Lambda's event source mapping does with the function's role to read a DynamoDB stream, all
+ * scopable to the stream ARN.
+ */
+export const STREAM_READ_ACTIONS = ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator'] as const;
+
+/**
+ * The one stream action IAM cannot scope to a resource (the Service Authorization Reference lists no
+ * resource type for it, and AWS's own AWSLambdaDynamoDBExecutionRole grants it on `*`). It only lists
+ * stream ARNs; the statement is pinned to the stack's region.
+ */
+export const UNSCOPABLE_STREAM_ACTIONS = ['dynamodb:ListStreams'] as const;
+
 /** ARNs the grants name. */
 export interface GrantTargets {
   /** The data table. */
@@ -13,8 +26,12 @@ export interface GrantTargets {
   readonly stateMachineArn: string;
   /** The user pool (only in pool-scoped statements). */
   readonly userPoolArn: string;
-  /** The send-welcome-email function, which post-confirmation invokes asynchronously. */
-  readonly welcomeEmailFunctionArn: string;
+  /** The table's stream, which send-welcome-email's event source mapping reads. */
+  readonly tableStreamArn: string;
+  /** The queue that receives the welcome-email records Lambda gave up on. */
+  readonly welcomeFailureQueueArn: string;
+  /** The stack's region, which pins the one statement IAM cannot scope to a resource. */
+  readonly region: string;
   /** The legacy pool user migration reads. */
   readonly legacyUserPoolArn: string;
   /** SES identities ses:SendEmail is checked against: sender, plus receivers in the SES sandbox. */
@@ -51,17 +68,22 @@ export function functionGrants(name: FunctionName, t: GrantTargets): FunctionGra
     case 'pre-token-generation':
       return { own: [], pool: [] };
     case 'post-confirmation':
-      // Saves the profile, then hands the welcome email to send-welcome-email (see functions/post-confirmation/confirm.ts).
+      // Saves the profile; the table's stream carries the welcome email on from there (functions/post-confirmation/confirm.ts).
+      return { own: [allowItems('SaveProfile', ['dynamodb:PutItem'], t.tableArn, [ITEM_PREFIX.user])], pool: [] };
+    case 'send-welcome-email':
+      // Its event source mapping reads the stream with this role and reports what it gave up on to the queue;
+      // the function sends once through the idempotency records and marks the profile SENT.
       return {
         own: [
-          allowItems('SaveProfile', ['dynamodb:PutItem'], t.tableArn, [ITEM_PREFIX.user]),
-          allow('HandOffWelcomeEmail', ['lambda:InvokeFunction'], [t.welcomeEmailFunctionArn]),
+          allow('ReadTableStream', STREAM_READ_ACTIONS, [t.tableStreamArn]),
+          { ...allow('ListTableStreams', UNSCOPABLE_STREAM_ACTIONS, ['*']), Condition: { StringEquals: { 'aws:RequestedRegion': t.region } } },
+          allow('ReportFailedRecords', ['sqs:SendMessage'], [t.welcomeFailureQueueArn]),
+          allowItems('WelcomeOnce', IDEMPOTENCY_ITEM_ACTIONS, t.tableArn, [ITEM_PREFIX.idempotency]),
+          allowItems('MarkProfileSent', ['dynamodb:UpdateItem'], t.tableArn, [ITEM_PREFIX.user]),
+          sendEmail,
         ],
         pool: [],
       };
-    case 'send-welcome-email':
-      // Reads the profile, sends once through the idempotency records, marks the profile SENT.
-      return { own: [allowItems('WelcomeOnce', IDEMPOTENCY_ITEM_ACTIONS, t.tableArn, [ITEM_PREFIX.user, ITEM_PREFIX.idempotency]), sendEmail], pool: [] };
     case 'pre-authentication':
       return { own: [allowItems('CountAttempts', ['dynamodb:UpdateItem'], t.tableArn, [ITEM_PREFIX.lockout])], pool: [] };
     case 'post-authentication':

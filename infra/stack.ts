@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { Construct } from 'constructs';
-import { TerraformOutput, TerraformStack } from 'cdktf';
+import { TerraformOutput, TerraformStack, type ITerraformDependable } from 'cdktf';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { FUNCTIONS, type FunctionName } from '../functions/catalog.ts';
 import { addStateBackend, type RemoteState } from './backend.ts';
@@ -8,20 +8,17 @@ import { stackName, type Config } from './config.ts';
 import { DataTable } from './data-table.ts';
 import { EmailIdentity } from './email-identity.ts';
 import { deployedFunctions, POOL_SCOPED_FUNCTIONS } from './expected.ts';
+import { FailureQueue } from './failure-queue.ts';
 import { functionEnvironment, legacyRegion, type ResourceRefs } from './function-env.ts';
 import { functionGrants, type GrantTargets } from './function-policies.ts';
 import { LegacyPool } from './legacy-pool.ts';
 import { ProviderSecrets } from './provider-secrets.ts';
 import { ReminderWorkflow } from './reminder-workflow.ts';
 import { SenderKey } from './sender-key.ts';
-import { TriggerFunction, type AsyncRetryProps } from './trigger-function.ts';
+import { StreamTrigger } from './stream-trigger.ts';
+import { TriggerFunction } from './trigger-function.ts';
 import { UserPool, type TriggerWiring } from './user-pool.ts';
-
-/**
- * Retries of an async task's invocations: Lambda's maximum of 2, and 6 hours for an event to wait, so
- * an SES outage of a few hours still ends with the welcome email sent.
- */
-export const ASYNC_TASK_RETRY: AsyncRetryProps = { maximumRetryAttempts: 2, maximumEventAgeSeconds: 6 * 3600 };
+import { WELCOME_EMAIL_STREAM } from './welcome-email-stream.ts';
 
 /** Where `make build` writes the zips. */
 export const DIST_DIR = path.resolve(import.meta.dirname, '..', 'dist');
@@ -47,6 +44,10 @@ export class CognitoTriggersStack extends TerraformStack {
   readonly legacy: LegacyPool;
   readonly workflow: ReminderWorkflow;
   readonly userPool: UserPool;
+  /** Receives what the welcome email's event source mapping gave up on. */
+  readonly welcomeFailures: FailureQueue;
+  /** The event source mapping from the table's stream to send-welcome-email. */
+  readonly welcomeStream: StreamTrigger;
   /** Deployed functions by catalog name. */
   readonly functions: Readonly<Partial<Record<FunctionName, TriggerFunction>>>;
   /** Present in custom-senders mode. */
@@ -70,6 +71,7 @@ export class CognitoTriggersStack extends TerraformStack {
     addStateBackend(this, prefix, props.remoteState);
 
     this.table = new DataTable(this, 'data', { name: `${prefix}-data`, deletionProtection: config.deletionProtection });
+    this.welcomeFailures = new FailureQueue(this, 'welcome-failures', { name: `${prefix}-welcome-email-failures` });
     this.email = new EmailIdentity(this, 'email', {
       fromAddress: config.email.fromAddress,
       receiverAddresses: config.email.sesReceiverIdentities,
@@ -92,7 +94,9 @@ export class CognitoTriggersStack extends TerraformStack {
       tableArn: this.table.arn,
       stateMachineArn,
       userPoolArn: '',
-      welcomeEmailFunctionArn: fns['send-welcome-email']?.arn ?? '',
+      tableStreamArn: this.table.streamArn,
+      welcomeFailureQueueArn: this.welcomeFailures.arn,
+      region: config.region,
       legacyUserPoolArn: this.legacy.userPoolArn,
       sesIdentityArns: this.email.sendEmailResources,
       kmsKeyArn: this.senderKey?.arn,
@@ -106,9 +110,8 @@ export class CognitoTriggersStack extends TerraformStack {
       sendgridSecretArn: this.secrets?.sendgrid.arn,
       twilioSecretArn: this.secrets?.twilio.arn,
       legacy: { userPoolId: this.legacy.userPoolId, clientId: this.legacy.clientId, region: this.legacy.region },
-      welcomeEmailFunctionName: fns['send-welcome-email']?.functionName ?? '',
     });
-    const addFunction = (spec: (typeof FUNCTIONS)[number], stateMachineArn: string): TriggerFunction => {
+    const addFunction = (spec: (typeof FUNCTIONS)[number], stateMachineArn: string, startAfter: readonly ITerraformDependable[] = []): TriggerFunction => {
       const fn = new TriggerFunction(this, `fn-${spec.name}`, {
         name: spec.name,
         kind: spec.kind,
@@ -121,18 +124,24 @@ export class CognitoTriggersStack extends TerraformStack {
         logRetentionDays: config.logs.retentionDays,
         memoryMb: config.functionMemoryMb,
         accountId: config.awsAccountId,
+        startAfter,
       });
       fns[spec.name] = fn;
       return fn;
     };
 
-    // Order follows references: tasks (workflow and async), then the workflow, then the triggers that start them.
+    // Order follows references: tasks (workflow and stream), then the workflow, then the triggers that start them.
     const deployed = deployedFunctions(config);
     const isTask = (f: (typeof FUNCTIONS)[number]) => f.kind === 'workflow-task' || f.kind === 'async-task';
-    for (const spec of deployed.filter(isTask)) {
-      const fn = addFunction(spec, '');
-      if (spec.kind === 'async-task') fn.retryAsyncInvocations(ASYNC_TASK_RETRY);
-    }
+    for (const spec of deployed.filter(isTask)) addFunction(spec, '');
+    const welcome = fns['send-welcome-email']!;
+    this.welcomeStream = new StreamTrigger(this, 'welcome-stream', {
+      ...WELCOME_EMAIL_STREAM,
+      streamArn: this.table.streamArn,
+      functionName: welcome.functionName,
+      onFailureDestinationArn: this.welcomeFailures.arn,
+      dependsOn: [welcome.policy],
+    });
     this.workflow = new ReminderWorkflow(this, 'reminder', {
       name: `${prefix}-signup-reminder`,
       reminderDelaySeconds: config.workflow.reminderDelaySeconds,
@@ -142,7 +151,11 @@ export class CognitoTriggersStack extends TerraformStack {
       logRetentionDays: config.logs.retentionDays,
       accountId: config.awsAccountId,
     });
-    for (const spec of deployed.filter((f) => !isTask(f))) addFunction(spec, this.workflow.arn);
+    // The mapping starts at the stream's newest record, so post-confirmation, which saves the profiles it
+    // carries, is deployed only once the mapping exists (and with it, the user pool that calls it).
+    for (const spec of deployed.filter((f) => !isTask(f))) {
+      addFunction(spec, this.workflow.arn, spec.name === 'post-confirmation' ? [this.welcomeStream.mapping] : []);
+    }
     this.functions = fns;
 
     const triggers = Object.fromEntries(
@@ -175,6 +188,7 @@ export class CognitoTriggersStack extends TerraformStack {
     output('user_pool_id', this.userPool.pool.id, 'Cognito user pool id');
     output('user_pool_client_id', this.userPool.client.id, 'Public app client id');
     output('table_name', this.table.name, 'DynamoDB table name');
+    output('welcome_email_failures_queue_url', this.welcomeFailures.url, 'SQS queue describing the welcome-email stream records Lambda gave up on');
     output('state_machine_arn', this.workflow.arn, 'Sign-up reminder state machine ARN');
     output('legacy_user_pool_id', this.legacy.userPoolId, 'Legacy user pool id (user migration source)');
     output('legacy_client_id', this.legacy.clientId, 'Legacy app client id');

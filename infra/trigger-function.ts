@@ -1,12 +1,11 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { Construct } from 'constructs';
-import { AssetType, TerraformAsset } from 'cdktf';
+import { AssetType, TerraformAsset, type ITerraformDependable } from 'cdktf';
 import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
 import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
 import { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function';
-import { LambdaFunctionEventInvokeConfig } from '@cdktf/provider-aws/lib/lambda-function-event-invoke-config';
 import { LambdaPermission } from '@cdktf/provider-aws/lib/lambda-permission';
 import type { FunctionKind, FunctionName } from '../functions/catalog.ts';
 import { allow, assumeRolePolicy, policyDocument, type PolicyStatement } from './iam.ts';
@@ -18,17 +17,9 @@ export const TIMEOUT_SECONDS: Readonly<Record<FunctionKind, number>> = {
   'async-trigger': 15,
   // Below the workflow task's 30 s TimeoutSeconds, so a timeout is reported by Lambda, not guessed by Step Functions.
   'workflow-task': 20,
-  // Lambda retries it asynchronously; room for the table, the idempotency record and SES with background retries.
+  // A batch of stream records; room for the idempotency records and SES with background retries, record after record.
   'async-task': 20,
 };
-
-/** How Lambda retries an asynchronous invocation of a function that failed. */
-export interface AsyncRetryProps {
-  /** Retries after the first attempt (0 to 2); Lambda waits about 1, then 2 minutes between them. */
-  readonly maximumRetryAttempts: number;
-  /** How long an event may wait, throttled or between retries, before Lambda discards it (60 to 21600). */
-  readonly maximumEventAgeSeconds: number;
-}
 
 export interface TriggerFunctionProps {
   /** Catalog name; the folder under functions/ and dist/, and POWERTOOLS_SERVICE_NAME. */
@@ -53,6 +44,11 @@ export interface TriggerFunctionProps {
   readonly memoryMb: number;
   /** Account the role trusts Lambda in (confused-deputy guard). */
   readonly accountId: string;
+  /**
+   * Resources Terraform must create before this function, besides its own policy: e.g. the consumer of
+   * the work it queues, so no deployment runs its code before what that code relies on exists.
+   */
+  readonly startAfter?: readonly ITerraformDependable[];
 }
 
 /**
@@ -125,7 +121,7 @@ export class TriggerFunction extends Construct {
         systemLogLevel: 'INFO',
       },
       // The first invocation must be able to log.
-      dependsOn: [this.policy],
+      dependsOn: [this.policy, ...(props.startAfter ?? [])],
     });
   }
 
@@ -147,17 +143,6 @@ export class TriggerFunction extends Construct {
     return new IamRolePolicy(this, id, { name: id, role: this.role.id, policy: policyDocument(statements) });
   }
 
-  /**
-   * Sets how Lambda retries the function's failed asynchronous invocations. Unqualified: the function is
-   * invoked by name, so `$LATEST` is what runs.
-   */
-  retryAsyncInvocations(props: AsyncRetryProps): LambdaFunctionEventInvokeConfig {
-    return new LambdaFunctionEventInvokeConfig(this, 'async-retries', {
-      functionName: this.function.functionName,
-      maximumRetryAttempts: props.maximumRetryAttempts,
-      maximumEventAgeInSeconds: props.maximumEventAgeSeconds,
-    });
-  }
 
   /** Lets Cognito invoke the function on behalf of one user pool only. */
   allowCognito(userPoolArn: string): LambdaPermission {

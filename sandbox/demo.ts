@@ -100,7 +100,7 @@ async function journey(sandbox: Sandbox): Promise<void> {
     return `reminder “${mail.subject}” (SES)`;
   });
 
-  await step('Frodo confirms with his code: his profile row exists and one welcome email is sent', async () => {
+  await step('Frodo confirms with his code: his profile row exists, and its INSERT on the table stream sends one welcome email', async () => {
     const before = (await ses('frodo@gmail.com')).length;
     const c = code(sandbox.stores.sendgrid().find((m) => m.to === 'frodo@gmail.com')!);
     await cognito.send(new ConfirmSignUpCommand({ ClientId: clientId, Username: 'frodo@gmail.com', ConfirmationCode: c }));
@@ -109,10 +109,12 @@ async function journey(sandbox: Sandbox): Promise<void> {
     await sandbox.settle();
     const welcome = (await ses('frodo@gmail.com')).slice(before);
     check(welcome.length === 1, `${welcome.length} welcome emails`);
+    const mark = (await profile(frodo))?.welcomeEmail?.S;
+    check(mark === 'SENT', `profile welcomeEmail ${mark}`);
     await sandbox.workflows.fastForward((e) => e === execution(frodo), { awaitHold: true });
     await sandbox.workflows.settle();
     check(execution(frodo)!.status === 'SUCCEEDED', `workflow ${execution(frodo)!.status}`);
-    return `profile USER#${frodo.slice(0, 8)}…; “${welcome[0]!.subject}”; the workflow left him alone`;
+    return `profile USER#${frodo.slice(0, 8)}… (welcome ${mark}); “${welcome[0]!.subject}”; the workflow left him alone`;
   });
 
   await step('Frodo signs in: no email claim in the ID token, even after a refresh; his last login is recorded', async () => {

@@ -4,7 +4,8 @@
  * tests and the reliability suite all start it through here.
  *
  * Components: cognito-local behind the Cognito proxy (sandbox/cognito), the Lambda host running the
- * bundles from dist/ (sandbox/lambda), dynalite, aws-ses-v2-local (a child process), and the KMS,
+ * bundles from dist/ (sandbox/lambda), dynalite behind a proxy that adds the table's stream, the event
+ * source mappings reading it (sandbox/dynamodb, sandbox/lambda), aws-ses-v2-local (a child process), and the KMS,
  * Secrets Manager, Step Functions, SendGrid and Twilio stand-ins. Every child process is killed by
  * `stop()`, and also when the owning process exits, so none outlives its command.
  */
@@ -15,6 +16,8 @@ import { DynamoDBClient, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamod
 import { ENV } from '../functions/common/config.ts';
 import { CognitoBackend, invokeLambda } from './cognito/backend.ts';
 import { CognitoProxy } from './cognito/proxy.ts';
+import { TableStreamProxy } from './dynamodb/stream.ts';
+import { EventSourceMappings } from './lambda/event-source-mapping.ts';
 import { LocalKms } from './kms.ts';
 import { LambdaHost, type LogLine } from './lambda/host.ts';
 import { LOOPBACK, listen, waitFor, type Listening } from './lib/http.ts';
@@ -51,6 +54,10 @@ export interface SandboxOptions extends LoadStackOptions {
   readonly maxEnvironmentsPerFunction?: number;
   /** Pauses between Lambda's async retries of the senders. Default [200, 400] ms. */
   readonly asyncRetryDelaysMs?: readonly number[];
+  /** Pause before an event source mapping retries a failed batch. Default 100 ms. */
+  readonly streamRetryDelayMs?: number;
+  /** Multiplies the mappings' batching windows (0: invoke as soon as a record arrives). Default 1. */
+  readonly batchingWindowScale?: number;
   /** Every line the functions log. */
   readonly onLog?: (line: LogLine) => void;
   /** Changes a function's environment (fault injection: point one service elsewhere). */
@@ -90,9 +97,13 @@ export interface Sandbox {
   readonly secrets: LocalSecretsManager;
   readonly providers: Providers;
   readonly cognito: CognitoProxy;
+  /** The DynamoDB endpoint with streams: every stream record it emitted (`records`, by stream ARN). */
+  readonly tableStream: TableStreamProxy;
+  /** The event source mappings: their invocations (`deliveries`) and what reached their failure destinations (`failures`, by ARN). */
+  readonly mappings: EventSourceMappings;
   /** Dummy credentials every client may use. */
   readonly credentials: { accessKeyId: string; secretAccessKey: string };
-  /** Resolves when no async sender run or workflow is in flight. */
+  /** Resolves when no async sender run, workflow or stream batch is in flight. */
   settle(): Promise<void>;
   /** Process ids of every child process, for leak checks. */
   pids(): number[];
@@ -161,7 +172,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     const stack = await loadStack(options);
     const credentials = options.credentials ?? DEFAULT_CREDENTIALS;
 
-    const [dynamo, ses] = await Promise.all([startDynalite(ports.dynamodb), startSes(ports.ses)]);
+    // dynalite listens privately; the public DynamoDB endpoint is the stream proxy in front of it.
+    const [dynamo, ses] = await Promise.all([startDynalite(0), startSes(ports.ses)]);
     stoppers.push(() => dynamo.close());
     stoppers.push(async () => {
       if (ses.child.exitCode === null && ses.child.signalCode === null) {
@@ -175,6 +187,14 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     await createProjectTable(ddb, stack.table.name);
     await ddb.send(new UpdateTimeToLiveCommand({ TableName: stack.table.name, TimeToLiveSpecification: { AttributeName: stack.table.ttlAttribute, Enabled: true } })).catch(() => undefined);
     ddb.destroy();
+    const tableStream = new TableStreamProxy({
+      upstream: dynamo.url,
+      region: stack.region,
+      credentials: AWS_CREDENTIALS,
+      tables: stack.table.stream ? [{ tableName: stack.table.name, streamArn: stack.table.stream.arn, viewType: stack.table.stream.viewType }] : [],
+    });
+    await tableStream.start(ports.dynamodb);
+    stoppers.push(() => tableStream.stop());
 
     const kms = new LocalKms(stack.kmsKey ? [stack.kmsKey] : [], stack.region, stack.accountId);
     await kms.start(ports.kms);
@@ -210,7 +230,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       AWS_ACCESS_KEY_ID: AWS_CREDENTIALS.accessKeyId,
       AWS_SECRET_ACCESS_KEY: AWS_CREDENTIALS.secretAccessKey,
       AWS_SESSION_TOKEN: 'sandbox',
-      AWS_ENDPOINT_URL_DYNAMODB: dynamo.url,
+      AWS_ENDPOINT_URL_DYNAMODB: tableStream.url,
       AWS_ENDPOINT_URL_SESV2: ses.url,
       AWS_ENDPOINT_URL_SFN: workflows.url,
       AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER: proxy.url,
@@ -244,6 +264,16 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     lambdaHostHolder.url = lambda.url;
     stoppers.push(() => lambda.stop());
 
+    const mappings = new EventSourceMappings({
+      mappings: stack.streamMappings,
+      invoke: (functionName, event) => lambda.invoke(functionName, event),
+      functionArn: (functionName) => stack.functions.find((f) => f.functionName === functionName)?.arn ?? functionName,
+      ...(options.streamRetryDelayMs !== undefined ? { retryDelayMs: options.streamRetryDelayMs } : {}),
+      ...(options.batchingWindowScale !== undefined ? { batchingWindowScale: options.batchingWindowScale } : {}),
+    });
+    tableStream.onRecords = (streamArn, records) => mappings.deliver(streamArn, records);
+    stoppers.push(() => mappings.stop());
+
     const sns: StoredMessage[] = [];
     for (const pool of [stack.pool, ...(stack.legacyPool ? [stack.legacyPool] : [])]) {
       const backend = new CognitoBackend({
@@ -273,7 +303,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         legacyUserPoolId: stack.legacyPool?.id ?? '',
         legacyClientId: stack.legacyPool?.clients[0]?.id ?? '',
       },
-      dynamodb: { endpoint: dynamo.url, tableName: stack.table.name },
+      dynamodb: { endpoint: tableStream.url, tableName: stack.table.name },
       stores: { sendgrid: `${providers.url}/stores/sendgrid`, twilio: `${providers.url}/stores/twilio`, ses: `${providers.url}/stores/ses` },
     };
     const read = async (store: 'sendgrid' | 'twilio' | 'ses' | 'sns') =>
@@ -290,18 +320,24 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       stack,
       endpoints,
       stores,
-      urls: { cognito: proxy.url, dynamodb: dynamo.url, ses: ses.url, lambda: lambda.url, kms: kms.url, secretsManager: secrets.url, stepFunctions: workflows.url, providers: providers.url },
+      urls: { cognito: proxy.url, dynamodb: tableStream.url, ses: ses.url, lambda: lambda.url, kms: kms.url, secretsManager: secrets.url, stepFunctions: workflows.url, providers: providers.url },
       lambda,
       workflows,
       kms,
       secrets,
       providers,
       cognito: proxy,
+      tableStream,
+      mappings,
       credentials: AWS_CREDENTIALS,
+      // Work leads to work (a workflow task writes, the write is a stream record, its batch invokes a function), so twice round.
       settle: async () => {
-        await lambda.settle();
-        await workflows.settle();
-        await lambda.settle();
+        for (let round = 0; round < 2; round++) {
+          await lambda.settle();
+          await workflows.settle();
+          await mappings.settle();
+          await lambda.settle();
+        }
       },
       pids: () => [...lambda.pids(), ...(ses.child.pid && ses.child.exitCode === null && ses.child.signalCode === null ? [ses.child.pid] : [])],
       stop: async () => {

@@ -13,6 +13,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } fr
 import path from 'node:path';
 import { FUNCTIONS, SENDER_FUNCTIONS, type FunctionKind, type FunctionName, type TriggerSlot } from '../functions/catalog.ts';
 import { ENV } from '../functions/common/config.ts';
+import type { StreamViewType } from './dynamodb/stream.ts';
 
 export const ROOT = path.resolve(import.meta.dirname, '..');
 
@@ -64,6 +65,33 @@ export interface StackPool {
   readonly emailFrom: string;
 }
 
+/** A table's stream, as `stream_enabled` / `stream_view_type` declare it. */
+export interface StackTableStream {
+  readonly arn: string;
+  readonly viewType: StreamViewType;
+}
+
+/** An `aws_lambda_event_source_mapping` reading a DynamoDB stream. */
+export interface StackStreamMapping {
+  /** Deployed name of the function it invokes. */
+  readonly functionName: string;
+  /** ARN of the stream it reads. */
+  readonly eventSourceArn: string;
+  readonly startingPosition: string;
+  readonly batchSize: number;
+  readonly maximumBatchingWindowSeconds: number;
+  readonly functionResponseTypes: readonly string[];
+  readonly bisectBatchOnFunctionError: boolean;
+  /** -1: until the record expires. */
+  readonly maximumRetryAttempts: number;
+  /** -1: until the record expires. */
+  readonly maximumRecordAgeSeconds: number;
+  /** The `filter_criteria` patterns, parsed. */
+  readonly filterPatterns: readonly unknown[];
+  /** ARN of the on-failure destination, if any. */
+  readonly onFailureDestinationArn?: string;
+}
+
 export interface StackSecret {
   readonly arn: string;
   readonly name: string;
@@ -82,7 +110,9 @@ export interface SandboxStack {
   readonly functions: readonly StackFunction[];
   readonly pool: StackPool;
   readonly legacyPool?: StackPool;
-  readonly table: { readonly name: string; readonly ttlAttribute: string };
+  readonly table: { readonly name: string; readonly ttlAttribute: string; readonly stream?: StackTableStream };
+  /** Event source mappings on the table's stream. */
+  readonly streamMappings: readonly StackStreamMapping[];
   readonly kmsKey?: { readonly arn: string; readonly id: string; readonly aliases: readonly string[] };
   readonly secrets: readonly StackSecret[];
   readonly stateMachine?: { readonly arn: string; readonly name: string; readonly definition: string };
@@ -116,6 +146,9 @@ const uuidFor = (seed: string) => {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
 };
 
+/** A table's local stream ARN; DynamoDB names a stream after its creation time, the sandbox after the epoch. */
+const streamArnFor = (tableArn: string) => `${tableArn}/stream/1970-01-01T00:00:00.000`;
+
 /** Terraform blocks with max one item come out as objects or as one-element arrays. */
 function block(value: unknown): Json | undefined {
   if (Array.isArray(value)) return (value[0] as Json | undefined) ?? undefined;
@@ -140,7 +173,13 @@ export function readSynthesizedStack(file: string): SandboxStack {
   const set = (type: string, name: string, values: Record<string, string>) => attrs.set(`${type}.${name}`, values);
   for (const [name, r] of of('aws_dynamodb_table')) {
     const n = str(r.name) ?? name;
-    set('aws_dynamodb_table', name, { name: n, id: n, arn: `arn:aws:dynamodb:${region}:${accountId}:table/${n}` });
+    const arn = `arn:aws:dynamodb:${region}:${accountId}:table/${n}`;
+    set('aws_dynamodb_table', name, { name: n, id: n, arn, stream_arn: streamArnFor(arn) });
+  }
+  for (const [name, r] of of('aws_sqs_queue')) {
+    const n = str(r.name) ?? name;
+    const url = `https://sqs.${region}.amazonaws.com/${accountId}/${n}`;
+    set('aws_sqs_queue', name, { name: n, id: url, url, arn: `arn:aws:sqs:${region}:${accountId}:${n}` });
   }
   for (const [name] of of('aws_kms_key')) {
     const id = uuidFor(`${stackName}:kms:${name}`);
@@ -304,6 +343,30 @@ export function readSynthesizedStack(file: string): SandboxStack {
   const sfnEntry = of('aws_sfn_state_machine')[0];
   const tableEntry = of('aws_dynamodb_table')[0];
   if (!tableEntry) throw new Error(`No DynamoDB table found in ${file}`);
+  const tableAttrs = attrs.get(`aws_dynamodb_table.${tableEntry[0]}`)!;
+  const streamMappings: StackStreamMapping[] = of('aws_lambda_event_source_mapping').flatMap(([name, r]) => {
+    const functionName = byResource.get(refName(r.function_name, 'aws_lambda_function') ?? '')?.functionName;
+    const source = typeof r.event_source_arn === 'string' ? resolve(r.event_source_arn, `${name}.event_source_arn`) : '';
+    // Only DynamoDB stream sources are emulated.
+    if (!functionName || !source.includes(':dynamodb:')) return [];
+    const filters = (block(r.filter_criteria)?.filter ?? []) as Json[];
+    const destination = str(block(block(r.destination_config)?.on_failure)?.destination_arn);
+    return [
+      {
+        functionName,
+        eventSourceArn: source,
+        startingPosition: str(r.starting_position) ?? 'LATEST',
+        batchSize: num(r.batch_size) ?? 100,
+        maximumBatchingWindowSeconds: num(r.maximum_batching_window_in_seconds) ?? 0,
+        functionResponseTypes: (r.function_response_types as string[] | undefined) ?? [],
+        bisectBatchOnFunctionError: bool(r.bisect_batch_on_function_error, false),
+        maximumRetryAttempts: num(r.maximum_retry_attempts) ?? -1,
+        maximumRecordAgeSeconds: num(r.maximum_record_age_in_seconds) ?? -1,
+        filterPatterns: (Array.isArray(filters) ? filters : [filters]).map((f) => JSON.parse(String(f.pattern)) as unknown),
+        ...(destination ? { onFailureDestinationArn: resolve(destination, `${name}.destination_config`) } : {}),
+      },
+    ];
+  });
   const hasSenders = functions.some((f) => (SENDER_FUNCTIONS as readonly string[]).includes(f.name));
   return {
     source: 'synth',
@@ -315,7 +378,12 @@ export function readSynthesizedStack(file: string): SandboxStack {
     functions,
     pool: poolOf(mainEntry[0], mainEntry[1]),
     ...(legacyEntry ? { legacyPool: poolOf(legacyEntry[0], legacyEntry[1]) } : {}),
-    table: { name: attrs.get(`aws_dynamodb_table.${tableEntry[0]}`)!.name!, ttlAttribute: str(block(tableEntry[1].ttl)?.attribute_name) ?? 'expiresAt' },
+    table: {
+      name: tableAttrs.name!,
+      ttlAttribute: str(block(tableEntry[1].ttl)?.attribute_name) ?? 'expiresAt',
+      ...(bool(tableEntry[1].stream_enabled, false) ? { stream: { arn: tableAttrs.stream_arn!, viewType: (str(tableEntry[1].stream_view_type) ?? 'NEW_IMAGE') as StreamViewType } } : {}),
+    },
+    streamMappings,
     ...(kmsEntry
       ? {
           kmsKey: {
@@ -409,6 +477,8 @@ const CONTRACT_TIMEOUT_SECONDS: Readonly<Record<FunctionKind, number>> = { 'sync
  */
 export async function contractStack(environment: string, deliveryMode?: 'custom-senders' | 'cognito'): Promise<SandboxStack> {
   const { loadConfig, stackName } = await import('../infra/config.ts');
+  const { functionEnvironment } = await import('../infra/function-env.ts');
+  const { WELCOME_EMAIL_STREAM } = await import('../infra/welcome-email-stream.ts');
   const config = loadConfig({ env: { ENV: environment, ...(deliveryMode ? { CT_DELIVERY_MODE: deliveryMode } : {}) } });
   const name = stackName(config);
   const { region, awsAccountId: accountId } = config;
@@ -423,36 +493,24 @@ export async function contractStack(environment: string, deliveryMode?: 'custom-
   const fnName = (n: string) => `${name}-${n}`;
   const fnArn = (n: string) => `arn:aws:lambda:${region}:${accountId}:function:${fnName(n)}`;
   const smArn = `arn:aws:states:${region}:${accountId}:stateMachine:${name}-signup-reminder`;
-  const branding = { APP_NAME: config.email.appName, APP_URL: config.email.appUrl };
-  const from = { FROM_EMAIL_ADDRESS: config.email.fromAddress, FROM_EMAIL_NAME: config.email.fromName };
-  const l = config.lockout;
-  const envs: Record<FunctionName, Record<string, string>> = {
-    'pre-sign-up': { ALLOWED_EMAIL_DOMAINS: config.signUp.allowedEmailDomains.join(','), ALLOW_SUBDOMAINS: String(config.signUp.allowSubdomains), REMINDER_STATE_MACHINE_ARN: smArn },
-    'custom-message': { ...branding },
-    'post-confirmation': { TABLE_NAME: tableName, WELCOME_EMAIL_FUNCTION_NAME: fnName('send-welcome-email') },
-    'pre-authentication': {
-      TABLE_NAME: tableName,
-      LOCKOUT_MAX_ATTEMPTS: String(l.maxAttempts),
-      LOCKOUT_WINDOW_SECONDS: String(l.windowSeconds),
-      LOCKOUT_DURATION_SECONDS: String(l.lockSeconds),
-      LOCKOUT_ESCALATION: String(l.escalate),
-      LOCKOUT_MAX_DURATION_SECONDS: String(l.maxLockSeconds),
-      LOCKOUT_FAIL_MODE: l.failMode,
-    },
-    'post-authentication': { TABLE_NAME: tableName, AUDIT_RETENTION_DAYS: String(config.audit.retentionDays) },
-    'pre-token-generation': {},
-    'user-migration': { LEGACY_USER_POOL_ID: legacyId, LEGACY_CLIENT_ID: legacyClientId, LEGACY_REGION: region },
-    'custom-email-sender': { KMS_KEY_ARN: kmsArn, TABLE_NAME: tableName, SENDGRID_SECRET_ARN: secret('sendgrid'), SENDGRID_API_BASE_URL: config.providers.sendgridApiBaseUrl, ...branding, ...from },
-    'custom-sms-sender': { KMS_KEY_ARN: kmsArn, TABLE_NAME: tableName, TWILIO_SECRET_ARN: secret('twilio'), TWILIO_API_BASE_URL: config.providers.twilioApiBaseUrl, APP_NAME: config.email.appName },
-    'send-reminder': { TABLE_NAME: tableName, ...branding, ...from },
-    'delete-unconfirmed-user': { ...branding, ...from },
-    'send-welcome-email': { TABLE_NAME: tableName, ...branding, ...from },
-  };
+  // The same table of variables the stack uses, with local values for the resources.
+  const envs = (n: FunctionName) =>
+    functionEnvironment(n, config, {
+      tableName,
+      reminderStateMachineArn: smArn,
+      kmsKeyArn: kmsArn,
+      sendgridSecretArn: secret('sendgrid'),
+      twilioSecretArn: secret('twilio'),
+      legacy: { userPoolId: legacyId, clientId: legacyClientId, region },
+    });
+  const tableArn = `arn:aws:dynamodb:${region}:${accountId}:table/${tableName}`;
+  const failureQueue = `arn:aws:sqs:${region}:${accountId}:${name}-welcome-email-failures`;
+  const welcome = WELCOME_EMAIL_STREAM;
   const functions: StackFunction[] = FUNCTIONS.filter((f) => mode === 'custom-senders' || !(SENDER_FUNCTIONS as readonly string[]).includes(f.name)).map((f) => ({
     name: f.name,
     functionName: fnName(f.name),
     arn: fnArn(f.name),
-    environment: { ...envs[f.name], POWERTOOLS_SERVICE_NAME: f.name, POWERTOOLS_LOG_LEVEL: config.logs.level },
+    environment: { ...envs(f.name), POWERTOOLS_SERVICE_NAME: f.name, POWERTOOLS_LOG_LEVEL: config.logs.level },
     timeoutSeconds: CONTRACT_TIMEOUT_SECONDS[f.kind],
     memoryMb: config.functionMemoryMb,
   }));
@@ -511,7 +569,22 @@ export async function contractStack(environment: string, deliveryMode?: 'custom-
       emailFrom: 'no-reply@verificationemail.com',
       clients: [{ id: legacyClientId, name: `${name}-legacy`, explicitAuthFlows: ['ALLOW_ADMIN_USER_PASSWORD_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH'], preventUserExistenceErrors: true }],
     },
-    table: { name: tableName, ttlAttribute: 'expiresAt' },
+    table: { name: tableName, ttlAttribute: 'expiresAt', stream: { arn: streamArnFor(tableArn), viewType: 'NEW_IMAGE' } },
+    streamMappings: [
+      {
+        functionName: fnName('send-welcome-email'),
+        eventSourceArn: streamArnFor(tableArn),
+        startingPosition: 'LATEST',
+        batchSize: welcome.batchSize,
+        maximumBatchingWindowSeconds: welcome.maximumBatchingWindowSeconds,
+        functionResponseTypes: ['ReportBatchItemFailures'],
+        bisectBatchOnFunctionError: true,
+        maximumRetryAttempts: welcome.maximumRetryAttempts,
+        maximumRecordAgeSeconds: welcome.maximumRecordAgeSeconds,
+        filterPatterns: welcome.filterPatterns,
+        onFailureDestinationArn: failureQueue,
+      },
+    ],
     ...(mode === 'custom-senders' ? { kmsKey: { arn: kmsArn, id: kmsId, aliases: [`alias/${name}-custom-senders`] } } : {}),
     secrets:
       mode === 'custom-senders'

@@ -4,8 +4,10 @@
  * what the Lambda runtime itself sets. Without them module-scope configuration would throw and the
  * benchmark would time an error path instead of a cold start.
  */
-import { ENV, type EnvName } from '../../functions/common/config.ts';
 import type { FunctionName } from '../../functions/catalog.ts';
+import { ENV, type EnvName } from '../../functions/common/config.ts';
+import { loadConfig } from '../../infra/config.ts';
+import { environmentTable } from '../../infra/function-env.ts';
 
 const ACCOUNT = '123456789012';
 const REGION = 'us-east-1';
@@ -40,44 +42,16 @@ const DUMMY: Partial<Record<EnvName, string>> = {
   [ENV.sendgridApiBaseUrl]: 'https://api.sendgrid.com',
   [ENV.twilioSecretArn]: `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:bench-twilio-AbCdEf`,
   [ENV.twilioApiBaseUrl]: 'https://api.twilio.com',
-  [ENV.welcomeEmailFunctionName]: 'bench-send-welcome-email',
 };
 
-/** Exactly the variables each function gets (the table in the project brief). */
-export const FUNCTION_ENV: Record<FunctionName, readonly EnvName[]> = {
-  'pre-sign-up': [ENV.allowedEmailDomains, ENV.allowSubdomains, ENV.reminderStateMachineArn],
-  'custom-message': [ENV.appName, ENV.appUrl],
-  'post-confirmation': [ENV.tableName, ENV.welcomeEmailFunctionName],
-  'pre-authentication': [
-    ENV.tableName,
-    ENV.lockoutMaxAttempts,
-    ENV.lockoutWindowSeconds,
-    ENV.lockoutDurationSeconds,
-    ENV.lockoutEscalation,
-    ENV.lockoutMaxDurationSeconds,
-    ENV.lockoutFailMode,
-  ],
-  'post-authentication': [ENV.tableName, ENV.auditRetentionDays],
-  'pre-token-generation': [],
-  'user-migration': [ENV.legacyUserPoolId, ENV.legacyClientId, ENV.legacyRegion],
-  'custom-email-sender': [
-    ENV.kmsKeyArn,
-    ENV.tableName,
-    ENV.sendgridSecretArn,
-    ENV.sendgridApiBaseUrl,
-    ENV.appName,
-    ENV.appUrl,
-    ENV.fromEmailAddress,
-    ENV.fromEmailName,
-  ],
-  'custom-sms-sender': [ENV.kmsKeyArn, ENV.tableName, ENV.twilioSecretArn, ENV.twilioApiBaseUrl, ENV.appName],
-  'send-reminder': [ENV.tableName, ENV.appName, ENV.appUrl, ENV.fromEmailAddress, ENV.fromEmailName],
-  'delete-unconfirmed-user': [ENV.appName, ENV.appUrl, ENV.fromEmailAddress, ENV.fromEmailName],
-  'send-welcome-email': [ENV.tableName, ENV.appName, ENV.appUrl, ENV.fromEmailAddress, ENV.fromEmailName],
-};
+/**
+ * Exactly the variables each function gets: the names the stack sets (infra/function-env.ts), read off
+ * the same function rather than copied, with the default configuration (names do not depend on it).
+ */
+export const FUNCTION_ENV: Readonly<Record<FunctionName, readonly EnvName[]>> = environmentTable(loadConfig({ env: {} }));
 
 /** The AWS SDK services the functions call, by the suffix of their `AWS_ENDPOINT_URL_<SERVICE>` variable. */
-export const AWS_ENDPOINT_SERVICES = ['DYNAMODB', 'SESV2', 'SFN', 'COGNITO_IDENTITY_PROVIDER', 'KMS', 'SECRETS_MANAGER', 'LAMBDA'] as const;
+export const AWS_ENDPOINT_SERVICES = ['DYNAMODB', 'SESV2', 'SFN', 'COGNITO_IDENTITY_PROVIDER', 'KMS', 'SECRETS_MANAGER'] as const;
 
 export const BENCH_REGION = REGION;
 export const BENCH_KMS_KEY_ARN = DUMMY[ENV.kmsKeyArn]!;

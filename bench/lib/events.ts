@@ -7,6 +7,7 @@ import type {
   CustomEmailSenderSignUpTriggerEvent,
   CustomMessageSignUpTriggerEvent,
   CustomSMSSenderSignUpTriggerEvent,
+  DynamoDBStreamEvent,
   PostAuthenticationTriggerEvent,
   PostConfirmationConfirmSignUpTriggerEvent,
   PreAuthenticationTriggerEvent,
@@ -117,6 +118,36 @@ export function benchEvent(name: FunctionName, inputs: EventInputs): unknown {
     case 'delete-unconfirmed-user':
       return { userPoolId: USER_POOL_ID, username: SUB };
     case 'send-welcome-email':
-      return { kind: 'welcome-email', userPoolId: USER_POOL_ID, sub: SUB };
+      // One new PENDING profile, as the table's stream delivers it through the event source mapping.
+      return {
+        Records: [
+          {
+            eventID: '4b0e6fd3a1c0e0a8e2a7a6c1f2b3c4d5',
+            eventName: 'INSERT',
+            eventVersion: '1.1',
+            eventSource: 'aws:dynamodb',
+            awsRegion: BENCH_REGION,
+            eventSourceARN: `arn:aws:dynamodb:${BENCH_REGION}:123456789012:table/bench-table/stream/2025-01-01T00:00:00.000`,
+            dynamodb: {
+              ApproximateCreationDateTime: 1_735_689_600,
+              Keys: { pk: { S: `USER#${SUB}` }, sk: { S: 'PROFILE' } },
+              NewImage: {
+                pk: { S: `USER#${SUB}` },
+                sk: { S: 'PROFILE' },
+                sub: { S: SUB },
+                userPoolId: { S: USER_POOL_ID },
+                email: { S: 'frodo@gmail.com' },
+                name: { S: 'Frodo Baggins' },
+                welcomeEmail: { S: 'PENDING' },
+                createdAt: { S: '2025-01-01T00:00:00.000Z' },
+                confirmedAt: { S: '2025-01-01T00:00:00.000Z' },
+              },
+              SequenceNumber: '100000000000000000001',
+              SizeBytes: 312,
+              StreamViewType: 'NEW_IMAGE',
+            },
+          },
+        ],
+      } satisfies DynamoDBStreamEvent;
   }
 }

@@ -42,11 +42,6 @@ function defaultAwsResponse(target: string, body: Record<string, unknown>): unkn
       if (op === 'Query' || op === 'Scan') return { Items: [], Count: 0, ScannedCount: 0 };
       if (op === 'BatchWriteItem') return { UnprocessedItems: {} };
       if (op === 'BatchGetItem') return { Responses: {}, UnprocessedKeys: {} };
-      // send-welcome-email reads the profile back: answer with a pending one, so the benchmark measures a real send.
-      if (op === 'GetItem' && (body.Key as { sk?: { S?: string } } | undefined)?.sk?.S === 'PROFILE') {
-        const key = body.Key as Record<string, unknown>;
-        return { Item: { ...key, email: { S: 'frodo@gmail.com' }, name: { S: 'Frodo Baggins' }, welcomeEmail: { S: 'PENDING' } } };
-      }
       return {};
     case 'AWSStepFunctions':
       if (op === 'StartExecution') {
@@ -147,19 +142,12 @@ export async function startStubServer(): Promise<StubServer> {
       send(res, 200, reply, json10 ? 'application/x-amz-json-1.0' : 'application/x-amz-json-1.1');
       return;
     }
-    const route = `${req.method} ${url.pathname.replace(/\/Accounts\/[^/]+\//, '/Accounts/{sid}/').replace(/\/functions\/[^/]+\//, '/functions/{name}/')}`;
+    const route = `${req.method} ${url.pathname.replace(/\/Accounts\/[^/]+\//, '/Accounts/{sid}/')}`;
     count(route);
     if (route in overrides) return send(res, 200, overrides[route]);
     if (req.method === 'GET' && url.pathname === '/ping') return send(res, 200, { ok: true });
     if (req.method === 'POST' && url.pathname === '/v2/email/outbound-emails') return send(res, 200, { MessageId: 'bench-message-id' });
     if (req.method === 'POST' && url.pathname === '/v3/mail/send') return send(res, 202, undefined);
-    if (req.method === 'POST' && /^\/2015-03-31\/functions\/[^/]+\/invocations$/.test(url.pathname)) {
-      // Lambda Invoke: an asynchronous hand-off is accepted with 202; a synchronous one returns `null`.
-      const event = req.headers['x-amz-invocation-type'] === 'Event';
-      res.writeHead(event ? 202 : 200, { 'content-type': 'application/json', 'x-amz-executed-version': '$LATEST' });
-      res.end(event ? '' : 'null');
-      return;
-    }
     if (req.method === 'POST' && /^\/2010-04-01\/Accounts\/[^/]+\/Messages\.json$/.test(url.pathname)) {
       return send(res, 201, { sid: 'SM00000000000000000000000000000000', status: 'queued', to: '+15005550006', date_created: new Date().toUTCString() });
     }

@@ -32,7 +32,6 @@ export const ENV = {
   sendgridApiBaseUrl: 'SENDGRID_API_BASE_URL',
   twilioSecretArn: 'TWILIO_SECRET_ARN',
   twilioApiBaseUrl: 'TWILIO_API_BASE_URL',
-  welcomeEmailFunctionName: 'WELCOME_EMAIL_FUNCTION_NAME',
 } as const;
 
 /** Names of the variables a function may read; anything else in its environment is a stack bug. */

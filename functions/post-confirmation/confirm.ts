@@ -1,56 +1,38 @@
 /**
- * Post confirmation: saves the confirmed user's profile and hands the welcome email to send-welcome-email.
+ * Post confirmation: saves the confirmed user's profile. That one write also queues the welcome email.
  *
  * Cognito waits for this trigger (5 s at most) and retries it when it is slow or fails (up to 3 times),
- * so it does only what must happen before the answer, idempotently:
- * - the profile is a conditional put, and "it already exists" counts as success; it carries
- *   `welcomeEmail: "PENDING"` from the start, the durable record of the email still to send;
- * - the email itself is sent by send-welcome-email, invoked asynchronously (`InvocationType: Event`) with
- *   `{"kind": "welcome-email", userPoolId, sub}` (no address: it reads it back from the profile). Lambda
- *   accepts that event durably in milliseconds and retries it for hours, and send-welcome-email is
- *   idempotent, so a hand-off repeated by a Cognito retry still sends one email.
+ * so it does one thing, idempotently: a conditional put of the profile, where "it already exists" counts
+ * as success.
  *
- * When the hand-off fails the confirmation still succeeds (the account is already confirmed; an error here
- * would only show the user a failure for something that worked): an ERROR log line with
- * `welcomeEmail: "failed"` is emitted for an alarm (metric filter), and the PENDING profile is the record
- * to re-send from.
+ * The welcome email uses the table as a transactional outbox. A user with an address gets a profile
+ * with `welcomeEmail: "PENDING"` (and the pool id, half of the email's idempotency key). The table's
+ * stream carries that INSERT to send-welcome-email through an event source mapping that only passes new
+ * PENDING profiles (infra/stream-trigger.ts); Lambda retries it there, and the failure queue
+ * records what it could not deliver. So the email is queued exactly when the profile is saved: there is
+ * no second call that could fail after the first succeeded, and this trigger needs no client but DynamoDB.
  */
-import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import { PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { Context, PostConfirmationTriggerEvent } from 'aws-lambda';
+import type { PostConfirmationTriggerEvent } from 'aws-lambda';
 import { errorName, UserFacingError } from '../common/errors.ts';
 import { parseEmailAddress } from '../common/identity.ts';
-import { emailDomain, logger as defaultLogger } from '../common/logger.ts';
+import { logger as defaultLogger } from '../common/logger.ts';
 
 export interface PostConfirmationDeps {
   readonly db: Pick<DynamoDBDocumentClient, 'send'>;
   readonly tableName: string;
   readonly now: () => number;
-  /** Hands the welcome email to send-welcome-email. */
-  readonly lambda: Pick<LambdaClient, 'send'>;
-  /** The send-welcome-email function's name. */
-  readonly welcomeEmailFunctionName: string;
   readonly logger?: Pick<typeof defaultLogger, 'info' | 'warn' | 'error'>;
 }
 
+/** What the profile's `welcomeEmail` says until send-welcome-email marks it `SENT`. */
+export const WELCOME_PENDING = 'PENDING';
+
 /**
- * `handed-off`: send-welcome-email accepted the event; `failed`: the hand-off failed, and only the
- * PENDING profile remembers the email.
+ * `queued`: the profile (now or on an earlier attempt) carries `welcomeEmail: "PENDING"`, which the
+ * table's stream delivers to send-welcome-email; `no-email`: the user has no usable address.
  */
-export type WelcomeOutcome = 'handed-off' | 'no-email' | 'failed';
-
-/** The `kind` of the message send-welcome-email expects. */
-export const WELCOME_EMAIL_KIND = 'welcome-email';
-
-/** What send-welcome-email needs: identifiers only, the address is read back from the profile. */
-export interface WelcomeEmailMessage {
-  readonly kind: typeof WELCOME_EMAIL_KIND;
-  readonly userPoolId: string;
-  readonly sub: string;
-}
-
-/** Time kept back from a hand-off so the answer still reaches Cognito before its 5 s. */
-export const HAND_OFF_RESERVE_MS = 300;
+export type WelcomeOutcome = 'queued' | 'no-email';
 
 export interface PostConfirmationResult {
   readonly profile: 'created' | 'already-existed' | 'skipped';
@@ -64,6 +46,7 @@ export function profileKey(sub: string): { pk: string; sk: string } {
 
 interface Confirmed {
   sub: string;
+  userPoolId?: string;
   email?: string;
   name?: string;
   givenName?: string;
@@ -77,7 +60,15 @@ function confirmedUser(event: PostConfirmationTriggerEvent): Confirmed {
   const parsed = parseEmailAddress(text('email'));
   const name = text('name')?.slice(0, 256);
   const givenName = text('given_name')?.slice(0, 256);
-  return { sub, ...(parsed.ok ? { email: parsed.value.address } : {}), ...(name ? { name } : {}), ...(givenName ? { givenName } : {}) };
+  // Trustworthy: the function's invoke permission is scoped to this pool.
+  const userPoolId = typeof event.userPoolId === 'string' && event.userPoolId !== '' ? event.userPoolId.slice(0, 256) : undefined;
+  return {
+    sub,
+    ...(userPoolId ? { userPoolId } : {}),
+    ...(parsed.ok ? { email: parsed.value.address } : {}),
+    ...(name ? { name } : {}),
+    ...(givenName ? { givenName } : {}),
+  };
 }
 
 async function writeProfile(user: Confirmed, deps: PostConfirmationDeps): Promise<'created' | 'already-existed'> {
@@ -89,54 +80,31 @@ async function writeProfile(user: Confirmed, deps: PostConfirmationDeps): Promis
         Item: {
           ...profileKey(user.sub),
           sub: user.sub,
-          ...(user.email ? { email: user.email, welcomeEmail: 'PENDING' } : {}),
+          ...(user.userPoolId ? { userPoolId: user.userPoolId } : {}),
+          ...(user.email ? { email: user.email, welcomeEmail: WELCOME_PENDING } : {}),
           ...(user.name ? { name: user.name } : {}),
           ...(user.givenName ? { givenName: user.givenName } : {}),
           createdAt: at,
           confirmedAt: at,
         },
+        // Also what makes the outbox exactly-once: only the first put is an INSERT on the stream.
         ConditionExpression: 'attribute_not_exists(pk)',
       }),
     );
     return 'created';
   } catch (error) {
-    // A retry of this confirmation already wrote it.
+    // A retry of this confirmation already wrote it, and with it queued the welcome email.
     if (errorName(error) === 'ConditionalCheckFailedException') return 'already-existed';
     throw error;
   }
 }
 
 /**
- * Invokes send-welcome-email asynchronously. Lambda accepts the event durably (202) and retries it on its
- * own schedule; the Cognito answer stays successful whatever happens here.
- */
-async function handOff(message: WelcomeEmailMessage, email: string, deps: PostConfirmationDeps, context: Context | undefined): Promise<WelcomeOutcome> {
-  const log = deps.logger ?? defaultLogger;
-  const budgetMs = context ? context.getRemainingTimeInMillis() - HAND_OFF_RESERVE_MS : undefined;
-  try {
-    if (budgetMs !== undefined && budgetMs <= 0) throw Object.assign(new Error('No time left before Cognito gives up'), { name: 'HandOffOutOfTime' });
-    await deps.lambda.send(
-      new InvokeCommand({ FunctionName: deps.welcomeEmailFunctionName, InvocationType: 'Event', Payload: JSON.stringify(message) }),
-      budgetMs === undefined ? {} : { abortSignal: AbortSignal.timeout(budgetMs) },
-    );
-  } catch (error) {
-    log.error('Welcome email not handed to send-welcome-email; profile keeps welcomeEmail PENDING for a re-send', {
-      welcomeEmail: 'failed',
-      errorName: errorName(error),
-      emailDomain: emailDomain(email),
-    });
-    return 'failed';
-  }
-  log.info('Welcome email handed to send-welcome-email', { welcomeEmail: 'handed-off', emailDomain: emailDomain(email) });
-  return 'handed-off';
-}
-
-/**
  * Handles one post-confirmation event. Only `PostConfirmation_ConfirmSignUp` acts: a password reset
  * (`PostConfirmation_ConfirmForgotPassword`) is not a new user. A failed profile write throws (the
- * generic message), since that is lost data Cognito's retry can still save; a failed hand-off does not.
+ * generic message), since that is lost data, and with it the welcome email, which Cognito's retry can still save.
  */
-export async function postConfirmation(event: PostConfirmationTriggerEvent, deps: PostConfirmationDeps, context?: Context): Promise<PostConfirmationResult> {
+export async function postConfirmation(event: PostConfirmationTriggerEvent, deps: PostConfirmationDeps): Promise<PostConfirmationResult> {
   const log = deps.logger ?? defaultLogger;
   if (event?.triggerSource !== 'PostConfirmation_ConfirmSignUp') {
     log.info('Nothing to do for this source', { triggerSource: String(event?.triggerSource).slice(0, 100) });
@@ -144,12 +112,7 @@ export async function postConfirmation(event: PostConfirmationTriggerEvent, deps
   }
   const user = confirmedUser(event);
   const profile = await writeProfile(user, deps);
-  log.info('Profile saved', { profile });
-  if (!user.email) {
-    log.info('No email address to welcome', { welcomeEmail: 'no-email' });
-    return { profile, welcome: 'no-email' };
-  }
-  // Also when the profile already existed: an earlier attempt may have failed between the put and the hand-off.
-  const welcome = await handOff({ kind: WELCOME_EMAIL_KIND, userPoolId: String(event.userPoolId), sub: user.sub }, user.email, deps, context);
+  const welcome: WelcomeOutcome = user.email ? 'queued' : 'no-email';
+  log.info('Profile saved', { profile, welcomeEmail: welcome });
   return { profile, welcome };
 }

@@ -1,11 +1,10 @@
 /**
- * Post confirmation trigger: saves the new user's profile and hands the welcome email to send-welcome-email.
+ * Post confirmation trigger: saves the new user's profile, which queues the welcome email on the table's stream.
  * See confirm.ts for the behaviour and the failure policy; this file only wires configuration and clients.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { LambdaClient } from '@aws-sdk/client-lambda';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { Context, PostConfirmationTriggerEvent } from 'aws-lambda';
+import type { PostConfirmationTriggerEvent } from 'aws-lambda';
 import { clientConfig, SYNC_TRIGGER_BUDGET } from '../common/aws.ts';
 import { ENV, readString } from '../common/config.ts';
 import { errorName, toPublicError } from '../common/errors.ts';
@@ -16,14 +15,12 @@ const deps: PostConfirmationDeps = {
   db: DynamoDBDocumentClient.from(new DynamoDBClient(clientConfig(SYNC_TRIGGER_BUDGET)), { marshallOptions: { removeUndefinedValues: true } }),
   tableName: readString(ENV.tableName),
   now: Date.now,
-  lambda: new LambdaClient(clientConfig(SYNC_TRIGGER_BUDGET)),
-  welcomeEmailFunctionName: readString(ENV.welcomeEmailFunctionName),
 };
 
-export const handler = async (event: PostConfirmationTriggerEvent, context?: Context): Promise<PostConfirmationTriggerEvent> => {
+export const handler = async (event: PostConfirmationTriggerEvent): Promise<PostConfirmationTriggerEvent> => {
   logger.setCorrelationId(fingerprint(String(event?.userName ?? '')));
   try {
-    await postConfirmation(event, deps, context);
+    await postConfirmation(event, deps);
     return event;
   } catch (error) {
     const publicError = toPublicError(error);

@@ -256,8 +256,6 @@ export class LambdaHost {
       LANG: 'en_US.UTF-8',
       NODE_ENV: 'production',
       SANDBOX_FUNCTION_ARN: spec.arn,
-      // A function invoking a function (post-confirmation hands the welcome email to send-welcome-email) reaches this host.
-      AWS_ENDPOINT_URL_LAMBDA: this.url,
       ...o.commonEnvironment,
       // What Terraform sets; it wins over nothing above except by name collision, which the contract forbids.
       ...spec.environment,

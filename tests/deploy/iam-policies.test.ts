@@ -51,6 +51,8 @@ const UNSCOPABLE = new Set([
   'cognito-idp:CreateUserPool',
   'cognito-idp:ListUserPools',
   'kms:CreateKey',
+  // Scoped instead by the lambda:FunctionArn condition to this environment's functions.
+  'lambda:CreateEventSourceMapping',
   'kms:ListAliases',
   'logs:CreateLogDelivery',
   'logs:GetLogDelivery',
@@ -141,10 +143,12 @@ describe('IAM policies for the deploy and plan roles (deploy/)', () => {
       aws_cognito_user_pool_client: () => [['cognito-idp:CreateUserPoolClient', arn('cognito-idp', 'userpool/us-east-1_AbC123')]],
       aws_lambda_function: (a) => [['lambda:CreateFunction', arn('lambda', `function:${a.function_name}`)], ['iam:PassRole', `arn:aws:iam::123456789012:role/${a.function_name}`]],
       aws_lambda_permission: () => [['lambda:AddPermission', arn('lambda', 'function:cognito-triggers-dev-pre-sign-up')]],
-      aws_lambda_function_event_invoke_config: () => [
-        ['lambda:PutFunctionEventInvokeConfig', arn('lambda', 'function:cognito-triggers-dev-post-confirmation')],
-        ['lambda:GetFunctionEventInvokeConfig', arn('lambda', 'function:cognito-triggers-dev-post-confirmation')],
+      aws_lambda_event_source_mapping: () => [
+        ['lambda:CreateEventSourceMapping', '*'],
+        ['lambda:GetEventSourceMapping', arn('lambda', 'event-source-mapping:a1b2c3d4-5678-90ab-cdef-11111EXAMPLE')],
+        ['lambda:TagResource', arn('lambda', 'event-source-mapping:a1b2c3d4-5678-90ab-cdef-11111EXAMPLE')],
       ],
+      aws_sqs_queue: (a) => [['sqs:CreateQueue', arn('sqs', String(a.name))], ['sqs:GetQueueAttributes', arn('sqs', String(a.name))], ['sqs:TagQueue', arn('sqs', String(a.name))]],
       aws_iam_role: (a) => [['iam:CreateRole', `arn:aws:iam::123456789012:role/${a.name}`]],
       aws_iam_role_policy: () => [['iam:PutRolePolicy', 'arn:aws:iam::123456789012:role/cognito-triggers-dev-pre-sign-up']],
       aws_cloudwatch_log_group: (a) => [['logs:CreateLogGroup', arn('logs', `log-group:${a.name}`)], ['logs:PutRetentionPolicy', arn('logs', `log-group:${a.name}`)]],
@@ -172,6 +176,12 @@ describe('IAM policies for the deploy and plan roles (deploy/)', () => {
         }
       }
       expect(missing).to.deep.equal([]);
+    });
+
+    it("creates, changes and deletes event source mappings only for this environment's functions (lambda:FunctionArn)", () => {
+      const writes = policy.Statement.filter((x) => list(x.Action).some((a) => /^lambda:(Create|Update|Delete)EventSourceMapping$/.test(a)));
+      expect(writes.length).to.be.greaterThan(0);
+      for (const s of writes) expect(s.Condition?.StringLike?.['lambda:FunctionArn'], s.Sid).to.equal(arn('lambda', 'function:cognito-triggers-dev-*'));
     });
 
     it('does not reach resources of another environment', () => {

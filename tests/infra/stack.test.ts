@@ -12,6 +12,7 @@ import { FUNCTIONS, type FunctionName } from '../../functions/catalog.ts';
 import { ENV } from '../../functions/common/config.ts';
 import { stackName } from '../../infra/config.ts';
 import type { PolicyStatement } from '../../infra/iam.ts';
+import { UNSCOPABLE_STREAM_ACTIONS } from '../../infra/function-policies.ts';
 import { LOG_DELIVERY_ACTIONS } from '../../infra/reminder-workflow.ts';
 import { DIST_DIR } from '../../infra/stack.ts';
 import { deployedNames, functionId, idWhere, poolId, ref, resources, roleId, roleStatements, synthesize, testConfig, type Synthesized } from './helpers.ts';
@@ -27,7 +28,7 @@ function expectResource(s: Synthesized, type: { tfResourceType: string }, props:
 const CONTRACT_ENV: Record<FunctionName, string[]> = {
   'pre-sign-up': [ENV.allowedEmailDomains, ENV.allowSubdomains, ENV.reminderStateMachineArn],
   'custom-message': [ENV.appName, ENV.appUrl],
-  'post-confirmation': [ENV.tableName, ENV.welcomeEmailFunctionName],
+  'post-confirmation': [ENV.tableName],
   'pre-authentication': [ENV.tableName, ENV.lockoutMaxAttempts, ENV.lockoutWindowSeconds, ENV.lockoutDurationSeconds, ENV.lockoutEscalation, ENV.lockoutMaxDurationSeconds, ENV.lockoutFailMode],
   'post-authentication': [ENV.tableName, ENV.auditRetentionDays],
   'pre-token-generation': [],
@@ -48,7 +49,9 @@ function expectedGrants(s: Synthesized, name: FunctionName): string[] {
   const machine = ref('aws_sfn_state_machine', Object.keys(resources(s, 'aws_sfn_state_machine'))[0]!, 'arn');
   const identities = Object.keys(resources(s, 'aws_sesv2_email_identity')).map((id) => ref('aws_sesv2_email_identity', id, 'arn'));
   const key = () => ref('aws_kms_key', Object.keys(resources(s, 'aws_kms_key'))[0]!, 'arn');
-  const welcomeFunction = ref('aws_lambda_function', functionId(s, 'send-welcome-email'), 'arn');
+  const tableId = Object.keys(resources(s, 'aws_dynamodb_table'))[0]!;
+  const stream = ref('aws_dynamodb_table', tableId, 'stream_arn');
+  const failures = ref('aws_sqs_queue', Object.keys(resources(s, 'aws_sqs_queue'))[0]!, 'arn');
   const secret = (provider: string) => ref('aws_secretsmanager_secret', idWhere(s, 'aws_secretsmanager_secret', 'name', `${stackName(s.config)}/${provider}`), 'arn');
   const pairs = (actions: string[], targets: string[]) => actions.flatMap((a) => targets.map((r) => `${a} ${r}`));
   const items = ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'];
@@ -57,7 +60,7 @@ function expectedGrants(s: Synthesized, name: FunctionName): string[] {
   const own: Record<FunctionName, () => string[]> = {
     'pre-sign-up': () => pairs(['states:StartExecution'], [machine]),
     'custom-message': () => [],
-    'post-confirmation': () => [...pairs(['dynamodb:PutItem'], [table]), ...pairs(['lambda:InvokeFunction'], [welcomeFunction])],
+    'post-confirmation': () => pairs(['dynamodb:PutItem'], [table]),
     'pre-authentication': () => pairs(['dynamodb:UpdateItem'], [table]),
     'post-authentication': () => pairs(['dynamodb:UpdateItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem'], [table]),
     'pre-token-generation': () => [],
@@ -66,7 +69,14 @@ function expectedGrants(s: Synthesized, name: FunctionName): string[] {
     'custom-sms-sender': () => [...pairs(['kms:Decrypt'], [key()]), ...pairs(['secretsmanager:GetSecretValue'], [secret('twilio')]), ...pairs(items, [table])],
     'send-reminder': () => [...pairs(items, [table]), ...send, ...pairs(['cognito-idp:AdminGetUser'], [pool])],
     'delete-unconfirmed-user': () => [...send, ...pairs(['cognito-idp:AdminGetUser', 'cognito-idp:AdminDeleteUser'], [pool])],
-    'send-welcome-email': () => [...pairs(items, [table]), ...send],
+    'send-welcome-email': () => [
+      ...pairs(['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator'], [stream]),
+      ...pairs(['dynamodb:ListStreams'], ['*']),
+      ...pairs(['sqs:SendMessage'], [failures]),
+      ...pairs(items, [table]),
+      ...pairs(['dynamodb:UpdateItem'], [table]),
+      ...send,
+    ],
   };
   return [...logs, ...own[name]()].sort();
 }
@@ -139,7 +149,7 @@ for (const mode of ['custom-senders', 'cognito'] as const) {
 
     it('lets Cognito invoke each trigger, and only the triggers, on behalf of this pool only', () => {
       const triggers = deployedNames(s.config).filter((n) => 'trigger' in FUNCTIONS.find((f) => f.name === n)!);
-      // Not Cognito's to call: the workflow tasks and the async task post-confirmation hands work to.
+      // Not Cognito's to call: the workflow tasks, and the function the table's stream drives.
       expect(deployedNames(s.config).filter((n) => !triggers.includes(n)).sort()).to.deep.equal(['delete-unconfirmed-user', 'send-reminder', 'send-welcome-email']);
       const permissions = Object.values(resources(s, 'aws_lambda_permission'));
       expect(permissions).to.have.length(triggers.length);
@@ -161,32 +171,40 @@ for (const mode of ['custom-senders', 'cognito'] as const) {
       }
     });
 
-    it('confines every table grant to the item kinds its function owns (dynamodb:LeadingKeys)', () => {
-      const owned: Partial<Record<FunctionName, string[]>> = {
-        'post-confirmation': ['USER#*'],
-        'send-welcome-email': ['USER#*', 'idempotency#*'],
-        'pre-authentication': ['LOCKOUT#*'],
-        'post-authentication': ['USER#*', 'DEDUPE#*', 'LOCKOUT#*'],
-        'custom-email-sender': ['idempotency#*'],
-        'custom-sms-sender': ['idempotency#*'],
-        'send-reminder': ['idempotency#*'],
+    it('confines every item grant to the item kinds its function owns (dynamodb:LeadingKeys)', () => {
+      // Per statement: send-welcome-email may write idempotency records, and only update profiles.
+      const owned: Partial<Record<FunctionName, string[][]>> = {
+        'post-confirmation': [['USER#*']],
+        'send-welcome-email': [['idempotency#*'], ['USER#*']],
+        'pre-authentication': [['LOCKOUT#*']],
+        'post-authentication': [['USER#*', 'DEDUPE#*', 'LOCKOUT#*']],
+        'custom-email-sender': [['idempotency#*']],
+        'custom-sms-sender': [['idempotency#*']],
+        'send-reminder': [['idempotency#*']],
       };
+      const table = ref('aws_dynamodb_table', Object.keys(resources(s, 'aws_dynamodb_table'))[0]!, 'arn');
       for (const name of deployedNames(s.config)) {
-        const tableStatements = roleStatements(s, roleId(s, name)).filter((st) => st.Action.some((a) => a.startsWith('dynamodb:')));
-        expect(tableStatements.length > 0, `${name} touches the table`).to.equal(owned[name] !== undefined);
-        for (const st of tableStatements) {
-          expect(st.Condition, name).to.deep.equal({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': owned[name] } });
-        }
+        const itemStatements = roleStatements(s, roleId(s, name)).filter((st) => st.Resource.includes(table));
+        expect(itemStatements.map((st) => st.Condition), name).to.deep.equal(
+          (owned[name] ?? []).map((prefixes) => ({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': prefixes } })),
+        );
       }
     });
 
-    it('has no wildcard action and no unscoped resource in any function role', () => {
+    it('has no wildcard action and no unscoped resource in any function role, but for listing streams, pinned to the region', () => {
       for (const name of deployedNames(s.config)) {
         for (const st of roleStatements(s, roleId(s, name))) {
           expect(st.Effect).to.equal('Allow');
           for (const action of st.Action) expect(action, name).not.to.include('*');
+          if (st.Resource.includes('*')) {
+            // IAM has no resource type for dynamodb:ListStreams (Service Authorization Reference).
+            expect(st.Resource, name).to.deep.equal(['*']);
+            expect(st.Action, name).to.deep.equal([...UNSCOPABLE_STREAM_ACTIONS]);
+            expect(st.Condition, name).to.deep.equal({ StringEquals: { 'aws:RequestedRegion': s.config.region } });
+            continue;
+          }
           // Resources are references to this stack's resources; the only wildcard is a log group's streams.
-          for (const resource of st.Resource) expect(resource, name).to.match(/^\$\{aws_[a-z0-9_]+\.[^}]+\.arn\}(:\*)?$/);
+          for (const resource of st.Resource) expect(resource, name).to.match(/^\$\{aws_[a-z0-9_]+\.[^}]+\.(stream_)?arn\}(:\*)?$/);
         }
       }
     });
@@ -195,36 +213,65 @@ for (const mode of ['custom-senders', 'cognito'] as const) {
       const pool = `aws_cognito_user_pool.${poolId(s)}.`;
       for (const name of deployedNames(s.config)) {
         const fn = resources(s, 'aws_lambda_function')[functionId(s, name)]!;
-        const waitedFor = (fn.depends_on as string[]).map((d) => d.split('.')[1]!);
+        const waitedFor = (fn.depends_on as string[]).filter((d) => d.startsWith('aws_iam_role_policy.')).map((d) => d.split('.')[1]!);
+        expect(waitedFor, name).to.have.length(1);
         for (const id of waitedFor) expect(resources(s, 'aws_iam_role_policy')[id]!.policy, name).not.to.include(pool);
       }
     });
 
-    it('gives post-confirmation the deployed name of send-welcome-email, and lets it invoke that function only', () => {
+    it('lets nothing invoke send-welcome-email directly: no role names it and no permission exists for it', () => {
       const welcomeId = functionId(s, 'send-welcome-email');
-      const vars = resources(s, 'aws_lambda_function')[functionId(s, 'post-confirmation')]!.environment.variables as Record<string, string>;
-      expect(vars[ENV.welcomeEmailFunctionName]).to.equal(ref('aws_lambda_function', welcomeId, 'function_name'));
-      const invokers = Object.values(resources(s, 'aws_iam_role_policy')).filter((p) => (p.policy as string).includes('lambda:InvokeFunction'));
-      const ofPostConfirmation = invokers.filter((p) => p.role === ref('aws_iam_role', roleId(s, 'post-confirmation'), 'id'));
-      expect(ofPostConfirmation).to.have.length(1);
-      const statements = (JSON.parse(ofPostConfirmation[0]!.policy) as { Statement: PolicyStatement[] }).Statement;
-      expect(statements.filter((st) => st.Action.includes('lambda:InvokeFunction'))).to.deep.equal([
-        { Sid: 'HandOffWelcomeEmail', Effect: 'Allow', Action: ['lambda:InvokeFunction'], Resource: [ref('aws_lambda_function', welcomeId, 'arn')] },
-      ]);
-      // Only post-confirmation's role may invoke send-welcome-email; the workflow's role names its two tasks only.
-      const namingWelcome = Object.values(resources(s, 'aws_iam_role_policy')).filter((p) => (p.policy as string).includes(`aws_lambda_function.${welcomeId}.`));
-      expect(namingWelcome).to.deep.equal(ofPostConfirmation);
+      const naming = Object.values(resources(s, 'aws_iam_role_policy')).filter((p) => (p.policy as string).includes(`aws_lambda_function.${welcomeId}.`));
+      expect(naming).to.deep.equal([]);
+      const fnName = ref('aws_lambda_function', welcomeId, 'function_name');
+      expect(Object.values(resources(s, 'aws_lambda_permission')).filter((p) => p.function_name === fnName)).to.deep.equal([]);
+      expect(roleStatements(s, roleId(s, 'post-confirmation')).flatMap((st) => st.Action)).to.deep.equal(['logs:CreateLogStream', 'logs:PutLogEvents', 'dynamodb:PutItem']);
+      expect(resources(s, 'aws_lambda_function_event_invoke_config'), 'no asynchronous invocation left to configure').to.deep.equal({});
     });
 
-    it('lets Lambda retry send-welcome-email\'s asynchronous invocations twice within 6 hours, and no other function', () => {
-      const configs = Object.values(resources(s, 'aws_lambda_function_event_invoke_config'));
-      expect(configs).to.deep.equal([
-        {
-          function_name: ref('aws_lambda_function', functionId(s, 'send-welcome-email'), 'function_name'),
-          maximum_retry_attempts: 2,
-          maximum_event_age_in_seconds: 21_600,
+    it('enables the table stream with NEW_IMAGE, the smallest view that carries the profile', () => {
+      expectResource(s, DynamodbTable, { stream_enabled: true, stream_view_type: 'NEW_IMAGE' });
+    });
+
+    it('drives send-welcome-email from the table stream: new PENDING profiles only, partial batch responses, bisect, bounded retries, the failure queue', () => {
+      const mappings = Object.values(resources(s, 'aws_lambda_event_source_mapping'));
+      expect(mappings).to.have.length(1);
+      const { '//': _metadata, depends_on: dependsOn, ...mapping } = mappings[0]!;
+      const tableId = Object.keys(resources(s, 'aws_dynamodb_table'))[0]!;
+      expect(mapping).to.deep.equal({
+        event_source_arn: ref('aws_dynamodb_table', tableId, 'stream_arn'),
+        function_name: ref('aws_lambda_function', functionId(s, 'send-welcome-email'), 'function_name'),
+        starting_position: 'LATEST',
+        batch_size: 10,
+        maximum_batching_window_in_seconds: 1,
+        function_response_types: ['ReportBatchItemFailures'],
+        bisect_batch_on_function_error: true,
+        maximum_retry_attempts: 10,
+        maximum_record_age_in_seconds: 3600,
+        filter_criteria: {
+          filter: [{ pattern: JSON.stringify({ eventName: ['INSERT'], dynamodb: { NewImage: { sk: { S: ['PROFILE'] }, welcomeEmail: { S: ['PENDING'] } } } }) }],
         },
-      ]);
+        destination_config: { on_failure: { destination_arn: ref('aws_sqs_queue', Object.keys(resources(s, 'aws_sqs_queue'))[0]!, 'arn') } },
+      });
+      // Lambda checks the role's stream and queue grants when it creates the mapping.
+      const policyId = Object.entries(resources(s, 'aws_iam_role_policy')).find(([, p]) => p.role === ref('aws_iam_role', roleId(s, 'send-welcome-email'), 'id'))![0];
+      expect(dependsOn).to.deep.equal([`aws_iam_role_policy.${policyId}`]);
+    });
+
+    it('keeps the failure records 14 days in an encrypted queue that only send-welcome-email may write to, and outputs its URL', () => {
+      const [queueId, queue] = Object.entries(resources(s, 'aws_sqs_queue'))[0]!;
+      expect(queue).to.include({ name: `${stackName(s.config)}-welcome-email-failures`, message_retention_seconds: 1_209_600, sqs_managed_sse_enabled: true });
+      const writers = deployedNames(s.config).filter((n) => roleStatements(s, roleId(s, n)).some((st) => st.Action.some((a) => a.startsWith('sqs:'))));
+      expect(writers).to.deep.equal(['send-welcome-email']);
+      expect(s.json.output.welcome_email_failures_queue_url!.value).to.equal(ref('aws_sqs_queue', queueId, 'url'));
+    });
+
+    it('deploys post-confirmation, and so the pool that calls it, only once the mapping reads the stream (it starts at the newest record)', () => {
+      const mappingId = Object.keys(resources(s, 'aws_lambda_event_source_mapping'))[0]!;
+      const fn = resources(s, 'aws_lambda_function')[functionId(s, 'post-confirmation')]!;
+      expect(fn.depends_on).to.include(`aws_lambda_event_source_mapping.${mappingId}`);
+      const others = deployedNames(s.config).filter((n) => n !== 'post-confirmation');
+      for (const name of others) expect(resources(s, 'aws_lambda_function')[functionId(s, name)]!.depends_on, name).to.have.length(1);
     });
 
     it('lets the reminder workflow invoke only its two tasks, and log', () => {
@@ -319,7 +366,7 @@ for (const mode of ['custom-senders', 'cognito'] as const) {
     });
 
     it(`outputs the ids and ARNs a deployment needs${mode === 'cognito' ? ', without a KMS key' : ', including the KMS key'}`, () => {
-      const common = ['region', 'user_pool_id', 'user_pool_client_id', 'table_name', 'state_machine_arn', 'legacy_user_pool_id', 'legacy_client_id'];
+      const common = ['region', 'user_pool_id', 'user_pool_client_id', 'table_name', 'welcome_email_failures_queue_url', 'state_machine_arn', 'legacy_user_pool_id', 'legacy_client_id'];
       const senders = ['kms_key_arn', 'sendgrid_secret_arn', 'twilio_secret_arn'];
       expect(Object.keys(s.json.output).sort()).to.deep.equal((mode === 'custom-senders' ? [...common, ...senders] : common).sort());
     });

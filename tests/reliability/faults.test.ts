@@ -2,7 +2,8 @@
  * One dependency at a time fails (AWS errors of the SDK's real classes, resets, hangs), through a fault
  * proxy in front of the real local service, and each function behaves as documented: the lockout fails
  * closed (open only when configured, and never on throttling), a sign-up goes on without its reminder
- * workflow, a sender throws so that Lambda retries and the retry then delivers exactly once, migration
+ * workflow, a sender throws so that Lambda retries and the retry then delivers exactly once, the welcome
+ * email is retried from the table stream and given up on to the failure queue only after its retries, migration
  * gives its one generic refusal. After recovery nothing is lost.
  */
 import { expect } from 'chai';
@@ -17,10 +18,10 @@ import {
   type EncryptCommandInput,
   type GenerateDataKeyCommandInput,
 } from '@aws-sdk/client-kms';
-import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { SFNClient } from '@aws-sdk/client-sfn';
-import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBStreamEvent } from 'aws-lambda';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { buildClient, CommitmentPolicy, KmsKeyringNode } from '@aws-crypto/client-node';
 import { BACKGROUND_BUDGET, SYNC_TRIGGER_BUDGET, clientConfig } from '../../functions/common/aws.ts';
@@ -33,7 +34,11 @@ import { idempotentSender, type Channel } from '../../functions/common/sender.ts
 import { renderEmail, type RenderedEmail } from '../../functions/common/templates.ts';
 import { checkSignInAttempt } from '../../functions/pre-authentication/check.ts';
 import { postConfirmation, profileKey } from '../../functions/post-confirmation/confirm.ts';
-import { isWelcomeEmailMessage, sendWelcomeEmail, welcomeSender } from '../../functions/send-welcome-email/welcome.ts';
+import { handleWelcomeRecords, welcomeSender } from '../../functions/send-welcome-email/welcome.ts';
+import { WELCOME_EMAIL_STREAM } from '../../infra/welcome-email-stream.ts';
+import { TableStreamProxy } from '../../sandbox/dynamodb/stream.ts';
+import { EventSourceMappings } from '../../sandbox/lambda/event-source-mapping.ts';
+import type { StackStreamMapping } from '../../sandbox/stack.ts';
 import { preSignUp } from '../../functions/pre-sign-up/sign-up.ts';
 import { cognitoLegacyDirectory } from '../../functions/user-migration/legacy-directory.ts';
 import { migrateUser, REFUSAL_MESSAGE } from '../../functions/user-migration/migrate.ts';
@@ -201,21 +206,28 @@ describe('reliability: faults in each dependency', function () {
     });
   });
 
-  describe('SES (welcome email: post-confirmation hands it to send-welcome-email)', () => {
-    it('keeps the profile, hands the email to Lambda\'s async retries, and delivers exactly one welcome once SES recovers', async () => {
+  describe('SES (welcome email through the table stream)', () => {
+    /**
+     * The production path in one process: post-confirmation writes through the sandbox's stream proxy,
+     * whose records feed the sandbox's event source mapping with the stack's own settings
+     * (infra/welcome-email-stream.ts), which invokes send-welcome-email's logic with each batch.
+     */
+    async function outbox(tag: string, options: { retryDelayMs?: number } = {}) {
       const sesProxy = await proxy(ses.endpoint);
-      // The Lambda Invoke API: accepts each asynchronous event (202) and keeps it, as Lambda's event queue does.
-      const lambdaApi = await proxy('http://127.0.0.1:9');
-      lambdaApi.policy = () => ({ kind: 'respond', status: 202, body: '', headers: { 'content-type': 'application/json' } });
-      const dynamoClient = new DynamoDBClient({ ...LOCAL_AWS, endpoint: dynamo.endpoint, ...clientConfig(SYNC_TRIGGER_BUDGET) });
+      const streamArn = `arn:aws:dynamodb:us-east-1:123456789012:table/${dynamo.tableName}/stream/${tag}`;
+      const queueArn = `arn:aws:sqs:us-east-1:123456789012:${tag}-failures`;
+      const tableStream = new TableStreamProxy({
+        upstream: dynamo.endpoint,
+        region: 'us-east-1',
+        credentials: LOCAL_AWS.credentials,
+        tables: [{ tableName: dynamo.tableName, streamArn, viewType: 'NEW_IMAGE' }],
+      });
+      await tableStream.start();
+      stops.push(() => tableStream.stop());
+      const dynamoClient = new DynamoDBClient({ ...LOCAL_AWS, endpoint: tableStream.url, ...clientConfig(SYNC_TRIGGER_BUDGET) });
+      stops.push(async () => dynamoClient.destroy());
       const db = DynamoDBDocumentClient.from(dynamoClient, { marshallOptions: { removeUndefinedValues: true } });
-      const trigger = {
-        db,
-        tableName: dynamo.tableName,
-        now: Date.now,
-        lambda: new LambdaClient({ ...LOCAL_AWS, endpoint: lambdaApi.url, ...clientConfig(SYNC_TRIGGER_BUDGET) }),
-        welcomeEmailFunctionName: 'reliability-send-welcome-email',
-      };
+      const trigger = { db, tableName: dynamo.tableName, now: Date.now };
       const welcome = {
         db,
         ses: new SESv2Client({ ...LOCAL_AWS, endpoint: sesProxy.url, ...clientConfig(BACKGROUND_BUDGET) }),
@@ -225,42 +237,120 @@ describe('reliability: faults in each dependency', function () {
         now: Date.now,
       };
       const sender = welcomeSender(welcome, new DynamoDBPersistenceLayer({ tableName: dynamo.tableName, keyAttr: 'pk', sortKeyAttr: 'sk', expiryAttr: 'expiresAt', awsSdkV3Client: dynamoClient }));
+      const mapping: StackStreamMapping = {
+        ...WELCOME_EMAIL_STREAM,
+        functionName: 'send-welcome-email',
+        eventSourceArn: streamArn,
+        startingPosition: 'LATEST',
+        functionResponseTypes: ['ReportBatchItemFailures'],
+        bisectBatchOnFunctionError: true,
+        onFailureDestinationArn: queueArn,
+      };
+      const mappings = new EventSourceMappings({
+        mappings: [mapping],
+        retryDelayMs: options.retryDelayMs ?? 20,
+        batchingWindowScale: 0,
+        functionArn: (name) => `arn:aws:lambda:us-east-1:123456789012:function:${name}`,
+        invoke: async (_name, event) => {
+          try {
+            const { batchItemFailures } = await handleWelcomeRecords(event as DynamoDBStreamEvent, welcome, sender, ev.lambdaContext('send-welcome-email', 20_000));
+            return { statusCode: 200, payload: { batchItemFailures } };
+          } catch (error) {
+            return { statusCode: 200, functionError: 'Unhandled', payload: { errorType: (error as Error).name } };
+          }
+        },
+      });
+      stops.push(() => mappings.stop());
+      tableStream.onRecords = (arn, records) => mappings.deliver(arn, records);
+      const profile = async (p: ev.Person) => (await dynamo.doc.send(new GetCommand({ TableName: dynamo.tableName, Key: profileKey(p.sub), ConsistentRead: true }))).Item;
+      return { sesProxy, trigger, welcome, sender, mappings, queueArn, profile, confirm: (p: ev.Person) => timed(() => postConfirmation(ev.postConfirmation(p), trigger)) };
+    }
+
+    it('keeps the confirmation and the PENDING profile while SES throttles; the mapping retries the failed record, and exactly one welcome goes out once SES recovers', async () => {
+      const o = await outbox('throttled');
       const p = ev.person('sesfault');
-      const event = ev.postConfirmation(p);
-      sesProxy.policy = ALWAYS(awsRestError('TooManyRequestsException', 429));
-      const first = await timed(() => postConfirmation(event, trigger, ev.lambdaContext('post-confirmation')));
-      // Cognito retries a trigger only when it failed.
-      if (first.error) for (let i = 0; i < 3; i++) await postConfirmation(event, trigger, ev.lambdaContext('post-confirmation')).catch(() => undefined);
-      const queued = lambdaApi.log.filter((l) => l.request.method === 'POST').map((l) => JSON.parse(l.request.body) as unknown);
-      const attempts: string[] = [];
-      const deliver = (message: unknown) =>
-        sendWelcomeEmail(message, welcome, sender, ev.lambdaContext('send-welcome-email')).then((r) => r.welcome, (e: Error) => `threw ${e.name}`);
-      // Lambda delivers each queued event; the first delivery still meets the SES outage and must throw so Lambda retries.
-      for (const message of queued) {
-        if (!isWelcomeEmailMessage(message)) continue;
-        attempts.push(await deliver(message));
-        sesProxy.policy = FORWARD;
-        for (let retry = 0; retry < 2; retry++) attempts.push(await deliver(message));
-      }
-      sesProxy.policy = FORWARD;
-      const profile = (await dynamo.doc.send(new GetCommand({ TableName: dynamo.tableName, Key: profileKey(p.sub), ConsistentRead: true }))).Item;
+      // SES throttles every SDK attempt of the first two deliveries (3 each, the background budget), then recovers.
+      let refusals = 0;
+      o.sesProxy.policy = (request) => (request.url.includes('/outbound-emails') && refusals++ < 6 ? awsRestError('TooManyRequestsException', 429) : FORWARD(request));
+      const first = await o.confirm(p);
+      await o.mappings.settle();
+      const profile = await o.profile(p);
       const emails = (await ses.emailsTo(p.email)).length;
+      const outcomes = o.mappings.deliveries.map((d) => d.outcome);
+      const failures = o.mappings.failures.get(o.queueArn) ?? [];
       record({
         id: 'faults.ses-welcome',
         area: 'faults',
-        scenario: 'SES throttling (429) while the welcome email is sent; post-confirmation hands it to send-welcome-email, which Lambda retries',
-        load: '1 confirmation; SES fails every attempt of the first send-welcome-email delivery, then recovers; 2 more async deliveries',
-        expected: 'confirmation succeeds, profile saved, email handed off; the failing delivery throws; exactly 1 welcome email after recovery, profile SENT',
-        measured: `trigger ${first.error ? `threw (${(first.error as Error).message})` : `answered ${JSON.stringify(first.value)}`} in ${formatMs(first.ms)}; ${queued.length} hand-offs; async attempts ${attempts.join(', ')}; profile ${profile ? `saved (welcomeEmail ${profile.welcomeEmail})` : 'missing'}; ${emails} welcome emails`,
-        ok: Boolean(profile) && emails === 1 && !first.error && queued.length >= 1 && attempts[0]!.startsWith('threw') && profile?.welcomeEmail === 'SENT',
+        scenario: 'SES throttling (429) while the welcome email is sent; post-confirmation only saves the profile, whose INSERT reaches send-welcome-email through the table stream',
+        load: '1 confirmation; SES refuses every attempt of the first 2 deliveries, then recovers',
+        expected: 'confirmation succeeds, profile saved PENDING; the failed record is reported and retried by the mapping; exactly 1 welcome email after recovery, profile SENT, nothing in the failure queue',
+        measured: `trigger ${first.error ? `threw (${(first.error as Error).message})` : `answered ${JSON.stringify(first.value)}`} in ${formatMs(first.ms)}; deliveries ${outcomes.join(', ')}; profile ${profile ? `saved (welcomeEmail ${profile.welcomeEmail})` : 'missing'}; ${emails} welcome emails; ${failures.length} failure records`,
+        ok: !first.error && outcomes.join() === 'partial,partial,success' && profile?.welcomeEmail === 'SENT' && emails === 1 && failures.length === 0,
       });
-      dynamoClient.destroy();
       expect(first.error, 'the confirmation is not failed by SES').to.equal(undefined);
-      expect(queued.length, 'welcome emails handed to send-welcome-email').to.be.at.least(1);
-      expect(attempts[0], 'a delivery that still meets the outage throws, so Lambda retries it').to.match(/^threw /);
-      expect(profile, 'profile row').to.not.equal(undefined);
+      expect(outcomes, 'two reported failures, then the send').to.deep.equal(['partial', 'partial', 'success']);
       expect(profile?.welcomeEmail, 'profile marked once the email is out').to.equal('SENT');
       expect(emails, 'welcome emails delivered after recovery').to.equal(1);
+      expect(failures).to.deep.equal([]);
+    });
+
+    it('gives a record up after the mapping\'s retries when SES never recovers: its description lands in the failure queue, the profile stays PENDING, no email', async () => {
+      const o = await outbox('outage', { retryDelayMs: 5 });
+      const p = ev.person('sesoutage');
+      o.sesProxy.policy = ALWAYS(awsRestError('ServiceUnavailable', 503));
+      const first = await o.confirm(p);
+      await o.mappings.settle();
+      const profile = await o.profile(p);
+      const emails = (await ses.emailsTo(p.email)).length;
+      const failures = o.mappings.failures.get(o.queueArn) ?? [];
+      const deliveries = o.mappings.deliveries.length;
+      record({
+        id: 'faults.ses-welcome-exhausted',
+        area: 'faults',
+        scenario: 'SES down for longer than the welcome email mapping retries (outage of the whole retry window)',
+        load: `1 confirmation; SES answers 503 to every call; the stack's ${WELCOME_EMAIL_STREAM.maximumRetryAttempts} retries`,
+        expected: `1 + ${WELCOME_EMAIL_STREAM.maximumRetryAttempts} deliveries, then 1 failure record (RetryAttemptsExhausted, the record's sequence number, no personal data); profile kept PENDING for a re-send; 0 emails; the confirmation unaffected`,
+        measured: `trigger ${first.error ? 'threw' : 'answered'}; ${deliveries} deliveries; ${failures.length} failure records (${failures.map((f) => f.requestContext.condition).join(', ')}); profile welcomeEmail ${String(profile?.welcomeEmail)}; ${emails} emails`,
+        ok:
+          !first.error &&
+          deliveries === WELCOME_EMAIL_STREAM.maximumRetryAttempts + 1 &&
+          failures.length === 1 &&
+          failures[0]!.requestContext.condition === 'RetryAttemptsExhausted' &&
+          !JSON.stringify(failures).includes(p.email) &&
+          profile?.welcomeEmail === 'PENDING' &&
+          emails === 0,
+      });
+      expect(first.error).to.equal(undefined);
+      expect(deliveries, 'the first delivery and every retry').to.equal(WELCOME_EMAIL_STREAM.maximumRetryAttempts + 1);
+      expect(failures).to.have.length(1);
+      expect(failures[0]!.requestContext.condition).to.equal('RetryAttemptsExhausted');
+      expect(failures[0]!.DDBStreamBatchInfo.batchSize).to.equal(1);
+      expect(JSON.stringify(failures), 'the failure record describes the batch, it does not copy it').to.not.include(p.email);
+      expect(profile?.welcomeEmail, 'the durable record of the unsent welcome').to.equal('PENDING');
+      expect(emails).to.equal(0);
+    });
+
+    it('sends one email when the same record is delivered again (a retry re-delivering it, or two deliveries at once)', async () => {
+      const o = await outbox('duplicate');
+      const p = ev.person('sesdup');
+      const batch = ev.profileInserted(p, '4242');
+      const deliver = () => handleWelcomeRecords(batch, o.welcome, o.sender, ev.lambdaContext('send-welcome-email', 20_000)).then((r) => r.outcomes.join());
+      await dynamo.doc.send(new PutCommand({ TableName: dynamo.tableName, Item: { ...profileKey(p.sub), sub: p.sub, email: p.email, welcomeEmail: 'PENDING' } }));
+      const together = await Promise.all([deliver(), deliver()]);
+      const later = await deliver();
+      const emails = (await ses.emailsTo(p.email)).length;
+      record({
+        id: 'idempotency.welcome-duplicate-delivery',
+        area: 'retries and idempotency',
+        scenario: 'The table stream delivers one profile INSERT more than once: two deliveries at the same time, then a third',
+        load: '3 deliveries of one stream record to send-welcome-email (2 concurrent)',
+        expected: 'exactly 1 welcome email; the concurrent duplicate is reported for a retry (in progress) or finds it sent; the later one finds it sent',
+        measured: `concurrent outcomes ${together.join(' / ')}; later ${later}; ${emails} emails`,
+        ok: emails === 1 && later === 'already-sent' && together.includes('sent'),
+      });
+      expect(together, 'one of them sends').to.include('sent');
+      expect(later).to.equal('already-sent');
+      expect(emails).to.equal(1);
     });
   });
 

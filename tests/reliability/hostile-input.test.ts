@@ -244,7 +244,7 @@ describe('reliability: hostile input', function () {
         case 'custom-sms-sender':
           return ev.customSmsSender(p, Buffer.from('not a real ciphertext').toString('base64'));
         case 'send-welcome-email':
-          return { kind: 'welcome-email', userPoolId: 'us-east-1_Valid0001', sub: p.sub };
+          return ev.profileInserted(p);
         default:
           return ev.workflowTask(p);
       }
@@ -256,8 +256,7 @@ describe('reliability: hostile input', function () {
     const ALL = [...SYNC, 'custom-email-sender', 'custom-sms-sender', 'send-reminder', 'delete-unconfirmed-user', 'send-welcome-email'];
 
     it('answers every malformed event to every handler with a clear error or a safe answer, never a crash, and stays usable', async () => {
-      // Lambda is the stub too: post-confirmation's hand-off is refused there, which it logs and answers through.
-      const endpoints = { dynamodb: dynamo.endpoint, sesv2: ses.endpoint, sfn: stub.url, cognito: stub.url, kms: stub.url, secretsManager: stub.url, lambda: stub.url };
+      const endpoints = { dynamodb: dynamo.endpoint, sesv2: ses.endpoint, sfn: stub.url, cognito: stub.url, kms: stub.url, secretsManager: stub.url };
       const runs: Array<{ name: string; run: ChildRun }> = [];
       // Two at a time: each child loads the SDK, and the machine has two cores.
       for (let i = 0; i < ALL.length; i += 2) {

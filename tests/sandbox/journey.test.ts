@@ -119,7 +119,7 @@ describe('sandbox journey (custom senders)', function () {
     expect(user.UserStatus).to.equal('UNCONFIRMED');
   });
 
-  it('4. Frodo confirms with his code: his profile row is written and exactly one welcome email is sent', async () => {
+  it('4. Frodo confirms with his code: his profile row is written and, through the table stream, exactly one welcome email is sent', async () => {
     const code = codeIn(sandbox.stores.sendgrid().find((m) => m.to === 'frodo@gmail.com')!);
     const before = (await sesTo('frodo@gmail.com')).length;
     await cognito.send(new ConfirmSignUpCommand({ ClientId: clientId, Username: 'frodo@gmail.com', ConfirmationCode: code }));
@@ -129,6 +129,10 @@ describe('sandbox journey (custom senders)', function () {
     await waitUntil(async () => (await sesTo('frodo@gmail.com')).length > before);
     await sandbox.settle();
     expect((await sesTo('frodo@gmail.com')).length - before, 'welcome emails').to.equal(1);
+    // Sent through the table's stream: the profile's INSERT went to send-welcome-email, which marked it SENT.
+    expect((await profile(frodoSub))?.welcomeEmail?.S).to.equal('SENT');
+    const insert = [...sandbox.tableStream.records.values()].flat().find((r) => r.eventName === 'INSERT' && r.dynamodb?.Keys?.pk?.S === `USER#${frodoSub}`);
+    expect(sandbox.mappings.deliveries.filter((d) => d.sequenceNumbers.includes(insert!.dynamodb!.SequenceNumber!)).map((d) => d.outcome)).to.deep.equal(['success']);
     // The workflow's deletion step now finds him confirmed and leaves him alone.
     await sandbox.workflows.fastForward((e) => e === executionFor(frodoSub), { awaitHold: true });
     await sandbox.workflows.settle();

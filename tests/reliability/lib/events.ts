@@ -7,6 +7,7 @@ import type {
   CustomEmailSenderSignUpTriggerEvent,
   CustomMessageSignUpTriggerEvent,
   CustomSMSSenderSignUpTriggerEvent,
+  DynamoDBStreamEvent,
   PostAuthenticationTriggerEvent,
   PostConfirmationConfirmSignUpTriggerEvent,
   PreAuthenticationTriggerEvent,
@@ -26,6 +27,37 @@ const common = (userName: string) => ({
   userName,
   callerContext: { awsSdkVersion: 'aws-sdk-unknown-unknown', clientId: CLIENT_ID },
 });
+
+/** The batch the table stream's event source mapping delivers after post-confirmation saved `p`'s profile. */
+export const profileInserted = (p: Person, sequenceNumber = '100000000000000000001') =>
+  ({
+    Records: [
+      {
+        eventID: `insert-${sequenceNumber}`,
+        eventName: 'INSERT',
+        eventVersion: '1.1',
+        eventSource: 'aws:dynamodb',
+        awsRegion: 'us-east-1',
+        eventSourceARN: 'arn:aws:dynamodb:us-east-1:123456789012:table/reliability-table/stream/1970-01-01T00:00:00.000',
+        dynamodb: {
+          ApproximateCreationDateTime: 1_746_515_289,
+          Keys: { pk: { S: `USER#${p.sub}` }, sk: { S: 'PROFILE' } },
+          NewImage: {
+            pk: { S: `USER#${p.sub}` },
+            sk: { S: 'PROFILE' },
+            sub: { S: p.sub },
+            userPoolId: { S: POOL_ID },
+            email: { S: p.email },
+            ...(p.name ? { name: { S: p.name } } : {}),
+            welcomeEmail: { S: 'PENDING' },
+          },
+          SequenceNumber: sequenceNumber,
+          SizeBytes: 200,
+          StreamViewType: 'NEW_IMAGE',
+        },
+      },
+    ],
+  }) satisfies DynamoDBStreamEvent;
 
 /** A person in a scenario. */
 export interface Person {

@@ -4,6 +4,9 @@
  */
 import { spawn } from 'node:child_process';
 import path from 'node:path';
+import { FUNCTIONS } from '../../../functions/catalog.ts';
+import { loadConfig, type Config } from '../../../infra/config.ts';
+import { functionEnvironment } from '../../../infra/function-env.ts';
 import { LOCAL_AWS } from './services.ts';
 
 export const ROOT = path.resolve(import.meta.dirname, '../../..');
@@ -17,57 +20,28 @@ export interface Endpoints {
   cognito?: string;
   kms?: string;
   secretsManager?: string;
-  lambda?: string;
 }
 
 const TABLE = 'reliability-table';
 const ARN = (service: string, resource: string) => `arn:aws:${service}:us-east-1:123456789012:${resource}`;
+const DEFAULTS = loadConfig({ env: {} });
+const CONFIG: Config = { ...DEFAULTS, email: { ...DEFAULTS.email, appName: 'Reliability Test App', appUrl: 'https://app.example.com', fromName: 'Reliability Test App' } };
 
-/** The contract's variables for each function (the runtime contract in functions/common/config.ts), with working sample values. */
+/**
+ * The contract's variables for each function, from the same table the stack uses (infra/function-env.ts)
+ * with the default configuration and working sample resource values.
+ */
 export function functionEnv(name: string, tableName = TABLE): Record<string, string> {
-  const branding = { APP_NAME: 'Reliability Test App', APP_URL: 'https://app.example.com' };
-  const sender = { FROM_EMAIL_ADDRESS: 'no-reply@example.com', FROM_EMAIL_NAME: 'Reliability Test App' };
-  const byName: Record<string, Record<string, string>> = {
-    'pre-sign-up': {
-      ALLOWED_EMAIL_DOMAINS: 'gmail.com,icloud.com,outlook.com',
-      ALLOW_SUBDOMAINS: 'false',
-      REMINDER_STATE_MACHINE_ARN: ARN('states', 'stateMachine:signup-reminder'),
-    },
-    'custom-message': branding,
-    'post-confirmation': { TABLE_NAME: tableName, WELCOME_EMAIL_FUNCTION_NAME: 'reliability-send-welcome-email' },
-    'pre-authentication': {
-      TABLE_NAME: tableName,
-      LOCKOUT_MAX_ATTEMPTS: '5',
-      LOCKOUT_WINDOW_SECONDS: '900',
-      LOCKOUT_DURATION_SECONDS: '300',
-      LOCKOUT_ESCALATION: 'false',
-      LOCKOUT_MAX_DURATION_SECONDS: '3600',
-      LOCKOUT_FAIL_MODE: 'closed',
-    },
-    'post-authentication': { TABLE_NAME: tableName, AUDIT_RETENTION_DAYS: '90' },
-    'pre-token-generation': {},
-    'user-migration': { LEGACY_USER_POOL_ID: 'us-east-1_Legacy0001', LEGACY_CLIENT_ID: 'legacyclientid', LEGACY_REGION: 'us-east-1' },
-    'custom-email-sender': {
-      KMS_KEY_ARN: ARN('kms', 'key/11111111-2222-3333-4444-555555555555'),
-      TABLE_NAME: tableName,
-      SENDGRID_SECRET_ARN: ARN('secretsmanager', 'secret:sendgrid-AbCdEf'),
-      SENDGRID_API_BASE_URL: 'https://api.sendgrid.com',
-      ...branding,
-      ...sender,
-    },
-    'custom-sms-sender': {
-      KMS_KEY_ARN: ARN('kms', 'key/11111111-2222-3333-4444-555555555555'),
-      TABLE_NAME: tableName,
-      TWILIO_SECRET_ARN: ARN('secretsmanager', 'secret:twilio-AbCdEf'),
-      TWILIO_API_BASE_URL: 'https://api.twilio.com',
-      APP_NAME: branding.APP_NAME,
-    },
-    'send-reminder': { ...branding, ...sender },
-    'delete-unconfirmed-user': { ...branding, ...sender },
-    'send-welcome-email': { TABLE_NAME: tableName, ...branding, ...sender },
-  };
-  const env = byName[name];
-  if (!env) throw new Error(`unknown function ${name}`);
+  const spec = FUNCTIONS.find((f) => f.name === name);
+  if (!spec) throw new Error(`unknown function ${name}`);
+  const env = functionEnvironment(spec.name, CONFIG, {
+    tableName,
+    reminderStateMachineArn: ARN('states', 'stateMachine:signup-reminder'),
+    kmsKeyArn: ARN('kms', 'key/11111111-2222-3333-4444-555555555555'),
+    sendgridSecretArn: ARN('secretsmanager', 'secret:sendgrid-AbCdEf'),
+    twilioSecretArn: ARN('secretsmanager', 'secret:twilio-AbCdEf'),
+    legacy: { userPoolId: 'us-east-1_Legacy0001', clientId: 'legacyclientid', region: 'us-east-1' },
+  });
   return { POWERTOOLS_SERVICE_NAME: name, POWERTOOLS_LOG_LEVEL: 'INFO', ...env };
 }
 
@@ -105,7 +79,6 @@ export async function runHandler(
   if (e.cognito) endpointEnv.AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER = e.cognito;
   if (e.kms) endpointEnv.AWS_ENDPOINT_URL_KMS = e.kms;
   if (e.secretsManager) endpointEnv.AWS_ENDPOINT_URL_SECRETS_MANAGER = e.secretsManager;
-  if (e.lambda) endpointEnv.AWS_ENDPOINT_URL_LAMBDA = e.lambda;
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '',
     HOME: process.env.HOME ?? '/tmp',

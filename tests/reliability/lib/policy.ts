@@ -44,7 +44,9 @@ export function actionMatches(pattern: string, action: string): boolean {
 /**
  * Actions that AWS does not let a policy scope to a resource: the CloudWatch Logs log-delivery calls
  * that Step Functions logging needs (AWS's Service Authorization Reference lists them with no resource
- * type, and the Step Functions guide prescribes `"Resource": "*"` for them). Each is still named.
+ * type, and the Step Functions guide prescribes `"Resource": "*"` for them), and `dynamodb:ListStreams`,
+ * which a stream event source mapping may call with the function's role (no resource type either;
+ * AWS's AWSLambdaDynamoDBExecutionRole grants it on `*`). Each is still named.
  */
 export const UNSCOPABLE_ACTIONS: ReadonlySet<string> = new Set([
   'logs:CreateLogDelivery',
@@ -55,6 +57,7 @@ export const UNSCOPABLE_ACTIONS: ReadonlySet<string> = new Set([
   'logs:PutResourcePolicy',
   'logs:DescribeResourcePolicies',
   'logs:DescribeLogGroups',
+  'dynamodb:ListStreams',
 ]);
 
 /** Why a policy breaks least privilege; empty when it does not. */
