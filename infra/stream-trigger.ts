@@ -20,6 +20,11 @@ export interface StreamTriggerProps {
   readonly maximumRetryAttempts: number;
   /** Age (seconds, 60 to 604,800) past which a record goes to the failure destination instead of being retried. */
   readonly maximumRecordAgeSeconds: number;
+  /**
+   * Where a new mapping starts reading: `TRIM_HORIZON` (every record the stream still holds, up to 24 hours)
+   * or `LATEST` (only records written after the mapping exists).
+   */
+  readonly startingPosition: 'TRIM_HORIZON' | 'LATEST';
   /** ARN of the queue that receives a description of each batch Lambda gave up on. */
   readonly onFailureDestinationArn: string;
   /**
@@ -37,8 +42,7 @@ export interface StreamTriggerProps {
  * - bisect on error: when an invocation fails outright (timeout, crash), Lambda splits the batch and
  *   retries the halves, so one record that breaks the function does not hold up its neighbours;
  * - bounded retries and record age, then the on-failure destination, so a record that cannot be
- *   processed blocks its shard for a bounded time and leaves a trace;
- * - starting position LATEST: the consumer starts with the stream's new records.
+ *   processed blocks its shard for a bounded time and leaves a trace.
  */
 export class StreamTrigger extends Construct {
   /** The event source mapping. */
@@ -49,7 +53,7 @@ export class StreamTrigger extends Construct {
     this.mapping = new LambdaEventSourceMapping(this, 'mapping', {
       eventSourceArn: props.streamArn,
       functionName: props.functionName,
-      startingPosition: 'LATEST',
+      startingPosition: props.startingPosition,
       batchSize: props.batchSize,
       maximumBatchingWindowInSeconds: props.maximumBatchingWindowSeconds,
       functionResponseTypes: ['ReportBatchItemFailures'],

@@ -26,6 +26,10 @@ export function insertedWith(attributes: Readonly<Record<string, string>>): Filt
  *   the queue's messages and the PENDING profiles as the record of what to re-send. Bounds matter here:
  *   records of a shard wait behind a failing one, so an unbounded retry of one bad address would hold
  *   up every welcome behind it.
+ * - starting position TRIM_HORIZON: a mapping that is created or replaced while profiles are being saved
+ *   reads back everything the stream still holds (24 hours) instead of only what comes after it, so no
+ *   confirmation made in between loses its email. Records already handled are skipped by idempotency,
+ *   which remembers a sent welcome for 7 days, longer than the stream keeps them.
  */
 export const WELCOME_EMAIL_STREAM = {
   filterPatterns: [insertedWith({ sk: 'PROFILE', welcomeEmail: 'PENDING' })],
@@ -33,7 +37,8 @@ export const WELCOME_EMAIL_STREAM = {
   maximumBatchingWindowSeconds: 1,
   maximumRetryAttempts: 10,
   maximumRecordAgeSeconds: 3600,
+  startingPosition: 'TRIM_HORIZON',
 } as const satisfies Pick<
   StreamTriggerProps,
-  'filterPatterns' | 'batchSize' | 'maximumBatchingWindowSeconds' | 'maximumRetryAttempts' | 'maximumRecordAgeSeconds'
+  'filterPatterns' | 'batchSize' | 'maximumBatchingWindowSeconds' | 'maximumRetryAttempts' | 'maximumRecordAgeSeconds' | 'startingPosition'
 >;

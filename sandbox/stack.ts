@@ -574,7 +574,7 @@ export async function contractStack(environment: string, deliveryMode?: 'custom-
       {
         functionName: fnName('send-welcome-email'),
         eventSourceArn: streamArnFor(tableArn),
-        startingPosition: 'LATEST',
+        startingPosition: welcome.startingPosition,
         batchSize: welcome.batchSize,
         maximumBatchingWindowSeconds: welcome.maximumBatchingWindowSeconds,
         functionResponseTypes: ['ReportBatchItemFailures'],

@@ -242,7 +242,10 @@ export class EventSourceMappings {
     this.pollers = options.mappings.map((m) => new StreamPoller(m, options, this.deliveries, this.failures));
   }
 
-  /** Hands new stream records to the mappings reading that stream (starting position LATEST: from now on). */
+  /**
+   * Hands new stream records to the mappings reading that stream. The sandbox's streams start empty with
+   * the sandbox and every mapping exists from the start, so LATEST and TRIM_HORIZON read the same records.
+   */
   deliver(streamArn: string, records: readonly DynamoDBRecord[]): void {
     for (const poller of this.pollers) if (poller.mapping.eventSourceArn === streamArn) poller.push(records);
   }

@@ -241,7 +241,7 @@ for (const mode of ['custom-senders', 'cognito'] as const) {
       expect(mapping).to.deep.equal({
         event_source_arn: ref('aws_dynamodb_table', tableId, 'stream_arn'),
         function_name: ref('aws_lambda_function', functionId(s, 'send-welcome-email'), 'function_name'),
-        starting_position: 'LATEST',
+        starting_position: 'TRIM_HORIZON',
         batch_size: 10,
         maximum_batching_window_in_seconds: 1,
         function_response_types: ['ReportBatchItemFailures'],

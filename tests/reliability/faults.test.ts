@@ -241,7 +241,6 @@ describe('reliability: faults in each dependency', function () {
         ...WELCOME_EMAIL_STREAM,
         functionName: 'send-welcome-email',
         eventSourceArn: streamArn,
-        startingPosition: 'LATEST',
         functionResponseTypes: ['ReportBatchItemFailures'],
         bisectBatchOnFunctionError: true,
         onFailureDestinationArn: queueArn,
