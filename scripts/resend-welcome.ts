@@ -1,0 +1,429 @@
+/**
+ * Re-sends the welcome emails still PENDING: the operator's answer to messages in the welcome email's
+ * failure queue, after an SES incident outlasted the stream's retries (10 retries, 1 hour).
+ *
+ *   make resend-welcome [OLDER_THAN=15m] [DRY_RUN=1]
+ *   node --import tsx scripts/resend-welcome.ts [--older-than 15m] [--dry-run] [--function <name>]
+ *       [--stream-arn <arn>] [--table <name>] [--region <region>]
+ *
+ * It finds the profiles (`sk = PROFILE`) whose `welcomeEmail` is still `PENDING` and whose `confirmedAt`
+ * is older than --older-than, and delivers them to send-welcome-email exactly as the table's event
+ * source mapping does: a synchronous invocation with a `DynamoDBStreamEvent` of up to 10 INSERT records
+ * carrying the profile as the new image. The function is the only sender, so its idempotency (keyed on
+ * pool and sub, remembered 7 days) holds: a user whose email went out in the meantime gets no second one.
+ *
+ * The table comes from --table or TABLE_NAME, the region from --region, AWS_REGION or AWS_DEFAULT_REGION.
+ * The function from --function, WELCOME_EMAIL_FUNCTION_NAME, or the stack's naming (infra/stack.ts:
+ * table `<stack>-data`, functions `<stack>-<name>`). The stream ARN from --stream-arn or DescribeTable.
+ * AWS_ENDPOINT_URL_DYNAMODB and AWS_ENDPOINT_URL_LAMBDA point it at the sandbox. Output names users by
+ * the fingerprint of their sub only, the one their log lines carry as correlation id; never an address.
+ */
+import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
+import type { AttributeValue as StreamAttributeValue, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import { parseArgs } from 'node:util';
+import type { FunctionName } from '../functions/catalog.ts';
+import { fingerprint } from '../functions/common/logger.ts';
+import { welcomeRequest, WELCOME_MEMORY_SECONDS, type DroppedRecord } from '../functions/send-welcome-email/welcome.ts';
+import { isMain } from './lib/cli.ts';
+
+/** Exit codes: 0 done (everything found was delivered, or nothing was found), 1 something failed, 2 bad usage. */
+export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+
+const USAGE =
+  'Usage: resend-welcome.ts [--older-than 15m] [--dry-run] [--function <name>] [--stream-arn <arn>] [--table <name>] [--region <region>]   (or TABLE_NAME / AWS_REGION / WELCOME_EMAIL_FUNCTION_NAME in the environment)';
+
+/** What the event source mapping delivers at most per invocation (infra/welcome-email-stream.ts). */
+export const BATCH_SIZE = 10;
+
+/** Long enough that the stream's own first delivery (seconds after the confirmation) is never raced. */
+export const DEFAULT_OLDER_THAN = '15m';
+
+const WELCOME_FUNCTION: FunctionName = 'send-welcome-email';
+/** The stack's table suffix (infra/stack.ts); the tests check it against the synthesized stack. */
+const TABLE_SUFFIX = '-data';
+
+/** Thrown for input the command refuses; its message is printed with the usage line. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+/** What the command was asked to do. */
+export interface ResendRequest {
+  readonly tableName: string;
+  readonly region: string;
+  /** Only profiles confirmed longer ago than this are re-sent. */
+  readonly olderThanMs: number;
+  /** As the operator wrote it, for the output. */
+  readonly olderThan: string;
+  readonly dryRun: boolean;
+  /** Undefined only in a dry run that could not derive it (a dry run invokes nothing). */
+  readonly functionName: string | undefined;
+  /** When absent, read from DescribeTable. */
+  readonly streamArn?: string;
+}
+
+const UNIT_MS = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+/** `90s`, `15m`, `2h`, `3d` in milliseconds, or undefined. */
+export function parseDuration(text: string): number | undefined {
+  const m = /^(\d{1,6})([smhd])$/.exec(text.trim());
+  return m ? Number(m[1]) * UNIT_MS[m[2] as keyof typeof UNIT_MS] : undefined;
+}
+
+/** send-welcome-email's deployed name for a table named the stack's way, or undefined. */
+export function functionNameForTable(tableName: string): string | undefined {
+  if (!tableName.endsWith(TABLE_SUFFIX) || tableName.length === TABLE_SUFFIX.length) return undefined;
+  return `${tableName.slice(0, -TABLE_SUFFIX.length)}-${WELCOME_FUNCTION}`;
+}
+
+/** Validates arguments and environment into a request, or throws {@link UsageError}. */
+export function parseRequest(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): ResendRequest {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      allowPositionals: false,
+      strict: true,
+      options: {
+        table: { type: 'string' },
+        region: { type: 'string' },
+        'older-than': { type: 'string' },
+        'dry-run': { type: 'boolean' },
+        function: { type: 'string' },
+        'stream-arn': { type: 'string' },
+      },
+    });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const { values } = parsed;
+
+  const tableName = (values.table ?? env.TABLE_NAME ?? '').trim();
+  if (tableName === '') throw new UsageError('Give the table with --table or TABLE_NAME (make outputs prints table_name).');
+  if (!/^[a-zA-Z0-9_.-]{3,255}$/.test(tableName)) throw new UsageError(`"${tableName}" is not a DynamoDB table name.`);
+
+  const region = (values.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? '').trim();
+  if (region === '') throw new UsageError('Give the region with --region or AWS_REGION.');
+  if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(region)) throw new UsageError(`"${region}" is not an AWS region.`);
+
+  const olderThan = (values['older-than'] ?? DEFAULT_OLDER_THAN).trim();
+  const olderThanMs = parseDuration(olderThan);
+  if (olderThanMs === undefined) throw new UsageError(`--older-than takes a whole number with s, m, h or d (e.g. 15m, 2h), not "${olderThan}".`);
+
+  const dryRun = values['dry-run'] === true;
+  const given = (values.function ?? env.WELCOME_EMAIL_FUNCTION_NAME ?? '').trim();
+  const functionName = given !== '' ? given : functionNameForTable(tableName);
+  if (functionName === undefined && !dryRun) {
+    throw new UsageError(`Give the function with --function or WELCOME_EMAIL_FUNCTION_NAME: "${tableName}" is not named like the stack's table (<stack>${TABLE_SUFFIX}).`);
+  }
+  // A name, a partial ARN or a full ARN, as Lambda's Invoke accepts them.
+  if (functionName !== undefined && !/^(arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:)?[a-zA-Z0-9_-]{1,64}(:[a-zA-Z0-9$_-]+)?$/.test(functionName)) {
+    throw new UsageError(`"${functionName}" is not a Lambda function name or ARN.`);
+  }
+
+  const streamArn = values['stream-arn']?.trim();
+  if (streamArn !== undefined && !/^arn:aws[a-z-]*:dynamodb:[a-z0-9-]+:\d{12}:table\/[a-zA-Z0-9_.-]{3,255}\/stream\/\S+$/.test(streamArn)) {
+    throw new UsageError(`"${streamArn}" is not a DynamoDB stream ARN.`);
+  }
+  return { tableName, region, olderThanMs, olderThan, dryRun, functionName, ...(streamArn ? { streamArn } : {}) };
+}
+
+/** The clients the command uses; narrow, so tests pass stubs. */
+export interface ResendClients {
+  readonly db: Pick<DynamoDBDocumentClient, 'send'>;
+  readonly lambda: Pick<LambdaClient, 'send'>;
+}
+
+/** A profile still waiting for its welcome email, as the scan projects it. */
+export interface PendingProfile {
+  readonly sub: string;
+  readonly confirmedAt: string;
+  /** The projected attributes: what send-welcome-email reads from a stream image. */
+  readonly item: Readonly<Record<string, unknown>>;
+}
+
+/** Everything send-welcome-email reads from the new image (functions/send-welcome-email/welcome.ts), and no more. */
+export const PROJECTED = ['pk', 'sk', 'sub', 'userPoolId', 'email', 'name', 'givenName', 'welcomeEmail', 'confirmedAt'] as const;
+
+/** The scan's parameters, without the page's start key. */
+export function scanInput(tableName: string, cutoff: string) {
+  return {
+    TableName: tableName,
+    // Every name through a placeholder: `name` is a reserved word, and the others may become one.
+    ProjectionExpression: PROJECTED.map((a) => `#${a}`).join(', '),
+    FilterExpression: '#sk = :profile AND #welcomeEmail = :pending AND #confirmedAt < :cutoff',
+    ExpressionAttributeNames: Object.fromEntries(PROJECTED.map((a) => [`#${a}`, a])),
+    // ISO-8601 UTC strings of one format (post-confirmation's toISOString) compare as their instants do.
+    ExpressionAttributeValues: { ':profile': 'PROFILE', ':pending': 'PENDING', ':cutoff': cutoff },
+  };
+}
+
+/**
+ * The PENDING profiles confirmed before `cutoff` (an ISO time), oldest first.
+ *
+ * A Scan, not a Query: this is an operator's command after an incident, run a handful of times a year,
+ * never on a user's path. It reads the whole table once (every profile, lockout counter, audit entry and
+ * idempotency record, page by page), which on demand costs about 0.25 USD per million 4 KB-reads at the
+ * time of writing, and it needs nothing in the stack kept up for it. A sparse index (an attribute set
+ * only while PENDING) would make it a Query, at the price of a write to the index on every confirmation
+ * and every SENT mark, forever; see docs/functions.md.
+ */
+export async function findPending(db: ResendClients['db'], tableName: string, cutoff: string): Promise<PendingProfile[]> {
+  const found: PendingProfile[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await db.send(new ScanCommand({ ...scanInput(tableName, cutoff), ...(start ? { ExclusiveStartKey: start } : {}) }));
+    for (const item of page.Items ?? []) {
+      const pk = typeof item.pk === 'string' ? item.pk : '';
+      const sub = typeof item.sub === 'string' && item.sub !== '' ? item.sub : pk.replace(/^USER#/, '');
+      found.push({ sub, confirmedAt: String(item.confirmedAt), item });
+    }
+    start = page.LastEvaluatedKey;
+  } while (start);
+  return found.sort((a, b) => (a.confirmedAt < b.confirmedAt ? -1 : a.confirmedAt > b.confirmedAt ? 1 : 0));
+}
+
+/**
+ * The profile in the stream's attribute-value form. The projection holds strings only; a value of any
+ * other kind is left out, and send-welcome-email then judges the image as it would judge the stream's.
+ */
+export function streamImage(item: Readonly<Record<string, unknown>>): Record<string, StreamAttributeValue> {
+  const image: Record<string, StreamAttributeValue> = {};
+  for (const [name, value] of Object.entries(marshall(item, { removeUndefinedValues: true }))) {
+    if (typeof value.S === 'string') image[name] = { S: value.S };
+  }
+  return image;
+}
+
+/**
+ * A batch as the event source mapping delivers it: INSERTs of the profiles, in the table's stream. The
+ * sequence numbers are synthetic (`first`, `first + 1`, ...), digits like DynamoDB's, unique within a
+ * run; the function only uses them to name the records it reports back.
+ */
+export function streamEvent(profiles: readonly PendingProfile[], where: { streamArn: string; region: string }, first: bigint): DynamoDBStreamEvent {
+  const Records = profiles.map((profile, i): DynamoDBRecord => {
+    const NewImage = streamImage(profile.item);
+    const sequenceNumber = String(first + BigInt(i));
+    const created = Date.parse(profile.confirmedAt);
+    return {
+      eventID: `resend-welcome-${sequenceNumber}`,
+      eventName: 'INSERT',
+      eventVersion: '1.1',
+      eventSource: 'aws:dynamodb',
+      awsRegion: where.region,
+      eventSourceARN: where.streamArn,
+      dynamodb: {
+        ...(Number.isFinite(created) ? { ApproximateCreationDateTime: Math.floor(created / 1000) } : {}),
+        Keys: { pk: NewImage.pk ?? { S: `USER#${profile.sub}` }, sk: NewImage.sk ?? { S: 'PROFILE' } },
+        NewImage,
+        SequenceNumber: sequenceNumber,
+        SizeBytes: JSON.stringify(NewImage).length,
+        StreamViewType: 'NEW_IMAGE',
+      },
+    };
+  });
+  return { Records } satisfies DynamoDBStreamEvent;
+}
+
+/** The first sequence number of a run: 21 digits, like DynamoDB's, from the run's start time. */
+export function firstSequenceNumber(now: number): bigint {
+  return 10n ** 20n + BigInt(now) * 1_000_000n;
+}
+
+/** How one profile fared. */
+export interface Outcome {
+  readonly fingerprint: string;
+  readonly confirmedAt: string;
+  readonly result: 'delivered' | 'failed' | 'skipped' | 'would-resend';
+  /** Why it failed or was skipped. */
+  readonly reason?: string;
+}
+
+/** What a run did. */
+export interface ResendReport {
+  readonly cutoff: string;
+  readonly found: number;
+  readonly outcomes: readonly Outcome[];
+  readonly invocations: number;
+  readonly dryRun: boolean;
+}
+
+/** The invocation's outcome for the batch's sequence numbers: the failed ones and why, or one reason for all. */
+function judgeResponse(
+  response: { FunctionError?: string; Payload?: Uint8Array; StatusCode?: number },
+  sequenceNumbers: readonly string[],
+): { failed: Map<string, string> } {
+  const all = (reason: string) => ({ failed: new Map(sequenceNumbers.map((s) => [s, reason])) });
+  let payload: unknown;
+  try {
+    payload = response.Payload && response.Payload.length > 0 ? JSON.parse(new TextDecoder().decode(response.Payload)) : undefined;
+  } catch {
+    payload = undefined;
+  }
+  if (response.FunctionError) {
+    // Only the error's type: its message is the function's and could quote anything.
+    const type = payload && typeof payload === 'object' && typeof (payload as { errorType?: unknown }).errorType === 'string' ? (payload as { errorType: string }).errorType : 'unknown';
+    return all(`the invocation failed (FunctionError ${response.FunctionError.slice(0, 40)}, ${type.slice(0, 80)}); the whole batch counts as failed`);
+  }
+  const failures = (payload as { batchItemFailures?: unknown } | undefined)?.batchItemFailures;
+  if (!Array.isArray(failures)) return all('the function answered without batchItemFailures; the whole batch counts as failed');
+  const failed = new Map<string, string>();
+  for (const failure of failures) {
+    const id = (failure as { itemIdentifier?: unknown } | null)?.itemIdentifier;
+    // Lambda treats an unknown or empty identifier as the whole batch failing; so does this.
+    if (typeof id !== 'string' || !sequenceNumbers.includes(id)) return all('the function reported a record that is not in the batch; the whole batch counts as failed');
+    failed.set(id, 'send-welcome-email reported it in batchItemFailures (see its log lines with this correlation id)');
+  }
+  // Unlike the mapping, records after a failed one are not retried: the function tries every record and reports each failure.
+  return { failed };
+}
+
+/**
+ * Finds the PENDING profiles older than the cut-off and, unless it is a dry run, delivers them to
+ * send-welcome-email in batches of {@link BATCH_SIZE}, one synchronous invocation at a time (so SES
+ * sees no more than the mapping would send). Stops invoking after an Invoke call itself fails
+ * (permissions, a wrong function name), counting the rest as failed.
+ */
+export async function resend(clients: ResendClients, request: ResendRequest, now: () => number = Date.now): Promise<ResendReport> {
+  const started = now();
+  const cutoff = new Date(started - request.olderThanMs).toISOString();
+  const pending = await findPending(clients.db, request.tableName, cutoff);
+  const outcomes: Outcome[] = [];
+  const sendable: PendingProfile[] = [];
+
+  // What the function would drop without sending is named here, instead of being counted as delivered.
+  for (const profile of pending) {
+    const verdict = welcomeRequest({ eventName: 'INSERT', dynamodb: { NewImage: streamImage(profile.item) } });
+    if (typeof verdict === 'string') outcomes.push({ fingerprint: fingerprint(profile.sub), confirmedAt: profile.confirmedAt, result: 'skipped', reason: whySkipped(verdict) });
+    else sendable.push(profile);
+  }
+  if (request.dryRun || sendable.length === 0) {
+    for (const profile of sendable) outcomes.push({ fingerprint: fingerprint(profile.sub), confirmedAt: profile.confirmedAt, result: request.dryRun ? 'would-resend' : 'delivered' });
+    return { cutoff, found: pending.length, outcomes, invocations: 0, dryRun: request.dryRun };
+  }
+
+  const functionName = request.functionName!;
+  let streamArn = request.streamArn;
+  if (!streamArn) {
+    const table = await clients.db.send(new DescribeTableCommand({ TableName: request.tableName }));
+    streamArn = table.Table?.LatestStreamArn;
+    if (!streamArn) throw new Error(`Table ${request.tableName} reports no stream (LatestStreamArn); give it with --stream-arn`);
+  }
+
+  let next = firstSequenceNumber(started);
+  let invocations = 0;
+  let stopped: string | undefined;
+  for (let i = 0; i < sendable.length; i += BATCH_SIZE) {
+    const batch = sendable.slice(i, i + BATCH_SIZE);
+    const mark = (failed: Map<string, string>, sequenceNumbers: readonly string[]) =>
+      batch.forEach((profile, j) => {
+        const reason = failed.get(sequenceNumbers[j]!);
+        outcomes.push({ fingerprint: fingerprint(profile.sub), confirmedAt: profile.confirmedAt, result: reason ? 'failed' : 'delivered', ...(reason ? { reason } : {}) });
+      });
+    const event = streamEvent(batch, { streamArn, region: request.region }, next);
+    next += BigInt(batch.length);
+    const sequenceNumbers = event.Records.map((r) => r.dynamodb!.SequenceNumber!);
+    if (stopped) {
+      mark(new Map(sequenceNumbers.map((s) => [s, stopped!])), sequenceNumbers);
+      continue;
+    }
+    try {
+      invocations++;
+      const response = await clients.lambda.send(
+        new InvokeCommand({ FunctionName: functionName, InvocationType: 'RequestResponse', Payload: new TextEncoder().encode(JSON.stringify(event)) }),
+      );
+      mark(judgeResponse(response, sequenceNumbers).failed, sequenceNumbers);
+    } catch (error) {
+      const name = error instanceof Error ? error.name : typeof error;
+      mark(new Map(sequenceNumbers.map((s) => [s, `invoking ${functionName} failed: ${name}`])), sequenceNumbers);
+      stopped = `not attempted: invoking ${functionName} had failed (${name})`;
+    }
+  }
+  return { cutoff, found: pending.length, outcomes, invocations, dryRun: false };
+}
+
+function whySkipped(verdict: DroppedRecord): string {
+  switch (verdict) {
+    case 'no-email':
+      return 'no usable email address on the profile; send-welcome-email would drop it (fix the profile, or set welcomeEmail to SENT)';
+    case 'malformed':
+      return 'the profile lacks userPoolId or its sub disagrees with its key; send-welcome-email would drop it (fix the profile by hand)';
+    case 'not-a-pending-profile':
+      return 'not a PENDING profile any more';
+  }
+}
+
+/** `2d 3h`, `4h 05m`, `12m`, `40s`: how long ago a profile was confirmed. */
+export function formatAge(ms: number): string {
+  const s = Math.max(0, Math.floor(ms / 1000));
+  const d = Math.floor(s / 86_400);
+  const h = Math.floor((s % 86_400) / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  if (d > 0) return `${d}d ${h}h`;
+  if (h > 0) return `${h}h ${String(m).padStart(2, '0')}m`;
+  if (m > 0) return `${m}m`;
+  return `${s}s`;
+}
+
+const IDEMPOTENCY_NOTE = `A user whose welcome email went out in the meantime gets no second one: send-welcome-email's idempotency (keyed on pool and sub, remembered ${WELCOME_MEMORY_SECONDS / 86_400} days) recognises it.`;
+
+/** The lines to print, for a person to read. No email address, no name: users appear as the fingerprint of their sub. */
+export function describeReport(request: ResendRequest, report: ResendReport, now: number): string[] {
+  const target = request.functionName ?? `send-welcome-email (give --function to run it for real)`;
+  const lines = [`Found ${report.found} PENDING welcome email(s) in ${request.tableName} confirmed before ${report.cutoff} (older than ${request.olderThan}).`];
+  const age = (o: Outcome) => `confirmed ${formatAge(now - Date.parse(o.confirmedAt))} ago`;
+  for (const o of report.outcomes) {
+    if (o.result === 'skipped') lines.push(`  skipped ${o.fingerprint} (${age(o)}): ${o.reason}`);
+    else if (o.result === 'would-resend') lines.push(`  would re-send ${o.fingerprint} (${age(o)})`);
+    else if (o.result === 'failed') lines.push(`  failed ${o.fingerprint} (${age(o)}): ${o.reason}`);
+  }
+  const count = (r: Outcome['result']) => report.outcomes.filter((o) => o.result === r).length;
+  const skipped = count('skipped') > 0 ? `, skipped ${count('skipped')}` : '';
+  if (report.dryRun) {
+    lines.push(`Dry run: nothing sent. ${count('would-resend')} would be re-sent to ${target}${skipped}.`);
+  } else {
+    lines.push(`Found ${report.found}, delivered ${count('delivered')}, failed ${count('failed')}${skipped} (${report.invocations} invocation(s) of ${target}).`);
+    if (count('failed') > 0) lines.push('The failed ones stay PENDING; run the command again once the cause is fixed.');
+  }
+  if (report.found > 0) lines.push(IDEMPOTENCY_NOTE);
+  return lines;
+}
+
+/** The command: parses, re-sends, prints, and returns the exit code. */
+export async function main(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+  io: { out: (line: string) => void; err: (line: string) => void } = { out: console.log, err: console.error },
+  makeClients: (region: string) => ResendClients = (region) => ({
+    db: DynamoDBDocumentClient.from(new DynamoDBClient({ region })),
+    lambda: new LambdaClient({ region }),
+  }),
+  now: () => number = Date.now,
+): Promise<number> {
+  let request: ResendRequest;
+  try {
+    request = parseRequest(argv, env);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    io.err(`resend-welcome: ${error.message}`);
+    io.err(USAGE);
+    return EXIT.usage;
+  }
+  try {
+    const report = await resend(makeClients(request.region), request, now);
+    for (const line of describeReport(request, report, now())) io.out(line);
+    return report.outcomes.some((o) => o.result === 'failed') ? EXIT.failed : EXIT.ok;
+  } catch (error) {
+    const name = error instanceof Error ? error.name : typeof error;
+    const message = error instanceof Error ? error.message : String(error);
+    io.err(`resend-welcome: could not re-send the welcome emails of ${request.tableName} (${request.region}): ${name}: ${message}`);
+    return EXIT.failed;
+  }
+}
+
+if (isMain(import.meta.url)) {
+  process.exitCode = await main(process.argv.slice(2), process.env);
+}
