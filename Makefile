@@ -14,7 +14,7 @@ TSX := node --import tsx
 INSTALL_STAMP := node_modules/.install-stamp
 
 .PHONY: help install build synth validate plan-offline typecheck test test-unit reliability reliability-report demo sandbox bench bench-smoke \
-        plan deploy destroy outputs bootstrap iam-policies plan-summary unlock docs clean
+        plan deploy destroy outputs bootstrap iam-policies plan-summary unlock resend-welcome docs clean
 
 help: ## List every target
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "} {printf "  %-20s %s\n", $$1, $$2}'
@@ -93,6 +93,9 @@ plan-summary: plan-offline ## Print the pull-request plan summary of the offline
 
 unlock: $(INSTALL_STAMP) ## Clear a user's sign-in lockout: make unlock USERNAME=frodo@gmail.com
 	$(TSX) scripts/unlock-user.ts "$(USERNAME)"
+
+resend-welcome: $(INSTALL_STAMP) ## Re-send the welcome emails still PENDING after the failure queue filled: make resend-welcome [OLDER_THAN=15m] [DRY_RUN=1]
+	$(TSX) scripts/resend-welcome.ts $(if $(OLDER_THAN),--older-than "$(OLDER_THAN)") $(if $(filter 1 true yes,$(DRY_RUN)),--dry-run)
 
 docs: $(INSTALL_STAMP) ## Regenerate docs/configuration.md from the configuration schema
 	$(TSX) infra/config-doc.ts
