@@ -41,6 +41,42 @@ export function environmentCredentialsOnly(): Plugin {
   };
 }
 
+/** The Encryption SDK module whose point decompression {@link platformPointDecompression} replaces. */
+export const ECC_DECODE_MODULE = /[\\/]@aws-crypto[\\/]material-management[\\/]build[\\/](module|main)[\\/]src[\\/]ecc_decode\.js$/;
+const ECC_DECODE_REPLACEMENT = path.join(root, 'functions', 'common', 'ecc-decode.ts');
+
+/**
+ * `@aws-crypto/material-management` builds Montgomery contexts for P-256 and P-384 with bn.js when it
+ * loads, about 7 ms of every sender's cold start, only to decompress one public key per message later.
+ * This plugin swaps that module for functions/common/ecc-decode.ts, which exports the same object and
+ * lets OpenSSL do the work when a message is decrypted. tests/functions/ecc-decode.test.ts proves the
+ * two give the same points. The build fails if the library moves the module and the swap stops
+ * applying, instead of silently shipping the slower code.
+ */
+export function platformPointDecompression(): Plugin {
+  return {
+    name: 'platform-point-decompression',
+    setup(b) {
+      const swapped = new Set<string>();
+      let libraryBundled = false;
+      b.onLoad({ filter: ECC_DECODE_MODULE }, (args) => {
+        swapped.add(args.path);
+        return { contents: `export { decodeNamedCurves } from ${JSON.stringify(ECC_DECODE_REPLACEMENT)};\n`, loader: 'js', resolveDir: root };
+      });
+      b.onLoad({ filter: /[\\/]@aws-crypto[\\/]material-management[\\/]build[\\/].*[\\/]signature_key\.js$/ }, () => {
+        libraryBundled = true;
+        return undefined;
+      });
+      // An error added to the result here would only be reported; throwing fails the build.
+      b.onEnd((result) => {
+        if (libraryBundled && swapped.size === 0 && result.errors.length === 0) {
+          throw new Error('@aws-crypto/material-management is bundled but its ecc_decode module was not found: check ECC_DECODE_MODULE against the installed version');
+        }
+      });
+    },
+  };
+}
+
 /** The esbuild options that ship. The benchmark compares these with esbuild's defaults. */
 export function productionOptions(entryPoints: Record<string, string>, outdir: string): BuildOptions {
   return {
@@ -60,7 +96,7 @@ export function productionOptions(entryPoints: Record<string, string>, outdir: s
     legalComments: 'none',
     logLevel: 'warning',
     metafile: true,
-    plugins: [environmentCredentialsOnly()],
+    plugins: [environmentCredentialsOnly(), platformPointDecompression()],
   };
 }
 
