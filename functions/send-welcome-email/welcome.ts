@@ -20,11 +20,10 @@
  *
  * A plain loop, not `@aws-lambda-powertools/batch`. The utility is cheap (measured: +5 KiB of bundle,
  * no cold-start cost above the noise), but what it would take off this file is a dozen lines of
- * bookkeeping, while its defaults are wrong here and its version line is not ours: it processes
- * records in parallel (no send may start late in the invocation, see SEND_RESERVE_MS), and throws when
- * every record failed, which makes Lambda bisect the batch, doubling the invocations of an SES outage
- * for nothing, since the partial response already says where to resume; and it is published up to
- * 2.35.0, a release behind the Powertools packages the other functions share.
+ * bookkeeping, while its defaults are wrong here: it processes records in parallel (no send may start
+ * late in the invocation, see SEND_RESERVE_MS), and throws when every record failed, which makes Lambda
+ * bisect the batch, doubling the invocations of an SES outage for nothing, since the partial response
+ * already says where to resume.
  */
 import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
 import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
