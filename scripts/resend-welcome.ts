@@ -27,10 +27,10 @@ import { parseArgs } from 'node:util';
 import type { FunctionName } from '../functions/catalog.ts';
 import { fingerprint } from '../functions/common/logger.ts';
 import { welcomeRequest, WELCOME_MEMORY_SECONDS, type DroppedRecord } from '../functions/send-welcome-email/welcome.ts';
-import { isMain } from './lib/cli.ts';
+import { EXIT, isMain, tableAndRegion, UsageError } from './lib/cli.ts';
 
 /** Exit codes: 0 done (everything found was delivered, or nothing was found), 1 something failed, 2 bad usage. */
-export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+export { EXIT, UsageError };
 
 const USAGE =
   'Usage: resend-welcome.ts [--older-than 15m] [--dry-run] [--function <name>] [--stream-arn <arn>] [--table <name>] [--region <region>]   (or TABLE_NAME / AWS_REGION / WELCOME_EMAIL_FUNCTION_NAME in the environment)';
@@ -44,11 +44,6 @@ export const DEFAULT_OLDER_THAN = '15m';
 const WELCOME_FUNCTION: FunctionName = 'send-welcome-email';
 /** The stack's table suffix (infra/stack.ts); the tests check it against the synthesized stack. */
 const TABLE_SUFFIX = '-data';
-
-/** Thrown for input the command refuses; its message is printed with the usage line. */
-export class UsageError extends Error {
-  override readonly name = 'UsageError';
-}
 
 /** What the command was asked to do. */
 export interface ResendRequest {
@@ -101,13 +96,7 @@ export function parseRequest(argv: readonly string[], env: Readonly<Record<strin
   }
   const { values } = parsed;
 
-  const tableName = (values.table ?? env.TABLE_NAME ?? '').trim();
-  if (tableName === '') throw new UsageError('Give the table with --table or TABLE_NAME (make outputs prints table_name).');
-  if (!/^[a-zA-Z0-9_.-]{3,255}$/.test(tableName)) throw new UsageError(`"${tableName}" is not a DynamoDB table name.`);
-
-  const region = (values.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? '').trim();
-  if (region === '') throw new UsageError('Give the region with --region or AWS_REGION.');
-  if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(region)) throw new UsageError(`"${region}" is not an AWS region.`);
+  const { tableName, region } = tableAndRegion(values, env, ' (make outputs prints table_name)');
 
   const olderThan = (values['older-than'] ?? DEFAULT_OLDER_THAN).trim();
   const olderThanMs = parseDuration(olderThan);

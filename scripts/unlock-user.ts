@@ -13,16 +13,12 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { clearLockout, lockoutKey, normaliseLogin, type DocumentSender, type LockoutState } from '../functions/common/lockout.ts';
+import { EXIT, tableAndRegion, UsageError } from './lib/cli.ts';
 
 /** Exit codes: 0 done (cleared or nothing to clear), 1 failed, 2 bad usage. */
-export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+export { EXIT, UsageError };
 
 const USAGE = 'Usage: unlock-user.ts <login (email)> [--table <name>] [--region <region>]   (or TABLE_NAME / AWS_REGION in the environment)';
-
-/** Thrown for input the command refuses; its message is printed with the usage line. */
-export class UsageError extends Error {
-  override readonly name = 'UsageError';
-}
 
 /** What the command was asked to do. */
 export interface UnlockRequest {
@@ -48,13 +44,7 @@ export function parseRequest(argv: readonly string[], env: Readonly<Record<strin
   if (login === '') throw new UsageError('The login is empty.');
   if (login.length > 2048) throw new UsageError('The login is longer than any Cognito username or email.');
 
-  const tableName = (values.table ?? env.TABLE_NAME ?? '').trim();
-  if (tableName === '') throw new UsageError('Give the table with --table or TABLE_NAME.');
-  if (!/^[a-zA-Z0-9_.-]{3,255}$/.test(tableName)) throw new UsageError(`"${tableName}" is not a DynamoDB table name.`);
-
-  const region = (values.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? '').trim();
-  if (region === '') throw new UsageError('Give the region with --region or AWS_REGION.');
-  if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(region)) throw new UsageError(`"${region}" is not an AWS region.`);
+  const { tableName, region } = tableAndRegion(values, env);
   return { login, tableName, region };
 }
 
