@@ -71,6 +71,8 @@ export interface SandboxEndpoints {
   region: string;
   cognito: { endpoint: string; userPoolId: string; clientId: string; legacyUserPoolId: string; legacyClientId: string };
   dynamodb: { endpoint: string; tableName: string };
+  /** The local Lambda host's Invoke API (`AWS_ENDPOINT_URL_LAMBDA` for operator commands such as `make resend-welcome`). */
+  lambda: { endpoint: string };
   stores: { sendgrid: string; twilio: string; ses: string };
 }
 
@@ -304,6 +306,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         legacyClientId: stack.legacyPool?.clients[0]?.id ?? '',
       },
       dynamodb: { endpoint: tableStream.url, tableName: stack.table.name },
+      lambda: { endpoint: lambda.url },
       stores: { sendgrid: `${providers.url}/stores/sendgrid`, twilio: `${providers.url}/stores/twilio`, ses: `${providers.url}/stores/ses` },
     };
     const read = async (store: 'sendgrid' | 'twilio' | 'ses' | 'sns') =>

@@ -101,7 +101,8 @@ export class TableStreamProxy {
           }
         }
         const touched = input ? await this.touchedBy(operation, input).catch(() => []) : [];
-        const answer = touched.length === 0 ? await this.forward(req.headers, body) : await this.writeWithRecords(touched, () => this.forward(req.headers, body));
+        let answer = touched.length === 0 ? await this.forward(req.headers, body) : await this.writeWithRecords(touched, () => this.forward(req.headers, body));
+        if (operation === 'DescribeTable' && answer.status === 200) answer = this.withStream(answer);
         const headers: Record<string, string> = {};
         for (const name of ANSWER_HEADERS) {
           const value = answer.headers.get(name);
@@ -126,6 +127,31 @@ export class TableStreamProxy {
     }
     const answer = await fetch(`${this.options.upstream}/`, { method: 'POST', headers: pass, body });
     return { status: answer.status, headers: answer.headers, body: Buffer.from(await answer.arrayBuffer()) };
+  }
+
+  /**
+   * dynalite describes no stream, so a DescribeTable of a streamed table gets the stream fields DynamoDB
+   * reports (`StreamSpecification`, `LatestStreamArn`, `LatestStreamLabel`): tools that find the stream
+   * that way, such as `make resend-welcome`, work against the sandbox as against AWS.
+   */
+  private withStream(answer: { status: number; headers: Headers; body: Buffer }): { status: number; headers: Headers; body: Buffer } {
+    let parsed: { Table?: Json & { TableName?: string } };
+    try {
+      parsed = JSON.parse(answer.body.toString('utf8')) as typeof parsed;
+    } catch {
+      return answer;
+    }
+    const table = parsed.Table?.TableName ? this.tables.get(parsed.Table.TableName) : undefined;
+    if (!table || !parsed.Table) return answer;
+    Object.assign(parsed.Table, {
+      StreamSpecification: { StreamEnabled: true, StreamViewType: table.viewType },
+      LatestStreamArn: table.streamArn,
+      LatestStreamLabel: table.streamArn.split('/stream/')[1] ?? '',
+    });
+    // The checksum dynalite computed is for the body as it was.
+    const headers = new Headers(answer.headers);
+    headers.delete('x-amz-crc32');
+    return { ...answer, headers, body: Buffer.from(JSON.stringify(parsed)) };
   }
 
   private keySchema(tableName: string): Promise<string[]> {

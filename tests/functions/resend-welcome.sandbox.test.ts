@@ -43,7 +43,7 @@ describe('resend-welcome re-sends what the stream mapping gave up on (sandbox, r
     dynamo = new DynamoDBClient({ region, endpoint: sandbox.endpoints.dynamodb.endpoint, credentials: sandbox.credentials });
     clients = {
       db: DynamoDBDocumentClient.from(new DynamoDBClient({ region, endpoint: sandbox.endpoints.dynamodb.endpoint, credentials: sandbox.credentials })),
-      lambda: new LambdaClient({ region, endpoint: sandbox.urls.lambda, credentials: sandbox.credentials }),
+      lambda: new LambdaClient({ region, endpoint: sandbox.endpoints.lambda.endpoint, credentials: sandbox.credentials }),
     };
   });
 
@@ -108,7 +108,8 @@ describe('resend-welcome re-sends what the stream mapping gave up on (sandbox, r
     expect(sandbox.lambda.invocations.length, 'a dry run invokes nothing').to.equal(invocationsBefore);
 
     out.length = 0;
-    expect(await main(['--older-than', '0s', '--stream-arn', streamArn], env, io, () => clients)).to.equal(EXIT.ok);
+    // No --stream-arn: the command finds the stream the way it does in AWS, in DescribeTable.
+    expect(await main(['--older-than', '0s'], env, io, () => clients)).to.equal(EXIT.ok);
     expect(err).to.deep.equal([]);
     expect(out).to.include(`Found 1, delivered 1, failed 0 (1 invocation(s) of ${welcomeFunction.functionName}).`);
     for (const line of out) expect(line, 'no address in the output').to.not.include('@');
@@ -129,7 +130,7 @@ describe('resend-welcome re-sends what the stream mapping gave up on (sandbox, r
         PATH: process.env.PATH ?? '',
         ...env,
         AWS_ENDPOINT_URL_DYNAMODB: sandbox.endpoints.dynamodb.endpoint,
-        AWS_ENDPOINT_URL_LAMBDA: sandbox.urls.lambda,
+        AWS_ENDPOINT_URL_LAMBDA: sandbox.endpoints.lambda.endpoint,
         AWS_ACCESS_KEY_ID: sandbox.credentials.accessKeyId,
         AWS_SECRET_ACCESS_KEY: sandbox.credentials.secretAccessKey,
         AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
