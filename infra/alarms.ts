@@ -146,14 +146,14 @@ export class Alarms extends Construct {
       });
       alarm({
         suffix: `${fn.name}-error-logs`,
-        description: `${fn.name} logged at ERROR level. Read the line in its log group (${fn.name}'s section of docs/functions.md says what each means). See docs/deploying.md, "Alarms".`,
+        description: `${fn.name} logged at ERROR level. Read the line in its log group (${fn.name}'s section of docs/functions.md says what each means). Runbook: docs/deploying.md, section 11 (Alarms).`,
         namespace: METRIC_NAMESPACE,
         metricName: errorLogMetricName(deployedName),
         statistic: 'Sum',
       });
       alarm({
         suffix: `${fn.name}-lambda-errors`,
-        description: `${fn.name} invocations failed (an uncaught error or a timeout). See docs/deploying.md, "Alarms".`,
+        description: `${fn.name} invocations failed (an uncaught error or a timeout). Runbook: docs/deploying.md, section 11 (Alarms).`,
         namespace: 'AWS/Lambda',
         metricName: 'Errors',
         dimensions: { FunctionName: fn.functionName },
@@ -162,7 +162,7 @@ export class Alarms extends Construct {
       if (fn.kind === 'async-trigger') {
         alarm({
           suffix: `${fn.name}-async-events-dropped`,
-          description: `Lambda gave up on ${fn.name} events after its retries or their maximum age: a code Cognito asked for was never delivered. See docs/deploying.md, "Alarms".`,
+          description: `Lambda gave up on ${fn.name} events after its retries or their maximum age: a code Cognito asked for was never delivered. Runbook: docs/deploying.md, section 11 (Alarms).`,
           namespace: 'AWS/Lambda',
           metricName: 'AsyncEventsDropped',
           dimensions: { FunctionName: fn.functionName },
@@ -172,7 +172,7 @@ export class Alarms extends Construct {
     }
     alarm({
       suffix: 'welcome-email-failures-queued',
-      description: 'The welcome email stream gave up on a batch; its records are described in the failure queue and no welcome email went out for them. See docs/deploying.md, "Re-sending welcome emails".',
+      description: 'The welcome email stream gave up on a batch; its records are described in the failure queue and no welcome email went out for them. Runbook: docs/deploying.md, section 10 (the failure queue).',
       namespace: 'AWS/SQS',
       metricName: 'ApproximateNumberOfMessagesVisible',
       dimensions: { QueueName: props.welcomeFailures.name },
@@ -181,7 +181,7 @@ export class Alarms extends Construct {
     });
     alarm({
       suffix: 'signup-reminder-executions-failed',
-      description: 'A sign-up reminder execution failed, so an unconfirmed user was not reminded or not deleted. See docs/deploying.md, "Alarms".',
+      description: 'A sign-up reminder execution failed, so an unconfirmed user was not reminded or not deleted. Runbook: docs/deploying.md, section 11 (Alarms).',
       namespace: 'AWS/States',
       metricName: 'ExecutionsFailed',
       dimensions: { StateMachineArn: props.workflow.arn },
