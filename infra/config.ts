@@ -11,6 +11,7 @@ import { z } from 'zod';
 
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
 const EMAIL = /^[^@\s<>"]+@[^@\s<>"]+\.[^@\s<>"]+$/;
+const SNS_TOPIC_ARN = /^arn:aws[a-z-]*:sns:[a-z]{2}(-[a-z]+)+-\d:\d{12}:[A-Za-z0-9_-]{1,256}$/;
 const DOMAIN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
 /** The retention periods CloudWatch Logs accepts. */
 export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
@@ -95,6 +96,22 @@ export const ConfigSchema = z
         .describe('CloudWatch Logs retention of every log group.'),
       level: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']).describe('Function log level (POWERTOOLS_LOG_LEVEL and the Lambda application log level).'),
     }),
+    alarms: z
+      .strictObject({
+        enabled: z
+          .boolean()
+          .describe('Deploy CloudWatch alarms (per function: ERROR log lines and Lambda errors, plus dropped sender events; the welcome email\'s failure queue; failed reminder executions), each notifying one SNS topic on ALARM and on OK. See docs/infrastructure.md.'),
+        email: z
+          .union([z.literal(''), z.string().regex(EMAIL, 'must be an email address')])
+          .describe('Address subscribed to the alarm topic; SNS mails it a confirmation link that must be followed before any alarm arrives. Empty for none.'),
+        topicArn: z
+          .union([z.literal(''), z.string().regex(SNS_TOPIC_ARN, 'must be an SNS topic ARN such as arn:aws:sns:eu-west-1:123456789012:ops-alarms')])
+          .describe('Existing SNS topic to notify instead of creating `<stack>-alarms`; its access policy must let `cloudwatch.amazonaws.com` publish (and, if it is encrypted, its key policy must let CloudWatch use the key). Empty to create the topic.'),
+      })
+      .refine((a) => a.email === '' || a.topicArn === '', {
+        path: ['email'],
+        message: 'must be empty when alarms.topicArn is set: subscribe to that topic where it is managed',
+      }),
     providers: z.strictObject({
       sendgridApiBaseUrl: httpUrl.describe('SendGrid API base URL.'),
       twilioApiBaseUrl: httpUrl.describe('Twilio API base URL.'),

@@ -38,6 +38,18 @@ export function expectedResourceCounts(config: Config): Record<string, number> {
     aws_sfn_state_machine: 1,
     aws_sesv2_email_identity: 1 + config.email.sesReceiverIdentities.length,
   };
+  if (config.alarms.enabled) {
+    const ownTopic = config.alarms.topicArn === '' ? 1 : 0;
+    const asyncTriggers = fns.filter((f) => f.kind === 'async-trigger').length;
+    Object.assign(counts, {
+      aws_cloudwatch_log_metric_filter: fns.length,
+      // Per function ERROR lines and Lambda errors, dropped events of async triggers, the failure queue, the workflow.
+      aws_cloudwatch_metric_alarm: 2 * fns.length + asyncTriggers + 2,
+      aws_sns_topic: ownTopic,
+      aws_sns_topic_policy: ownTopic,
+      aws_sns_topic_subscription: ownTopic && config.alarms.email !== '' ? 1 : 0,
+    });
+  }
   if (senders) {
     Object.assign(counts, { aws_kms_key: 1, aws_kms_alias: 1, aws_kms_key_policy: 1, aws_secretsmanager_secret: 2 });
   }

@@ -3,6 +3,7 @@ import { Construct } from 'constructs';
 import { TerraformOutput, TerraformStack, type ITerraformDependable } from 'cdktf';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { FUNCTIONS, type FunctionName } from '../functions/catalog.ts';
+import { Alarms } from './alarms.ts';
 import { addStateBackend, type RemoteState } from './backend.ts';
 import { stackName, type Config } from './config.ts';
 import { DataTable } from './data-table.ts';
@@ -50,6 +51,8 @@ export class CognitoTriggersStack extends TerraformStack {
   readonly welcomeStream: StreamTrigger;
   /** Deployed functions by catalog name. */
   readonly functions: Readonly<Partial<Record<FunctionName, TriggerFunction>>>;
+  /** Present unless `alarms.enabled` is false. */
+  readonly alarms?: Alarms;
   /** Present in custom-senders mode. */
   readonly senderKey?: SenderKey;
   /** Present in custom-senders mode. */
@@ -181,6 +184,19 @@ export class CognitoTriggersStack extends TerraformStack {
       decrypterRoleArns: [fns['custom-email-sender']!.role.arn, fns['custom-sms-sender']!.role.arn],
     });
 
+    if (config.alarms.enabled) {
+      this.alarms = new Alarms(this, 'alarms', {
+        prefix,
+        accountId: config.awsAccountId,
+        region: config.region,
+        ...(config.alarms.topicArn ? { topicArn: config.alarms.topicArn } : {}),
+        ...(config.alarms.email ? { email: config.alarms.email } : {}),
+        functions: deployed.map((f) => fns[f.name]!),
+        welcomeFailures: this.welcomeFailures,
+        workflow: this.workflow,
+      });
+    }
+
     const output = (id: string, value: string, description: string): void => {
       new TerraformOutput(this, id, { value, description });
     };
@@ -192,6 +208,7 @@ export class CognitoTriggersStack extends TerraformStack {
     output('state_machine_arn', this.workflow.arn, 'Sign-up reminder state machine ARN');
     output('legacy_user_pool_id', this.legacy.userPoolId, 'Legacy user pool id (user migration source)');
     output('legacy_client_id', this.legacy.clientId, 'Legacy app client id');
+    if (this.alarms) output('alarm_topic_arn', this.alarms.topicArn, 'SNS topic every alarm notifies');
     if (this.senderKey && this.secrets) {
       output('kms_key_arn', this.senderKey.arn, 'KMS key ARN of the custom senders');
       output('sendgrid_secret_arn', this.secrets.sendgrid.arn, 'Secret to fill with {"apiKey": "..."}');

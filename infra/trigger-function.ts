@@ -66,10 +66,13 @@ export class TriggerFunction extends Construct {
   readonly policy: IamRolePolicy;
   /** Catalog name. */
   readonly name: FunctionName;
+  /** How the function is invoked (catalog kind), which decides the alarms that watch it. */
+  readonly kind: FunctionKind;
 
   constructor(scope: Construct, id: string, props: TriggerFunctionProps) {
     super(scope, id);
     this.name = props.name;
+    this.kind = props.kind;
     if (!existsSync(props.zipPath)) {
       throw new Error(`Bundle ${props.zipPath} is missing; run \`make build\` (node --import tsx scripts/build.ts) before synth`);
     }

@@ -61,6 +61,9 @@ const UNSCOPABLE = new Set([
   'logs:ListLogDeliveries',
   'logs:PutResourcePolicy',
   'logs:DescribeResourcePolicies',
+  // SNS subscription actions have no resource type; what they reach is the subscriptions of topics the role may subscribe to.
+  'sns:GetSubscriptionAttributes',
+  'sns:Unsubscribe',
 ]);
 
 const ROLE_POLICIES = ['deploy-role-policy.json', 'plan-role-policy.json'];
@@ -158,6 +161,14 @@ describe('IAM policies for the deploy and plan roles (deploy/)', () => {
       aws_kms_alias: (a) => [['kms:CreateAlias', arn('kms', String(a.name))], ['kms:CreateAlias', arn('kms', 'key/1234abcd-12ab-34cd-56ef-1234567890ab')]],
       aws_sfn_state_machine: (a) => [['states:CreateStateMachine', arn('states', `stateMachine:${a.name}`)], ['iam:PassRole', 'arn:aws:iam::123456789012:role/cognito-triggers-dev-signup-reminder']],
       aws_sesv2_email_identity: (a) => [['ses:CreateEmailIdentity', arn('ses', `identity/${a.email_identity}`)]],
+      aws_cloudwatch_log_metric_filter: (a) => [
+        ['logs:PutMetricFilter', arn('logs', `log-group:${String(a.log_group_name)}`)],
+        ['logs:DescribeMetricFilters', arn('logs', `log-group:${String(a.log_group_name)}`)],
+      ],
+      aws_cloudwatch_metric_alarm: (a) => [['cloudwatch:PutMetricAlarm', arn('cloudwatch', `alarm:${a.alarm_name}`)], ['cloudwatch:TagResource', arn('cloudwatch', `alarm:${a.alarm_name}`)]],
+      aws_sns_topic: (a) => [['sns:CreateTopic', arn('sns', String(a.name))], ['sns:TagResource', arn('sns', String(a.name))]],
+      aws_sns_topic_policy: () => [['sns:SetTopicAttributes', arn('sns', 'cognito-triggers-dev-alarms')]],
+      aws_sns_topic_subscription: () => [['sns:Subscribe', arn('sns', 'cognito-triggers-dev-alarms')], ['sns:GetSubscriptionAttributes', '*']],
       // Secrets Manager appends six random characters to a secret's ARN.
       aws_secretsmanager_secret: (a) => [['secretsmanager:CreateSecret', arn('secretsmanager', `secret:${a.name}-AbCdEf`)]],
     };
@@ -190,6 +201,9 @@ describe('IAM policies for the deploy and plan roles (deploy/)', () => {
       expect(allows(policy, 'dynamodb:DeleteTable', arn('dynamodb', 'table/cognito-triggers-prod-data'))).to.equal(false);
       expect(allows(policy, 'secretsmanager:DeleteSecret', arn('secretsmanager', 'secret:cognito-triggers-prod/sendgrid-AbCdEf'))).to.equal(false);
       expect(allows(policy, 'iam:CreateRole', 'arn:aws:iam::123456789012:role/admin')).to.equal(false);
+      expect(allows(policy, 'cloudwatch:DeleteAlarms', arn('cloudwatch', 'alarm:cognito-triggers-prod-pre-sign-up-error-logs'))).to.equal(false);
+      expect(allows(policy, 'sns:DeleteTopic', arn('sns', 'cognito-triggers-prod-alarms'))).to.equal(false);
+      expect(allows(policy, 'logs:DeleteMetricFilter', arn('logs', 'log-group:/aws/lambda/cognito-triggers-prod-pre-sign-up'))).to.equal(false);
     });
 
     it('reads and writes this stack state and its lock file, and no other object', () => {
