@@ -153,7 +153,9 @@ export async function sendWelcome(request: WelcomeRequest, deps: SendWelcomeEmai
     await sender.once({ purpose: 'welcome', userPoolId: request.userPoolId, sub: request.sub }, attempt);
   } catch (error) {
     // A concurrent attempt may still fail, so "in progress" is retried too; the next try then sees its outcome.
-    log.error('Welcome email not sent; the record goes back to Lambda for a retry', {
+    // WARN, not ERROR: SES throttling that clears within the retries needs nobody. What does need someone,
+    // the mapping giving up, fires the failure queue's alarm instead of every attempt firing the error-log one.
+    log.warn('Welcome email not sent; the record goes back to Lambda for a retry', {
       welcomeEmail: 'retrying',
       errorName: errorName(error),
       emailDomain: emailDomain(request.email),

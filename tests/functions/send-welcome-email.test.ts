@@ -104,7 +104,7 @@ describe('send-welcome-email', () => {
       first = await run(event);
     });
     expect(first).to.deep.equal({ batchItemFailures: [{ itemIdentifier: '4200' }], outcomes: ['failed'] });
-    expect(lines.find((l) => l.welcomeEmail === 'retrying')).to.include({ level: 'ERROR', errorName: 'MessageRejected', emailDomain: 'gmail.com' });
+    expect(lines.find((l) => l.welcomeEmail === 'retrying')).to.include({ level: 'WARN', errorName: 'MessageRejected', emailDomain: 'gmail.com' });
     expect(marks.get(SUB), 'still PENDING').to.equal(undefined);
     expect(store.records.size, 'idempotency record released for the next attempt').to.equal(0);
 
