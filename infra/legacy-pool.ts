@@ -1,6 +1,7 @@
 import { Construct } from 'constructs';
 import { CognitoUserPool } from '@cdktf/provider-aws/lib/cognito-user-pool';
 import { CognitoUserPoolClient } from '@cdktf/provider-aws/lib/cognito-user-pool-client';
+import { PASSWORD_RULES } from './user-pool.ts';
 
 export interface LegacyPoolProps {
   /** Create a stand-in legacy pool and client; false reads an existing pool from `existing`. */
@@ -46,14 +47,7 @@ export class LegacyPool extends Construct {
       usernameConfiguration: { caseSensitive: false },
       deletionProtection: props.deletionProtection ? 'ACTIVE' : 'INACTIVE',
       adminCreateUserConfig: { allowAdminCreateUserOnly: true },
-      passwordPolicy: {
-        minimumLength: 12,
-        requireLowercase: true,
-        requireUppercase: true,
-        requireNumbers: true,
-        requireSymbols: true,
-        temporaryPasswordValidityDays: 3,
-      },
+      passwordPolicy: { ...PASSWORD_RULES },
       accountRecoverySetting: { recoveryMechanism: [{ name: 'verified_email', priority: 1 }] },
     });
     const client = new CognitoUserPoolClient(this, 'client', {

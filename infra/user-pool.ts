@@ -6,6 +6,19 @@ import type { TriggerSlot } from '../functions/catalog.ts';
 import type { TriggerFunction } from './trigger-function.ts';
 
 /** The functions filling each `lambda_config` slot. Sender slots are present only in custom-senders mode. */
+/**
+ * The password rules of the user pool, shared with the legacy pool: lazy migration sets the password a
+ * user typed on the new pool, so any password the legacy pool accepted must pass here too.
+ */
+export const PASSWORD_RULES = {
+  minimumLength: 12,
+  requireLowercase: true,
+  requireUppercase: true,
+  requireNumbers: true,
+  requireSymbols: true,
+  temporaryPasswordValidityDays: 3,
+} as const;
+
 export type TriggerWiring = Readonly<Record<Exclude<TriggerSlot, 'custom_email_sender' | 'custom_sms_sender'>, TriggerFunction>> &
   Readonly<Partial<Record<'custom_email_sender' | 'custom_sms_sender', TriggerFunction>>>;
 
@@ -75,15 +88,7 @@ export class UserPool extends Construct {
       autoVerifiedAttributes: ['email'],
       adminCreateUserConfig: { allowAdminCreateUserOnly: false },
       deletionProtection: props.deletionProtection ? 'ACTIVE' : 'INACTIVE',
-      passwordPolicy: {
-        minimumLength: 12,
-        requireLowercase: true,
-        requireUppercase: true,
-        requireNumbers: true,
-        requireSymbols: true,
-        temporaryPasswordValidityDays: 3,
-        passwordHistorySize: props.tier === 'LITE' ? undefined : 5,
-      },
+      passwordPolicy: { ...PASSWORD_RULES, passwordHistorySize: props.tier === 'LITE' ? undefined : 5 },
       accountRecoverySetting: { recoveryMechanism: [{ name: 'verified_email', priority: 1 }] },
       emailConfiguration: {
         emailSendingAccount: 'DEVELOPER',
