@@ -56,13 +56,20 @@ export function htmlToText(html: string): string {
     .trim();
 }
 
-interface SesStoreEmail {
+/** One email as aws-ses-v2-local stores it. */
+export interface SesStoreEmail {
   messageId: string;
   from: string;
   destination: { to: string[] };
   subject: string;
   body: { html?: string; text?: string };
   at: number;
+}
+
+/** Every email aws-ses-v2-local at `sesUrl` has accepted, oldest first, as it stores them (`GET /store`). */
+export async function readSesStore(sesUrl: string): Promise<SesStoreEmail[]> {
+  const res = await fetch(`${sesUrl}/store`);
+  return ((await res.json()) as { emails: SesStoreEmail[] }).emails;
 }
 
 export class Providers {
@@ -87,8 +94,7 @@ export class Providers {
 
   /** Mail accepted by the local SES, normalised like the other stores. */
   async ses(): Promise<StoredMessage[]> {
-    const res = await fetch(`${this.sesUrl}/store`);
-    const { emails } = (await res.json()) as { emails: SesStoreEmail[] };
+    const emails = await readSesStore(this.sesUrl);
     return emails.map((e) => ({
       provider: 'ses' as const,
       to: e.destination.to[0] ?? '',

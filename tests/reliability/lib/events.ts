@@ -15,6 +15,7 @@ import type {
   PreTokenGenerationTriggerEvent,
   UserMigrationAuthenticationTriggerEvent,
 } from 'aws-lambda';
+import { lambdaContext as fixtureContext } from '../../fixtures/events.ts';
 
 export const POOL_ID = 'us-east-1_Reliab1ty';
 export const OTHER_POOL_ID = 'us-east-1_OtherPool';
@@ -182,21 +183,17 @@ export function person(tag: string, domain = 'gmail.com'): Person {
   return { sub: id, email: `${tag}-${id.slice(0, 8)}@${domain}`, name: `Frodo ${tag}` };
 }
 
-/** A Lambda context as the runtime passes it, with `remainingMs` left on the clock. */
-export function lambdaContext(functionName: string, remainingMs = 5_000): Context {
+/**
+ * A Lambda context as the runtime passes it: the unit tests' fixture, with its own request id and a
+ * clock that runs down from `remainingMs`, as the scenarios here time out for real.
+ */
+export function lambdaContext(functionName: string, remainingMs = 5_000, awsRequestId: string = crypto.randomUUID()): Context {
   const deadline = Date.now() + remainingMs;
   return {
-    callbackWaitsForEmptyEventLoop: true,
-    functionName,
-    functionVersion: '$LATEST',
+    ...fixtureContext(functionName),
     invokedFunctionArn: `arn:aws:lambda:us-east-1:123456789012:function:${functionName}`,
-    memoryLimitInMB: '256',
-    awsRequestId: crypto.randomUUID(),
-    logGroupName: `/aws/lambda/${functionName}`,
+    awsRequestId,
     logStreamName: 'reliability',
     getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
   } satisfies Context;
 }

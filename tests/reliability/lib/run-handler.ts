@@ -3,7 +3,8 @@
  * would, config read at module scope), invokes it with each event in turn, and prints one result line.
  * Running in a child keeps module-scope configuration and clients separate per scenario.
  */
-export {};
+import { lambdaContext } from './events.ts';
+
 const [modulePath] = process.argv.slice(2);
 // Events arrive on stdin: they can be megabytes, past what a command line holds.
 let eventsJson = '';
@@ -25,21 +26,11 @@ try {
   const events = JSON.parse(eventsJson) as unknown[];
   for (const [i, event] of events.entries()) {
     // As the Lambda runtime passes it: the clock runs down from the function's timeout.
-    const deadline = Date.now() + Number(process.env.RELIABILITY_FUNCTION_TIMEOUT_MS ?? 5_000);
-    const context = {
-      callbackWaitsForEmptyEventLoop: true,
-      functionName: process.env.AWS_LAMBDA_FUNCTION_NAME,
-      functionVersion: '$LATEST',
-      invokedFunctionArn: `arn:aws:lambda:us-east-1:123456789012:function:${process.env.AWS_LAMBDA_FUNCTION_NAME}`,
-      memoryLimitInMB: '256',
-      awsRequestId: `reliability-${process.pid}-${i}`,
-      logGroupName: `/aws/lambda/${process.env.AWS_LAMBDA_FUNCTION_NAME}`,
-      logStreamName: 'reliability',
-      getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-      done: () => undefined,
-      fail: () => undefined,
-      succeed: () => undefined,
-    };
+    const context = lambdaContext(
+      process.env.AWS_LAMBDA_FUNCTION_NAME ?? '',
+      Number(process.env.RELIABILITY_FUNCTION_TIMEOUT_MS ?? 5_000),
+      `reliability-${process.pid}-${i}`,
+    );
     const t0 = performance.now();
     try {
       const result = await handler(event, context);

@@ -12,6 +12,7 @@ import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import sesServer from 'aws-ses-v2-local';
 import type { Stoppable } from './net.ts';
 import { createProjectTable } from '../../../sandbox/lib/table.ts';
+import { readSesStore, type SesStoreEmail } from '../../../sandbox/providers.ts';
 
 const require = createRequire(import.meta.url);
 // dynalite ships no types; this is the one call the suite makes.
@@ -93,14 +94,7 @@ export async function startDynamo(tableName = 'reliability-table', options: { in
 }
 
 /** One email as aws-ses-v2-local stores it. */
-export interface StoredEmail {
-  messageId: string;
-  from: string;
-  destination: { to: string[] };
-  subject: string;
-  body: { html?: string; text?: string };
-  at: number;
-}
+export type StoredEmail = SesStoreEmail;
 
 /** The local SES v2 server and its store of sent mail. */
 export interface LocalSes extends Stoppable {
@@ -114,10 +108,7 @@ export interface LocalSes extends Stoppable {
 export async function startSes(): Promise<LocalSes> {
   const server = await sesServer({ host: '127.0.0.1', port: 0 });
   const endpoint = urlOf(server);
-  const all = async (): Promise<StoredEmail[]> => {
-    const res = await fetch(`${endpoint}/store`);
-    return ((await res.json()) as { emails: StoredEmail[] }).emails;
-  };
+  const all = (): Promise<StoredEmail[]> => readSesStore(endpoint);
   return {
     endpoint,
     all,
