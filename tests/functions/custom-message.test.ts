@@ -4,6 +4,7 @@ import { customMessage } from '../../functions/custom-message/message.ts';
 import { MAX_EMAIL_CHARS, MAX_SMS_CHARS } from '../../functions/common/templates.ts';
 import { EMAIL, SOURCES, confirmedUserAttributes, customMessageEvent } from '../fixtures/events.ts';
 import { captureLogs } from '../fixtures/logs.ts';
+import { withEnvironment } from '../fixtures/env.ts';
 
 const deps = { branding: { appName: 'Acme Notes', appUrl: 'https://notes.example.com' } };
 
@@ -74,14 +75,7 @@ describe('custom-message', () => {
   });
 
   describe('handler', () => {
-    let saved: NodeJS.ProcessEnv;
-    before(() => {
-      saved = process.env;
-      process.env = { ...saved, APP_NAME: 'Acme Notes', APP_URL: '' };
-    });
-    after(() => {
-      process.env = saved;
-    });
+    withEnvironment({ APP_NAME: 'Acme Notes', APP_URL: '' });
 
     it('runs end to end from configuration, and turns a broken event into the generic message', async () => {
       const { handler } = await import('../../functions/custom-message/index.ts');

@@ -8,6 +8,7 @@ import { logger } from '../../functions/common/logger.ts';
 import { DEDUPE_WINDOW_SECONDS, invocationHash, recordSignIn, type RecordDeps } from '../../functions/post-authentication/record.ts';
 import { handleSignIn } from '../../functions/post-authentication/sign-in.ts';
 import { CLIENT_ID, EMAIL, SUB, confirmedUserAttributes, lambdaContext, postAuthenticationEvent } from '../fixtures/events.ts';
+import { withEnvironment } from '../fixtures/env.ts';
 
 const T0 = Date.UTC(2025, 0, 1, 12, 0, 0);
 const ISO0 = new Date(T0).toISOString();
@@ -182,14 +183,7 @@ describe('post-authentication', () => {
   });
 
   describe('handler', () => {
-    let saved: NodeJS.ProcessEnv;
-    before(() => {
-      saved = process.env;
-      process.env = { ...saved, TABLE_NAME: 'users', AUDIT_RETENTION_DAYS: '7' };
-    });
-    after(() => {
-      process.env = saved;
-    });
+    withEnvironment({ TABLE_NAME: 'users', AUDIT_RETENTION_DAYS: '7' });
 
     it('returns the event unchanged and writes to the configured table with the configured retention', async () => {
       const { handler } = await loadHandler();

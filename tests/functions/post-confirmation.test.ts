@@ -7,6 +7,7 @@ import { UserFacingError } from '../../functions/common/errors.ts';
 import { postConfirmation, type PostConfirmationDeps } from '../../functions/post-confirmation/confirm.ts';
 import { EMAIL, NAME, POOL_ID, SUB, confirmedUserAttributes, postConfirmationEvent } from '../fixtures/events.ts';
 import { captureLogs, quietLogger } from '../fixtures/logs.ts';
+import { withEnvironment } from '../fixtures/env.ts';
 
 const TABLE = 'cognito-triggers-test';
 const NOW = Date.UTC(2025, 4, 6, 7, 8, 9);
@@ -130,14 +131,7 @@ describe('post-confirmation', () => {
   });
 
   describe('handler', () => {
-    let saved: NodeJS.ProcessEnv;
-    before(() => {
-      saved = process.env;
-      process.env = { ...saved, AWS_REGION: 'eu-west-1', TABLE_NAME: TABLE };
-    });
-    after(() => {
-      process.env = saved;
-    });
+    withEnvironment({ AWS_REGION: 'eu-west-1', TABLE_NAME: TABLE });
 
     it('runs end to end with TABLE_NAME alone: one put, the event returned to Cognito', async () => {
       const { handler } = await import('../../functions/post-confirmation/index.ts');

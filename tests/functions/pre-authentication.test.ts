@@ -9,6 +9,7 @@ import { logger } from '../../functions/common/logger.ts';
 import { decayMs, effectiveLevel, expiryFor, lockDurationMs, randomAttemptId, recordAttempt, type AttemptDeps } from '../../functions/pre-authentication/attempts.ts';
 import { checkSignInAttempt, describeWait, lockedMessage } from '../../functions/pre-authentication/check.ts';
 import { EMAIL, lambdaContext, preAuthenticationEvent } from '../fixtures/events.ts';
+import { withEnvironment } from '../fixtures/env.ts';
 
 const T0 = Date.UTC(2025, 0, 1, 12, 0, 0);
 const KEY = { pk: `LOCKOUT#${EMAIL}`, sk: 'STATE' };
@@ -510,14 +511,7 @@ describe('pre-authentication', () => {
 
   describe('handler', () => {
     const env = { TABLE_NAME: 'users', LOCKOUT_MAX_ATTEMPTS: '5', LOCKOUT_FAIL_MODE: 'closed' };
-    let saved: NodeJS.ProcessEnv;
-    before(() => {
-      saved = process.env;
-      process.env = { ...saved, ...env };
-    });
-    after(() => {
-      process.env = saved;
-    });
+    withEnvironment(env);
 
     it('returns the event unchanged when the attempt may proceed', async () => {
       const { handler } = await loadHandler();

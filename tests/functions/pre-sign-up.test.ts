@@ -7,6 +7,7 @@ import { createDomainPolicy } from '../../functions/common/identity.ts';
 import { preSignUp, reminderExecutionName, startReminder, type PreSignUpDeps } from '../../functions/pre-sign-up/sign-up.ts';
 import { EMAIL, POOL_ID, SOURCES, SUB, preSignUpEvent } from '../fixtures/events.ts';
 import { captureLogs } from '../fixtures/logs.ts';
+import { withEnvironment } from '../fixtures/env.ts';
 
 const ARN = 'arn:aws:states:eu-west-1:123456789012:stateMachine:signup-reminder';
 const NOW = Date.UTC(2025, 0, 2, 3, 4, 5);
@@ -166,14 +167,7 @@ describe('pre-sign-up', () => {
       REMINDER_STATE_MACHINE_ARN: ARN,
       AWS_REGION: 'eu-west-1',
     };
-    let saved: NodeJS.ProcessEnv;
-    before(() => {
-      saved = process.env;
-      process.env = { ...saved, ...env };
-    });
-    after(() => {
-      process.env = saved;
-    });
+    withEnvironment(env);
 
     it('runs end to end: accepts, starts the workflow, and turns refusals and failures into safe messages', async () => {
       const { handler } = await import('../../functions/pre-sign-up/index.ts');

@@ -15,6 +15,7 @@ import { EMAIL, NAME, POOL_ID, SUB, lambdaContext } from '../fixtures/events.ts'
 import { captureLogs, MemoryPersistence } from './sender-support.ts';
 import { rejection } from '../fixtures/promises.ts';
 import { quietLogger } from '../fixtures/logs.ts';
+import { withEnvironment } from '../fixtures/env.ts';
 
 // Created per suite and restored after it: client mocks patch the class prototype for the whole process.
 let cognito: AwsClientStub<CognitoIdentityProviderClient>;
@@ -240,23 +241,19 @@ describe('send-reminder task', () => {
   describe('the handler', () => {
     const TABLE = 'cognito-triggers-test';
     let raw: AwsClientStub<DynamoDBClient>;
-    let saved: NodeJS.ProcessEnv;
+    withEnvironment({
+      AWS_REGION: 'eu-west-1',
+      AWS_LAMBDA_FUNCTION_NAME: 'send-reminder',
+      TABLE_NAME: TABLE,
+      APP_NAME: 'Middle-earth Mail',
+      APP_URL: 'https://example.com',
+      FROM_EMAIL_ADDRESS: 'no-reply@example.com',
+      FROM_EMAIL_NAME: 'Middle-earth Mail',
+    });
     before(() => {
       raw = mockClient(DynamoDBClient);
-      saved = process.env;
-      process.env = {
-        ...saved,
-        AWS_REGION: 'eu-west-1',
-        AWS_LAMBDA_FUNCTION_NAME: 'send-reminder',
-        TABLE_NAME: TABLE,
-        APP_NAME: 'Middle-earth Mail',
-        APP_URL: 'https://example.com',
-        FROM_EMAIL_ADDRESS: 'no-reply@example.com',
-        FROM_EMAIL_NAME: 'Middle-earth Mail',
-      };
     });
     after(() => {
-      process.env = saved;
       raw.restore();
     });
 

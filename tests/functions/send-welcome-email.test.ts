@@ -8,6 +8,7 @@ import { handleWelcomeRecords, SEND_RESERVE_MS, welcomeRequest, welcomeSender, t
 import { EMAIL, NAME, POOL_ID, SUB, lambdaContext, pendingProfileImage, streamEvent, streamRecord } from '../fixtures/events.ts';
 import { captureLogs, quietLogger } from '../fixtures/logs.ts';
 import { MemoryPersistence } from './sender-support.ts';
+import { withEnvironment } from '../fixtures/env.ts';
 
 const TABLE = 'cognito-triggers-test';
 const NOW = Date.UTC(2025, 4, 6, 7, 8, 9);
@@ -234,23 +235,19 @@ describe('send-welcome-email', () => {
 
   describe('handler', () => {
     let raw: AwsClientStub<DynamoDBClient>;
-    let saved: NodeJS.ProcessEnv;
+    withEnvironment({
+      AWS_REGION: 'eu-west-1',
+      AWS_LAMBDA_FUNCTION_NAME: 'send-welcome-email',
+      TABLE_NAME: TABLE,
+      APP_NAME: 'Acme Notes',
+      APP_URL: 'https://notes.example.com',
+      FROM_EMAIL_ADDRESS: 'no-reply@notes.example.com',
+      FROM_EMAIL_NAME: 'Acme Notes',
+    });
     before(() => {
       raw = mockClient(DynamoDBClient);
-      saved = process.env;
-      process.env = {
-        ...saved,
-        AWS_REGION: 'eu-west-1',
-        AWS_LAMBDA_FUNCTION_NAME: 'send-welcome-email',
-        TABLE_NAME: TABLE,
-        APP_NAME: 'Acme Notes',
-        APP_URL: 'https://notes.example.com',
-        FROM_EMAIL_ADDRESS: 'no-reply@notes.example.com',
-        FROM_EMAIL_NAME: 'Acme Notes',
-      };
     });
     after(() => {
-      process.env = saved;
       raw.restore();
     });
 
