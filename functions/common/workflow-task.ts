@@ -6,8 +6,18 @@
  * failed execution, so every AWS error is sorted into one or the other here.
  */
 import { AdminGetUserCommand, type CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
+import type { SESv2Client } from '@aws-sdk/client-sesv2';
+import type { BrandingSettings, SenderIdentity } from './config.ts';
 
 /** The task input the state machine passes: `{"userPoolId", "username"}` (no email, so no PII in the history). */
+/** What both workflow tasks work with: the pool they look the user up in, SES and the email's branding. */
+export interface WorkflowTaskDeps {
+  readonly cognito: Pick<CognitoIdentityProviderClient, 'send'>;
+  readonly ses: Pick<SESv2Client, 'send'>;
+  readonly branding: BrandingSettings;
+  readonly from: SenderIdentity;
+}
+
 export interface TaskInput {
   readonly userPoolId: string;
   readonly username: string;

@@ -1,21 +1,14 @@
 /**
  * Deletes a sign-up that was never confirmed, and tells the person so they can sign up again.
  */
-import { AdminDeleteUserCommand, type CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
-import type { SESv2Client } from '@aws-sdk/client-sesv2';
-import type { BrandingSettings, SenderIdentity } from '../common/config.ts';
+import { AdminDeleteUserCommand } from '@aws-sdk/client-cognito-identity-provider';
 import { sendEmail } from '../common/email.ts';
 import { errorName } from '../common/errors.ts';
 import { emailDomain, fingerprint, logger } from '../common/logger.ts';
 import { renderEmail } from '../common/templates.ts';
-import { lookUpUser, parseTaskInput, rethrowForWorkflow } from '../common/workflow-task.ts';
+import { lookUpUser, parseTaskInput, rethrowForWorkflow, type WorkflowTaskDeps } from '../common/workflow-task.ts';
 
-export interface DeletionDeps {
-  readonly cognito: Pick<CognitoIdentityProviderClient, 'send'>;
-  readonly ses: Pick<SESv2Client, 'send'>;
-  readonly branding: BrandingSettings;
-  readonly from: SenderIdentity;
-}
+export type DeletionDeps = WorkflowTaskDeps;
 
 export interface DeletionResult {
   readonly deleted: boolean;

@@ -12,15 +12,12 @@
  */
 import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
 import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
-import type { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
-import type { SESv2Client } from '@aws-sdk/client-sesv2';
 import type { Context } from 'aws-lambda';
-import type { BrandingSettings, SenderIdentity } from '../common/config.ts';
 import { sendEmail } from '../common/email.ts';
 import { errorName } from '../common/errors.ts';
 import { emailDomain, fingerprint, logger } from '../common/logger.ts';
 import { renderEmail } from '../common/templates.ts';
-import { isTransient, lookUpUser, parseTaskInput, rethrowForWorkflow, TransientError, type TaskInput } from '../common/workflow-task.ts';
+import { isTransient, lookUpUser, parseTaskInput, rethrowForWorkflow, TransientError, type TaskInput, type WorkflowTaskDeps } from '../common/workflow-task.ts';
 
 /**
  * How long a reminder is remembered. Task retries are over within minutes, but Step Functions lets an
@@ -29,12 +26,7 @@ import { isTransient, lookUpUser, parseTaskInput, rethrowForWorkflow, TransientE
  */
 export const REMINDER_MEMORY_SECONDS = 14 * 24 * 3600;
 
-export interface ReminderDeps {
-  readonly cognito: Pick<CognitoIdentityProviderClient, 'send'>;
-  readonly ses: Pick<SESv2Client, 'send'>;
-  readonly branding: BrandingSettings;
-  readonly from: SenderIdentity;
-}
+export type ReminderDeps = WorkflowTaskDeps;
 
 /** The task result the state machine branches on: `pending` means the deletion step is still due. */
 export interface ReminderResult {
