@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { remoteStateFromEnv } from '../../infra/backend.ts';
 import { BootstrapError, renderPolicy, type PolicyValues } from '../../scripts/lib/bootstrap.ts';
+import { iamPatternMatches, list } from '../fixtures/iam.ts';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const template = (file: string): string => readFileSync(path.join(root, 'deploy', file), 'utf8');
@@ -20,7 +21,6 @@ interface Policy {
   Statement: Statement[];
 }
 
-const list = (v: string | string[]): string[] => (Array.isArray(v) ? v : [v]);
 
 const values: PolicyValues = {
   AccountId: '123456789012',
@@ -32,15 +32,9 @@ const values: PolicyValues = {
 };
 const rendered = (file: string): Policy => JSON.parse(renderPolicy(template(file), values)) as Policy;
 
-/** IAM's wildcard match: `*` any run of characters, `?` one character. */
-function arnMatches(pattern: string, arn: string): boolean {
-  const re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
-  return re.test(arn);
-}
-
 /** Whether an Allow statement grants `action` on `arn` (conditions aside). */
 function allows(policy: Policy, action: string, arn: string): boolean {
-  return policy.Statement.some((s) => s.Effect === 'Allow' && list(s.Action).includes(action) && list(s.Resource).some((r) => arnMatches(r, arn)));
+  return policy.Statement.some((s) => s.Effect === 'Allow' && list(s.Action).includes(action) && list(s.Resource).some((r) => iamPatternMatches(r, arn)));
 }
 
 /**

@@ -3,6 +3,8 @@
  * the suite holds them to.
  */
 
+import { iamPatternMatches, list } from '../../fixtures/iam.ts';
+
 export interface Statement {
   Sid?: string;
   Effect: 'Allow' | 'Deny';
@@ -29,7 +31,7 @@ export interface FoundPolicy {
   doc: PolicyDocument;
 }
 
-export const list = <T>(x: T | T[] | undefined): T[] => (x === undefined ? [] : Array.isArray(x) ? x : [x]);
+export { list };
 
 export function statements(doc: PolicyDocument): Statement[] {
   return list(doc.Statement);
@@ -37,8 +39,7 @@ export function statements(doc: PolicyDocument): Statement[] {
 
 /** IAM wildcard match (`*` and `?`), case-insensitive as IAM compares actions. */
 export function actionMatches(pattern: string, action: string): boolean {
-  const re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 'i');
-  return re.test(action);
+  return iamPatternMatches(pattern, action, true);
 }
 
 /**
