@@ -11,6 +11,10 @@ export NODE_NO_WARNINGS := 1
 ENV ?= dev
 export ENV
 TSX := node --import tsx
+# Tooling (build, synth, Terraform checks) runs on the host's Node; the test suites load the functions
+# in-process, so they run on the Lambda runtime's Node.js, pinned by the `node` dev dependency
+# (sandbox/lambda/node.ts). npx would find it first in node_modules/.bin anyway; this says so.
+ON_LAMBDA_NODE := PATH="$(CURDIR)/node_modules/node/bin:$$PATH"
 INSTALL_STAMP := node_modules/.install-stamp
 
 .PHONY: help install build synth validate plan-offline typecheck test test-unit reliability reliability-report demo sandbox bench bench-smoke \
@@ -46,13 +50,13 @@ test: $(INSTALL_STAMP) ## Run every test: types, build, synth, terraform validat
 	$(MAKE) synth
 	$(TSX) scripts/terraform.ts validate
 	$(TSX) scripts/terraform.ts plan-offline
-	npx c8 mocha
+	$(ON_LAMBDA_NODE) npx c8 mocha
 
 test-unit: build ## Run the mocha suites only (the offline-plan tests expect a prior make plan-offline)
-	npx mocha
+	$(ON_LAMBDA_NODE) npx mocha
 
 reliability: plan-offline ## Run the reliability and security suite alone, then render docs/reliability.md from its figures
-	npx mocha --no-config --node-option import=tsx --extension ts --timeout 20000 'tests/reliability/**/*.test.ts'
+	$(ON_LAMBDA_NODE) npx mocha --no-config --node-option import=tsx --extension ts --timeout 20000 'tests/reliability/**/*.test.ts'
 	$(TSX) scripts/reliability-report.ts
 
 reliability-report: $(INSTALL_STAMP) ## Render docs/reliability.md from the last run's .build/reliability.json

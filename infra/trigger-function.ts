@@ -8,6 +8,7 @@ import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
 import { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function';
 import { LambdaPermission } from '@cdktf/provider-aws/lib/lambda-permission';
 import type { FunctionKind, FunctionName } from '../functions/catalog.ts';
+import { LAMBDA_ARCHITECTURE, LAMBDA_RUNTIME } from '../functions/runtime.ts';
 import { allow, assumeRolePolicy, policyDocument, type PolicyStatement } from './iam.ts';
 
 /** Seconds each kind of function may run. Cognito abandons a synchronous trigger after 5 s. */
@@ -102,8 +103,8 @@ export class TriggerFunction extends Construct {
       functionName: props.functionName,
       description: props.description,
       role: this.role.arn,
-      runtime: 'nodejs22.x',
-      architectures: ['arm64'],
+      runtime: LAMBDA_RUNTIME,
+      architectures: [LAMBDA_ARCHITECTURE],
       handler: 'index.handler',
       filename: asset.path,
       sourceCodeHash,

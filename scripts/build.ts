@@ -12,10 +12,9 @@ import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { ZipFile } from 'yazl';
 import { FUNCTIONS } from '../functions/catalog.ts';
+import { LAMBDA_ESBUILD_TARGET } from '../functions/runtime.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
-/** Lambda's runtime is nodejs22.x; bundles target it, not the local Node. */
-export const LAMBDA_TARGET = 'node22';
 /** 1980-01-01T00:00:00Z is the earliest time a zip can hold; any fixed time works. */
 const FIXED_MTIME = new Date(Date.UTC(1980, 0, 1, 0, 0, 0));
 
@@ -85,7 +84,7 @@ export function productionOptions(entryPoints: Record<string, string>, outdir: s
     entryNames: '[dir]/index',
     bundle: true,
     platform: 'node',
-    target: LAMBDA_TARGET,
+    target: LAMBDA_ESBUILD_TARGET,
     format: 'cjs',
     // The AWS SDK's ES-module builds load markedly faster than its CommonJS ones.
     mainFields: ['module', 'main'],

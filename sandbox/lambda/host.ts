@@ -2,9 +2,9 @@
  * The local Lambda service: `POST /2015-03-31/functions/{name}/invocations`, served from the real
  * bundles in dist/.
  *
- * Each function runs in its own execution environments: child processes started with
- * `process.execPath`, holding only the environment Terraform gives the function plus what the Lambda
- * runtime itself sets (region, credentials, function name...). An environment runs one invocation at
+ * Each function runs in its own execution environments: child processes started on the Lambda
+ * runtime's Node.js (./node.ts), holding only the environment Terraform gives the function plus what
+ * the Lambda runtime itself sets (region, credentials, function name...). An environment runs one invocation at
  * a time; concurrent invocations start more environments, up to a limit. A function error comes back
  * as HTTP 200 with `X-Amz-Function-Error: Unhandled`, and a timeout kills the environment, as Lambda does.
  * `InvocationType: Event` returns 202 at once and retries a failed run twice, like Lambda's async invoke.
@@ -16,6 +16,8 @@ import path from 'node:path';
 import { transformSync } from 'esbuild';
 import { bodyServer, delay, listen, sendJson, type Listening } from '../lib/http.ts';
 import type { StackFunction } from '../stack.ts';
+import { LAMBDA_RUNTIME } from '../../functions/runtime.ts';
+import { lambdaNode } from './node.ts';
 
 /** One line a function wrote to stdout or stderr. */
 export interface LogLine {
@@ -243,7 +245,7 @@ export class LambdaHost {
       // What the Lambda runtime sets for every function.
       AWS_REGION: o.region,
       AWS_DEFAULT_REGION: o.region,
-      AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs22.x',
+      AWS_EXECUTION_ENV: `AWS_Lambda_${LAMBDA_RUNTIME}`,
       AWS_LAMBDA_FUNCTION_NAME: spec.functionName,
       AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
       AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(spec.memoryMb),
@@ -264,7 +266,7 @@ export class LambdaHost {
   }
 
   private spawn(state: FunctionState): Environment {
-    const child = spawn(process.execPath, ['--enable-source-maps', '-e', runtimeCode()], {
+    const child = spawn(lambdaNode(), ['--enable-source-maps', '-e', runtimeCode()], {
       env: this.environmentFor(state.spec),
       cwd: path.join(this.options.distDir, state.spec.name),
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { FUNCTIONS } from '../../../functions/catalog.ts';
 import { loadConfig, type Config } from '../../../infra/config.ts';
 import { functionEnvironment } from '../../../infra/function-env.ts';
+import { lambdaNode } from '../../../sandbox/lambda/node.ts';
 import { LOCAL_AWS } from './services.ts';
 
 export const ROOT = path.resolve(import.meta.dirname, '../../..');
@@ -96,7 +97,7 @@ export async function runHandler(
   };
   const modulePath = path.join(ROOT, 'functions', name, 'index.ts');
   const t0 = performance.now();
-  const child = spawn(process.execPath, ['--import', 'tsx', RUNNER, modulePath], { cwd: ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(lambdaNode(), ['--import', 'tsx', RUNNER, modulePath], { cwd: ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] });
   child.stdin.on('error', () => undefined);
   child.stdin.end(JSON.stringify(events));
   let out = '';
