@@ -21,16 +21,46 @@ const KEY_PREFIX = 'LOCKOUT#';
  * Longer logins are keyed by their hash so that no input can exceed DynamoDB's 2 KB key limit.
  */
 const MAX_PLAIN_LOGIN_LENGTH = 256;
+/** Keys of hashed logins start with this; a plain login that starts with it is hashed too, so the two forms never meet. */
+const HASHED = 'sha256:';
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
 
-/** Trimmed and lower-cased, as the table design specifies for every lockout key. */
+/**
+ * The one normalisation of a login, wherever a lockout key is derived (pre-authentication,
+ * post-authentication, `make unlock`): ASCII whitespace trimmed, ASCII letters lower-cased, and nothing
+ * else touched.
+ *
+ * Unicode case folding and compatibility normalisation are deliberately not applied: they map distinct
+ * characters onto ASCII (the Kelvin sign U+212A lower-cases to `k`; NFKC turns full-width letters into
+ * ASCII), so `Kate@gmail.com` written with U+212A would share `kate@gmail.com`'s counter, and its own
+ * successful sign-ins would clear the real Kate's. A login with any non-ASCII character therefore keeps
+ * its characters and is keyed by their hash (see {@link lockoutKey}), apart from every ASCII login. The
+ * domain policy refuses non-ASCII addresses on every path, so no account the policy admitted has one.
+ */
 export function normaliseLogin(login: string): string {
-  return login.trim().toLowerCase();
+  // A loop rather than a trim regex, which is quadratic on a long run of spaces.
+  let start = 0;
+  let end = login.length;
+  while (start < end && isAsciiSpace(login.charCodeAt(start))) start++;
+  while (end > start && isAsciiSpace(login.charCodeAt(end - 1))) end--;
+  return login.slice(start, end).replace(/[A-Z]+/g, (upper) => upper.toLowerCase());
 }
 
-/** The key of a login's attempt-state item. The login is normalised here, so callers may pass it raw. */
+/** Tab, line feed, vertical tab, form feed, carriage return and space. */
+function isAsciiSpace(code: number): boolean {
+  return code === 0x20 || (code >= 0x09 && code <= 0x0d);
+}
+
+/**
+ * The key of a login's attempt-state item. The login is normalised here, so callers may pass it raw.
+ * Printable-ASCII logins of up to 256 characters are stored as they are; any other login (non-ASCII,
+ * control characters, longer, or starting with `sha256:`) as `sha256:<hex>` of its normalised form.
+ * Two logins share a key only when their normalised forms are equal (or SHA-256 collides).
+ */
 export function lockoutKey(login: string): { pk: string; sk: string } {
   const normalised = normaliseLogin(login);
-  const id = normalised.length > MAX_PLAIN_LOGIN_LENGTH ? `sha256:${createHash('sha256').update(normalised).digest('hex')}` : normalised;
+  const plain = normalised.length <= MAX_PLAIN_LOGIN_LENGTH && PRINTABLE_ASCII.test(normalised) && !normalised.startsWith(HASHED);
+  const id = plain ? normalised : `${HASHED}${createHash('sha256').update(normalised, 'utf8').digest('hex')}`;
   return { pk: `${KEY_PREFIX}${id}`, sk: LOCKOUT_SK };
 }
 

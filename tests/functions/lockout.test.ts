@@ -4,12 +4,66 @@ import { DeleteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { mockClient, type AwsClientStub } from 'aws-sdk-client-mock';
 import { expect } from 'chai';
 import fc from 'fast-check';
+import { checkSignUpEmail, createDomainPolicy } from '../../functions/common/identity.ts';
 import { clearLockout, lockoutKey, lockoutLogin, normaliseLogin, parseLockoutState } from '../../functions/common/lockout.ts';
 
+/** `Kate@gmail.com` with its K written as U+212A KELVIN SIGN, which JavaScript lower-cases (and NFKC maps) to ASCII `k`. */
+const KELVIN_KATE = '\u212Aate@gmail.com';
+
 describe('lockout state (shared)', () => {
-  it('normalises a login by trimming and lower-casing only', () => {
+  it('normalises a login by trimming ASCII whitespace and lower-casing ASCII letters only', () => {
     expect(normaliseLogin('  Frodo.Baggins@GMAIL.com\t')).to.equal('frodo.baggins@gmail.com');
-    expect(normaliseLogin('ÉOWYN@rohan.example')).to.equal('éowyn@rohan.example');
+    expect(normaliseLogin('ÉOWYN@rohan.example')).to.equal('Éowyn@rohan.example');
+    expect(normaliseLogin(KELVIN_KATE)).to.equal(KELVIN_KATE);
+    expect(normaliseLogin('\u3000kate@gmail.com')).to.equal('\u3000kate@gmail.com');
+  });
+
+  it('keys a login written with the Kelvin sign apart from the ASCII login it lower-cases to', () => {
+    expect(KELVIN_KATE.toLowerCase()).to.equal('kate@gmail.com');
+    expect(KELVIN_KATE.normalize('NFKC').toLowerCase()).to.equal('kate@gmail.com');
+    expect(lockoutKey(KELVIN_KATE).pk).to.not.equal(lockoutKey('kate@gmail.com').pk);
+    expect(lockoutKey(KELVIN_KATE).pk).to.equal(`LOCKOUT#sha256:${createHash('sha256').update(KELVIN_KATE).digest('hex')}`);
+    expect(lockoutLogin({ userName: 'uuid', email: KELVIN_KATE })).to.not.equal(lockoutLogin({ userName: 'uuid', email: 'kate@gmail.com' }));
+  });
+
+  it('never lets a plain login share the key of a hashed one', () => {
+    const hashed = lockoutKey(`${'a'.repeat(300)}@gmail.com`).pk;
+    const typed = hashed.slice('LOCKOUT#'.length);
+    expect(lockoutKey(typed).pk).to.not.equal(hashed);
+    expect(lockoutKey(typed).pk).to.match(/^LOCKOUT#sha256:[0-9a-f]{64}$/);
+  });
+
+  it('gives no two distinct addresses the domain policy accepts the same key (property)', () => {
+    const policy = createDomainPolicy({ allowedDomains: ['gmail.com', 'acme.example'], allowSubdomains: true });
+    // Local parts built from the whole atext alphabet plus characters that Unicode maps onto it, so the generator reaches the collisions a looser normalisation would allow.
+    const char = fc.constantFrom(...'abcKkSsIi09.+_-!#$%&*/=?^`{|}~\'', '\u212A', '\u017F', '\u0130', '\u0131', 'ｋ', 'K');
+    const address = fc
+      .tuple(fc.array(char, { minLength: 1, maxLength: 12 }), fc.constantFrom('gmail.com', 'GMAIL.com', 'eu.acme.example', 'acme.example', 'acme.example.', 'evil.example'))
+      .map(([local, domain]) => `${local.join('')}@${domain}`);
+    let pairs = 0;
+    fc.assert(
+      fc.property(address, address, (a, b) => {
+        const ca = checkSignUpEmail(a, policy);
+        const cb = checkSignUpEmail(b, policy);
+        if (!ca.allowed || !cb.allowed) return;
+        pairs++;
+        // The pool's usernames are case-insensitive, so addresses equal but for case (all ASCII here) are one account.
+        const sameAccount = a.trim().toLowerCase() === b.trim().toLowerCase();
+        expect(lockoutKey(a).pk === lockoutKey(b).pk, `${a} / ${b}`).to.equal(sameAccount);
+      }),
+      { numRuns: 10_000 },
+    );
+    expect(pairs, 'pairs of accepted addresses checked').to.be.greaterThan(500);
+  });
+
+  it('shares a key between two logins only when their normalised forms are equal (property)', () => {
+    const login = fc.oneof(fc.string({ maxLength: 40 }), fc.string({ unit: 'grapheme', maxLength: 20 }), fc.constantFrom(KELVIN_KATE, 'kate@gmail.com', 'KATE@gmail.com', ' kate@gmail.com'));
+    fc.assert(
+      fc.property(login, login, (a, b) => {
+        expect(lockoutKey(a).pk === lockoutKey(b).pk).to.equal(normaliseLogin(a) === normaliseLogin(b));
+      }),
+      { numRuns: 5_000 },
+    );
   });
 
   it('keys a login by its normalised form, and by its hash beyond 256 characters', () => {
