@@ -40,8 +40,8 @@ export const ConfigSchema = z
       allowedEmailDomains: z
         .array(z.string().toLowerCase().regex(DOMAIN, 'must be a domain name such as gmail.com'))
         .min(1, 'must list at least one domain')
-        .describe('Email domains allowed to sign up (comma-separated in the variable).'),
-      allowSubdomains: z.boolean().describe('Also allow subdomains of the listed domains (`mail.example.com` for `example.com`).'),
+        .describe('Email domains an account may have its address at (comma-separated in the variable): enforced on every sign-up, a change of address, every message, migration and token issue.'),
+      allowSubdomains: z.boolean().describe('Also allow subdomains of the listed domains (`mail.example.com` for `example.com`), wherever the domain rule applies.'),
     }),
     lockout: z
       .strictObject({

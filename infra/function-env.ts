@@ -38,15 +38,16 @@ function required(value: string | undefined, what: string, fn: FunctionName): st
 export function functionEnvironment(name: FunctionName, config: Config, refs: ResourceRefs): Record<string, string> {
   const branding = { [ENV.appName]: config.email.appName, [ENV.appUrl]: config.email.appUrl };
   const sender = { [ENV.fromEmailAddress]: config.email.fromAddress, [ENV.fromEmailName]: config.email.fromName };
+  // The one domain rule, given to every function on a path where an address enters the pool or receives mail.
+  const domainPolicy = {
+    [ENV.allowedEmailDomains]: config.signUp.allowedEmailDomains.join(','),
+    [ENV.allowSubdomains]: String(config.signUp.allowSubdomains),
+  };
   switch (name) {
     case 'pre-sign-up':
-      return {
-        [ENV.allowedEmailDomains]: config.signUp.allowedEmailDomains.join(','),
-        [ENV.allowSubdomains]: String(config.signUp.allowSubdomains),
-        [ENV.reminderStateMachineArn]: refs.reminderStateMachineArn,
-      };
+      return { ...domainPolicy, [ENV.reminderStateMachineArn]: refs.reminderStateMachineArn };
     case 'custom-message':
-      return branding;
+      return { ...branding, ...domainPolicy };
     case 'post-confirmation':
       return { [ENV.tableName]: refs.tableName };
     case 'send-welcome-email':
@@ -64,9 +65,10 @@ export function functionEnvironment(name: FunctionName, config: Config, refs: Re
     case 'post-authentication':
       return { [ENV.tableName]: refs.tableName, [ENV.auditRetentionDays]: String(config.audit.retentionDays) };
     case 'pre-token-generation':
-      return {};
+      return domainPolicy;
     case 'user-migration':
       return {
+        ...domainPolicy,
         [ENV.legacyUserPoolId]: refs.legacy.userPoolId,
         [ENV.legacyClientId]: refs.legacy.clientId,
         [ENV.legacyRegion]: refs.legacy.region,
@@ -79,6 +81,7 @@ export function functionEnvironment(name: FunctionName, config: Config, refs: Re
         [ENV.sendgridApiBaseUrl]: config.providers.sendgridApiBaseUrl,
         ...branding,
         ...sender,
+        ...domainPolicy,
       };
     case 'custom-sms-sender':
       return {

@@ -13,7 +13,7 @@
  *   allowed domain as a whole, so `gmail.com.evil.com` and `evil-gmail.com` never match `gmail.com`.
  *   Subdomains match only when the policy allows them, and then only at a label boundary.
  */
-import { ConfigError, type DomainPolicySettings } from './config.ts';
+import { ConfigError, ENV, readDomainPolicy, type DomainPolicySettings } from './config.ts';
 
 /** Why an address was refused; stable values for logs and tests. */
 export type AddressProblem =
@@ -119,6 +119,11 @@ export function createDomainPolicy(settings: DomainPolicySettings, variable = 'A
   }
   if (domains.length === 0) throw new ConfigError(`Environment variable ${variable} must list at least one domain`);
   return { allowedDomains: [...new Set(domains)], allowSubdomains: settings.allowSubdomains };
+}
+
+/** The policy from `ALLOWED_EMAIL_DOMAINS` and `ALLOW_SUBDOMAINS`, validated: what each function that applies it builds once, at cold start. */
+export function readDomainPolicyFromEnv(env: Readonly<Record<string, string | undefined>> = process.env): DomainPolicy {
+  return createDomainPolicy(readDomainPolicy(env), ENV.allowedEmailDomains);
 }
 
 /** Whether a normalised, valid domain is allowed: exactly one of the list, or a subdomain of one when allowed. */

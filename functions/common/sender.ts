@@ -16,6 +16,7 @@ import { CODE_KINDS, messageKindForSource, type MessageContext, type MessageKind
 import { unescapeHtml, type DecryptCode } from './code-decryption.ts';
 import { emailDomain, fingerprint, logger } from './logger.ts';
 import { errorName } from './errors.ts';
+import type { AddressProblem } from './identity.ts';
 
 /** Any event either sender receives. */
 export type SenderEvent = CustomEmailSenderTriggerEvent | CustomSMSSenderTriggerEvent;
@@ -30,7 +31,18 @@ export interface Channel<Rendered> {
   render(kind: MessageKind, context: MessageContext): Rendered;
   /** Sends; rejects on any provider error or timeout. */
   deliver(to: string, message: Rendered): Promise<void>;
+  /**
+   * Whether a message of `kind` may go to this user at all, checked before anything is decrypted or sent.
+   * The email channel applies the domain policy to `email`; a channel without the method permits every
+   * recipient it finds.
+   */
+  permits?(kind: MessageKind, attributes: Readonly<Record<string, string>>): RecipientVerdict;
 }
+
+/** A channel's answer on a recipient. */
+export type RecipientVerdict =
+  | { readonly allowed: true }
+  | { readonly allowed: false; readonly reason: AddressProblem | 'domain-not-allowed'; readonly domain?: string };
 
 /** Everything the delivery logic needs, injected so tests can stub each part. */
 export interface SenderDeps<Rendered> {
@@ -39,12 +51,13 @@ export interface SenderDeps<Rendered> {
   readonly branding: BrandingSettings;
 }
 
-/** What a completed delivery records (stored by Powertools Idempotency, so it holds no personal data). */
-export interface DeliveryResult {
-  readonly delivered: true;
-  readonly channel: 'email' | 'sms';
-  readonly kind: MessageKind;
-}
+/**
+ * What a handled event records (stored by Powertools Idempotency, so it holds no personal data): a
+ * delivery, or a refusal of the recipient, which is final: retrying cannot make the address allowed.
+ */
+export type DeliveryResult =
+  | { readonly delivered: true; readonly channel: 'email' | 'sms'; readonly kind: MessageKind }
+  | { readonly delivered: false; readonly channel: 'email' | 'sms'; readonly kind: MessageKind; readonly refused: AddressProblem | 'domain-not-allowed' };
 
 /** The event cannot be delivered as it stands; retrying will not help, but it is still thrown so the failure is recorded. */
 export class UndeliverableError extends Error {
@@ -91,17 +104,46 @@ function signInName(event: SenderEvent, attributes: Attributes): string {
   return attributes.email ?? attributes.phone_number ?? event.userName;
 }
 
+/** The message kind of a checked event; throws for a source no message is defined for. */
+function kindOf(event: SenderEvent): MessageKind {
+  const kind = messageKindForSource(event.triggerSource);
+  if (!kind) throw new UndeliverableError(`No message is defined for ${event.triggerSource}`);
+  return kind;
+}
+
+/**
+ * The refusal of this event's recipient, or `undefined` when the channel permits it. Logged at WARN with
+ * the user's fingerprint and the address's domain: an operator sees who was refused, and no alarm fires,
+ * since a refusal is the policy working, not a failure.
+ */
+function refusedRecipient<Rendered>(event: SenderEvent, channel: Channel<Rendered>): DeliveryResult | undefined {
+  const kind = kindOf(event);
+  const verdict = channel.permits?.(kind, event.request.userAttributes as Attributes) ?? { allowed: true };
+  if (verdict.allowed) return undefined;
+  logger.warn('Message not delivered: the recipient is outside the domain policy; not retried', {
+    channel: channel.name,
+    kind,
+    user: fingerprint(event.userName),
+    reason: verdict.reason,
+    ...(verdict.domain ? { emailDomain: verdict.domain } : {}),
+  });
+  return { delivered: false, channel: channel.name, kind, refused: verdict.reason };
+}
+
 /**
  * Delivers the message for one sender event. Throws on anything that prevents delivery: an unknown
  * source, a missing recipient, a code that does not decrypt or belongs to another pool, a provider failure.
+ * A recipient the channel does not permit is not a failure: nothing is decrypted or sent, and the
+ * refusal is returned.
  */
 export async function deliverCustomMessage<Rendered>(event: SenderEvent, deps: SenderDeps<Rendered>): Promise<DeliveryResult> {
   checkEvent(event, deps.channel.sourcePrefix);
-  const kind = messageKindForSource(event.triggerSource);
-  if (!kind) throw new UndeliverableError(`No message is defined for ${event.triggerSource}`);
+  const kind = kindOf(event);
   const attributes = event.request.userAttributes as Attributes;
   const to = deps.channel.recipient(attributes);
   if (!to) throw new UndeliverableError(`The user has no ${deps.channel.name === 'email' ? 'email address' : 'phone number'}`);
+  const refused = refusedRecipient(event, deps.channel);
+  if (refused) return refused;
 
   let code: string | undefined;
   if (CODE_KINDS.has(kind)) {
@@ -148,6 +190,8 @@ export const DELIVERY_MEMORY_SECONDS = 24 * 3600;
 /**
  * The sender's entry point: delivers exactly once per message however often it is invoked. A delivery
  * in progress elsewhere, or a failure, throws so that Lambda retries; a completed one returns its record.
+ * A recipient the channel refuses returns at once, before the idempotency record and the KMS call: a
+ * permanent outcome that Lambda must not retry.
  */
 export function idempotentSender<Rendered>(
   deps: SenderDeps<Rendered>,
@@ -165,6 +209,10 @@ export function idempotentSender<Rendered>(
     if (context) config.registerLambdaContext(context);
     try {
       checkEvent(event, deps.channel.sourcePrefix);
+      if (deps.channel.recipient(event.request.userAttributes as Attributes)) {
+        const refused = refusedRecipient(event, deps.channel);
+        if (refused) return refused;
+      }
       return await once({ messageKey: idempotencyKey(event) }, event);
     } catch (error) {
       logger.error('Message not delivered; throwing so Lambda retries', {

@@ -4,6 +4,7 @@
  */
 import type { Context, CustomEmailSenderTriggerEvent } from 'aws-lambda';
 import { ENV, readArn, readBranding, readSendGrid, readSenderIdentity, readString } from '../common/config.ts';
+import { readDomainPolicyFromEnv } from '../common/identity.ts';
 import { logger } from '../common/logger.ts';
 import { httpPost } from '../common/providers/http.ts';
 import { parseSendGridSecret, sendGridEmailSender } from '../common/providers/sendgrid.ts';
@@ -17,7 +18,7 @@ const sendEmail = sendGridEmailSender({ baseUrl: sendgrid.apiBaseUrl, credential
 
 const send = idempotentSender(
   {
-    channel: emailChannel(readSenderIdentity(), refreshingOnRejection(secret, sendEmail)),
+    channel: emailChannel(readSenderIdentity(), refreshingOnRejection(secret, sendEmail), readDomainPolicyFromEnv()),
     decrypt: kmsDecryptor(readArn(ENV.kmsKeyArn)),
     branding: readBranding(),
   },

@@ -5,16 +5,16 @@
 import { SFNClient } from '@aws-sdk/client-sfn';
 import type { PreSignUpTriggerEvent } from 'aws-lambda';
 import { clientConfig, SYNC_TRIGGER_BUDGET } from '../common/aws.ts';
-import { ENV, readArn, readDomainPolicy } from '../common/config.ts';
+import { ENV, readArn } from '../common/config.ts';
 import { errorName, toPublicError } from '../common/errors.ts';
-import { createDomainPolicy } from '../common/identity.ts';
+import { readDomainPolicyFromEnv } from '../common/identity.ts';
 import { fingerprint, logger } from '../common/logger.ts';
 import { preSignUp, type PreSignUpDeps } from './sign-up.ts';
 
 const deps: PreSignUpDeps = {
   sfn: new SFNClient(clientConfig(SYNC_TRIGGER_BUDGET)),
   stateMachineArn: readArn(ENV.reminderStateMachineArn),
-  policy: createDomainPolicy(readDomainPolicy(), ENV.allowedEmailDomains),
+  policy: readDomainPolicyFromEnv(),
   now: Date.now,
 };
 

@@ -6,10 +6,12 @@ import type { UserMigrationTriggerEvent } from 'aws-lambda';
 import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
 import { clientConfig, SYNC_TRIGGER_BUDGET } from '../common/aws.ts';
 import { readLegacyPool } from '../common/config.ts';
+import { readDomainPolicyFromEnv } from '../common/identity.ts';
 import { cognitoLegacyDirectory } from './legacy-directory.ts';
 import { migrateUser } from './migrate.ts';
 
 const legacy = readLegacyPool();
 const directory = cognitoLegacyDirectory(new CognitoIdentityProviderClient({ region: legacy.region, ...clientConfig(SYNC_TRIGGER_BUDGET) }), legacy);
+const policy = readDomainPolicyFromEnv();
 
-export const handler = (event: UserMigrationTriggerEvent): Promise<UserMigrationTriggerEvent> => migrateUser(event, { directory });
+export const handler = (event: UserMigrationTriggerEvent): Promise<UserMigrationTriggerEvent> => migrateUser(event, { directory, policy });

@@ -7,13 +7,15 @@
  */
 import type { UserMigrationTriggerEvent } from 'aws-lambda';
 import { UserFacingError, errorName } from '../common/errors.ts';
+import { checkEmail, type DomainPolicy } from '../common/identity.ts';
+import { normaliseLogin } from '../common/lockout.ts';
 import { fingerprint, logger } from '../common/logger.ts';
 import type { LegacyDirectory, LegacyOutcome } from './legacy-directory.ts';
 
 /** The one message every failed migration shows (Cognito prefixes it with "UserMigration failed with error"). */
 export const REFUSAL_MESSAGE = 'Incorrect username or password';
 
-/** Cognito's standard attributes a migrated user may carry (`email_verified` is set by us, `sub` by Cognito). */
+/** Cognito's standard attributes a migrated user may carry (`email_verified` is decided below, `sub` by Cognito). */
 export const STANDARD_ATTRIBUTES: ReadonlySet<string> = new Set([
   'address',
   'birthdate',
@@ -47,6 +49,8 @@ export const MIGRATION_DEADLINE_MS = 4_000;
 
 export interface MigrationDeps {
   readonly directory: LegacyDirectory;
+  /** The domain rule: pre sign-up never runs for migrated users, so migration applies it itself. */
+  readonly policy: DomainPolicy;
   /** `custom:` attributes that exist in the new pool and may be copied; none by default. */
   readonly customAttributes?: readonly string[];
   readonly deadlineMs?: number;
@@ -67,7 +71,16 @@ export function migratableAttributes(attributes: Readonly<Record<string, string>
   return out;
 }
 
-const EMAIL = /^[^@\s]+@[^@\s]+$/;
+/**
+ * `email_verified` for the migrated user. After a password sign-in it is the legacy directory's own
+ * answer, unchanged: a legacy address nobody ever verified must not arrive verified. After a reset request
+ * it is `true`: Cognito only sends a reset code to a verified address, and the user stays RESET_REQUIRED
+ * until they type the code that went to that mailbox, so the account opens only to whoever holds it.
+ */
+export function emailVerified(source: 'UserMigration_Authentication' | 'UserMigration_ForgotPassword', legacy: string | undefined): 'true' | 'false' {
+  if (source === 'UserMigration_ForgotPassword') return 'true';
+  return legacy === 'true' ? 'true' : 'false';
+}
 
 /** Settles with `work`, or rejects when `signal` aborts first, so a directory that ignores the signal still cannot hold Cognito past its limit. */
 function withDeadline<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
@@ -117,18 +130,22 @@ export async function migrateUser(event: UserMigrationTriggerEvent, deps: Migrat
   }
 
   const attributes = migratableAttributes(outcome.user.attributes, deps.customAttributes);
-  const email = attributes.email?.trim();
-  if (!email || !EMAIL.test(email)) {
-    logger.warn('Migration refused', { source, reason: 'no-email', user });
+  // The same rule as every sign-up: the legacy directory may hold addresses the new pool would never admit.
+  const check = checkEmail(attributes.email, deps.policy, 'sign-up');
+  if (!check.allowed) {
+    const reason = check.reason === 'missing' ? 'no-email' : check.reason === 'domain-not-allowed' ? check.reason : 'bad-email';
+    logger.warn('Migration refused', { source, reason, user, ...(check.domain ? { emailDomain: check.domain } : {}) });
     throw refuse();
   }
+  const email = attributes.email!.trim();
   // Signing in with an address that is not the account's own would file the user under the wrong email.
-  if (userName.includes('@') && userName.trim().toLowerCase() !== email.toLowerCase()) {
+  // Compared as lockout keys are derived: ASCII case only, so no Unicode look-alike matches an address.
+  if (userName.includes('@') && normaliseLogin(userName) !== normaliseLogin(email)) {
     logger.warn('Migration refused', { source, reason: 'email-mismatch', user });
     throw refuse();
   }
 
-  const userAttributes = { ...attributes, email, email_verified: 'true' };
+  const userAttributes = { ...attributes, email, email_verified: emailVerified(source, outcome.user.attributes.email_verified) };
   logger.info('User migrated', { source, user });
   return {
     ...event,

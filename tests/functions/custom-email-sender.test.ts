@@ -8,7 +8,9 @@ import type { CustomEmailSenderTriggerEvent } from 'aws-lambda';
 import { IdempotencyAlreadyInProgressError } from '@aws-lambda-powertools/idempotency';
 import { expect } from 'chai';
 import sinon from 'sinon';
+import fc from 'fast-check';
 import { codeDecryptor, CodeDecryptionError } from '../../functions/common/code-decryption.ts';
+import { checkSignUpEmail, createDomainPolicy } from '../../functions/common/identity.ts';
 import type { OutgoingEmail } from '../../functions/common/providers/sendgrid.ts';
 import { deliverCustomMessage, idempotencyKey, idempotentSender, UndeliverableError, type SenderDeps } from '../../functions/common/sender.ts';
 import { renderEmail, type RenderedEmail } from '../../functions/common/templates.ts';
@@ -16,17 +18,19 @@ import { emailChannel } from '../../functions/custom-email-sender/channel.ts';
 import { accountTakeOverEvent, confirmedUserAttributes, customEmailSenderEvent, EMAIL, lambdaContext, NAME, POOL_ID, SOURCES, SUB } from '../fixtures/events.ts';
 import { captureLogs, encryptCode, MemoryPersistence, rawKeyring } from './sender-support.ts';
 import { rejection } from '../fixtures/promises.ts';
-import { quietLogger } from '../fixtures/logs.ts';
+import { captureLogs as captureLogLines, quietLogger } from '../fixtures/logs.ts';
 
 const BRANDING = { appName: 'Middle-earth Mail', appUrl: 'https://example.com' };
 const FROM = { address: 'no-reply@example.com', name: 'Middle-earth Mail' };
+const POLICY = createDomainPolicy({ allowedDomains: ['gmail.com', 'icloud.com', 'outlook.com'], allowSubdomains: false });
+const OUTSIDE = 'x@evil-corp.example';
 const key = randomBytes(32);
 const encrypt = (code: string, poolId = POOL_ID) => encryptCode(rawKeyring(key), code, { 'userpool-id': poolId });
 
 function setup(send: (email: OutgoingEmail) => Promise<void> = async () => undefined) {
   const sendStub = sinon.stub<[OutgoingEmail], Promise<void>>().callsFake(send);
   const decrypt = sinon.spy(codeDecryptor(rawKeyring(key)));
-  const deps: SenderDeps<RenderedEmail> = { channel: emailChannel(FROM, sendStub), decrypt, branding: BRANDING };
+  const deps: SenderDeps<RenderedEmail> = { channel: emailChannel(FROM, sendStub, POLICY), decrypt, branding: BRANDING };
   const persistence = new MemoryPersistence();
   return { sendStub, decrypt, deps, persistence, sender: idempotentSender(deps, { persistenceStore: persistence }) };
 }
@@ -154,6 +158,67 @@ describe('custom email sender', () => {
         expect(sendStub.called).to.equal(false);
       });
     }
+  });
+
+  describe('the domain policy (a refusal is final: nothing decrypted, sent or retried)', () => {
+    for (const source of SOURCES.customEmailSender) {
+      it(`${source}: never delivers to an address outside the allowed domains, and returns instead of throwing`, async () => {
+        const { sendStub, decrypt, sender, persistence } = setup();
+        const event = customEmailSenderEvent({ triggerSource: source, code: await encrypt('482913'), userAttributes: confirmedUserAttributes({ email: OUTSIDE, email_verified: 'false' }) });
+        const kind = source.replace('CustomEmailSender_', '');
+        expect(await sender(event, lambdaContext())).to.deep.equal({ delivered: false, channel: 'email', kind, refused: 'domain-not-allowed' });
+        expect(await deliverCustomMessage(event, setup().deps)).to.deep.include({ delivered: false, refused: 'domain-not-allowed' });
+        expect(sendStub.called, 'sent').to.equal(false);
+        expect(decrypt.called, 'decrypted').to.equal(false);
+        expect(persistence.records.size, 'idempotency records').to.equal(0);
+      });
+    }
+
+    it('refuses an account-takeover notice to an address outside the policy too', async () => {
+      const { sendStub, sender } = setup();
+      const event = accountTakeOverEvent();
+      event.request.userAttributes.email = OUTSIDE;
+      expect(await sender(event, lambdaContext())).to.deep.include({ delivered: false, kind: 'AccountTakeOverNotification' });
+      expect(sendStub.called).to.equal(false);
+    });
+
+    it('refuses look-alike and malformed addresses with the parser’s reason', async () => {
+      for (const [email, reason] of [['x@gmаil.com', 'non-ascii'], ['x@gmail.com\r\nBcc: y@evil.example', 'control-character'], ['x@gmail.com.evil.example', 'domain-not-allowed']] as const) {
+        const { sendStub, sender } = setup();
+        const event = customEmailSenderEvent({ triggerSource: 'CustomEmailSender_UpdateUserAttribute', code: await encrypt('1'), userAttributes: confirmedUserAttributes({ email }) });
+        expect(await sender(event, lambdaContext()), JSON.stringify(email)).to.deep.include({ delivered: false, refused: reason });
+        expect(sendStub.called).to.equal(false);
+      }
+    });
+
+    it('logs the refusal at WARN with the user’s fingerprint and the domain, never the address, and no ERROR', async () => {
+      const { sender } = setup();
+      const event = customEmailSenderEvent({ triggerSource: 'CustomEmailSender_UpdateUserAttribute', code: await encrypt('482913'), userAttributes: confirmedUserAttributes({ email: OUTSIDE }) });
+      const { lines, output } = await captureLogLines(() => sender(event, lambdaContext()));
+      const line = lines.find((l) => String(l.message).startsWith('Message not delivered: the recipient is outside the domain policy'));
+      expect(line).to.include({ level: 'WARN', emailDomain: 'evil-corp.example', reason: 'domain-not-allowed', channel: 'email', kind: 'UpdateUserAttribute' });
+      expect(line!.user).to.match(/^[0-9a-f]{16}$/);
+      expect(lines.filter((l) => l.level === 'ERROR')).to.deep.equal([]);
+      expect(output).to.not.include(OUTSIDE).and.not.include('482913');
+    });
+
+    it('delivers exactly when the policy accepts the address, for every source (property)', async () => {
+      const code = await encrypt('482913');
+      const email = fc.oneof(
+        fc.emailAddress(),
+        fc.tuple(fc.stringMatching(/^[a-z0-9.]{1,20}$/), fc.constantFrom('gmail.com', 'ICLOUD.com', 'outlook.com.', 'evil.example', 'mail.gmail.com')).map(([l, d]) => `${l}@${d}`),
+      );
+      await fc.assert(
+        fc.asyncProperty(fc.constantFrom(...SOURCES.customEmailSender), email, async (triggerSource, address) => {
+          const { sendStub, deps } = setup();
+          const result = await deliverCustomMessage(customEmailSenderEvent({ triggerSource, code, userAttributes: confirmedUserAttributes({ email: address }) }), deps);
+          const accepted = checkSignUpEmail(address, POLICY).allowed;
+          expect(result.delivered, address).to.equal(accepted);
+          expect(sendStub.called).to.equal(accepted);
+        }),
+        { numRuns: 200 },
+      );
+    });
   });
 
   describe('retries and idempotency', () => {

@@ -1,12 +1,27 @@
 import type { CustomMessageTriggerEvent } from 'aws-lambda';
 import { expect } from 'chai';
+import fc from 'fast-check';
 import { customMessage } from '../../functions/custom-message/message.ts';
+import { UserFacingError } from '../../functions/common/errors.ts';
+import { checkSignUpEmail, createDomainPolicy } from '../../functions/common/identity.ts';
 import { MAX_EMAIL_CHARS, MAX_SMS_CHARS } from '../../functions/common/templates.ts';
 import { EMAIL, SOURCES, confirmedUserAttributes, customMessageEvent } from '../fixtures/events.ts';
 import { captureLogs } from '../fixtures/logs.ts';
 import { withEnvironment } from '../fixtures/env.ts';
 
-const deps = { branding: { appName: 'Acme Notes', appUrl: 'https://notes.example.com' } };
+const policy = createDomainPolicy({ allowedDomains: ['gmail.com', 'icloud.com', 'outlook.com'], allowSubdomains: false });
+const deps = { branding: { appName: 'Acme Notes', appUrl: 'https://notes.example.com' }, policy };
+const OUTSIDE = 'x@evil-corp.example';
+
+function refusal(event: CustomMessageTriggerEvent): UserFacingError {
+  try {
+    customMessage(event, deps);
+  } catch (error) {
+    expect(error).to.be.instanceOf(UserFacingError);
+    return error as UserFacingError;
+  }
+  throw new Error('the message was composed');
+}
 
 describe('custom-message', () => {
   for (const triggerSource of SOURCES.customMessage) {
@@ -74,8 +89,78 @@ describe('custom-message', () => {
     expect(output).to.not.include('Peregrin');
   });
 
+  describe('the domain policy', () => {
+    for (const triggerSource of ['CustomMessage_UpdateUserAttribute', 'CustomMessage_VerifyUserAttribute'] as const) {
+      it(`refuses ${triggerSource} to a new address outside the allowed domains, naming them, and composes nothing`, () => {
+        const event = customMessageEvent({ triggerSource, userAttributes: confirmedUserAttributes({ email: OUTSIDE, email_verified: 'false', name: 'Buy now at evil.example' }) });
+        const error = refusal(event);
+        expect(error.reason).to.equal('domain-not-allowed');
+        expect(error.message).to.equal('Your email address can only be changed to one at gmail.com, icloud.com or outlook.com');
+        expect(event.response.emailMessage ?? null).to.equal(null);
+        expect(event.response.smsMessage ?? null).to.equal(null);
+      });
+    }
+
+    for (const triggerSource of SOURCES.customMessage.filter((s) => !s.endsWith('UserAttribute'))) {
+      it(`refuses ${triggerSource} to an account address outside the allowed domains`, () => {
+        const error = refusal(customMessageEvent({ triggerSource, userAttributes: confirmedUserAttributes({ email: OUTSIDE }) }));
+        expect(error.reason).to.equal('domain-not-allowed');
+        expect(error.message).to.equal('Messages can only be sent to email addresses at gmail.com, icloud.com or outlook.com');
+      });
+    }
+
+    it('refuses malformed and look-alike addresses with the parser’s reason', () => {
+      for (const [email, reason] of [
+        ['x@gmаil.com', 'non-ascii'],
+        ['x@gmail.com\nBcc: y@evil.example', 'control-character'],
+        ['x@gmail.com.evil.example', 'domain-not-allowed'],
+        ['', 'missing'],
+      ] as const) {
+        const error = refusal(customMessageEvent({ triggerSource: 'CustomMessage_UpdateUserAttribute', userAttributes: confirmedUserAttributes({ email }) }));
+        expect(error.reason, JSON.stringify(email)).to.equal(reason);
+      }
+    });
+
+    it('composes a text for a user without an email attribute, which reaches no address', () => {
+      const { response } = customMessage(customMessageEvent({ triggerSource: 'CustomMessage_VerifyUserAttribute', userAttributes: { sub: 'x', phone_number: '+15555550123' } }), deps);
+      expect(response.smsMessage).to.include('{####}');
+    });
+
+    it('logs a refusal at WARN with the domain and reason only', async () => {
+      const { lines, output, error } = await captureLogs(async () =>
+        customMessage(customMessageEvent({ triggerSource: 'CustomMessage_UpdateUserAttribute', userAttributes: confirmedUserAttributes({ email: OUTSIDE, name: 'Grima' }) }), deps),
+      );
+      expect(error).to.be.instanceOf(UserFacingError);
+      const line = lines.find((l) => l.message === 'Message refused: the address is outside the domain policy');
+      expect(line).to.include({ level: 'WARN', emailDomain: 'evil-corp.example', reason: 'domain-not-allowed', kind: 'UpdateUserAttribute' });
+      expect(output).to.not.include(OUTSIDE).and.not.include('Grima');
+    });
+
+    it('composes a message exactly when the policy accepts the address, for every source (property)', () => {
+      const email = fc.oneof(
+        fc.emailAddress(),
+        fc.tuple(fc.stringMatching(/^[a-z0-9.]{1,20}$/), fc.constantFrom('gmail.com', 'GMAIL.com', 'outlook.com.', 'evil.example', 'mail.gmail.com', 'gmail.co')).map(([l, d]) => `${l}@${d}`),
+        fc.string({ maxLength: 40 }),
+      );
+      fc.assert(
+        fc.property(fc.constantFrom(...SOURCES.customMessage), email, (triggerSource, address) => {
+          const event = customMessageEvent({ triggerSource, userAttributes: confirmedUserAttributes({ email: address }) });
+          const accepted = checkSignUpEmail(address, policy).allowed;
+          let composed = true;
+          try {
+            customMessage(event, deps);
+          } catch {
+            composed = false;
+          }
+          expect(composed, address).to.equal(accepted);
+        }),
+        { numRuns: 2_000 },
+      );
+    });
+  });
+
   describe('handler', () => {
-    withEnvironment({ APP_NAME: 'Acme Notes', APP_URL: '' });
+    withEnvironment({ APP_NAME: 'Acme Notes', APP_URL: '', ALLOWED_EMAIL_DOMAINS: 'gmail.com', ALLOW_SUBDOMAINS: 'false' });
 
     it('runs end to end from configuration, and turns a broken event into the generic message', async () => {
       const { handler } = await import('../../functions/custom-message/index.ts');
@@ -84,6 +169,15 @@ describe('custom-message', () => {
       expect(result.response.emailMessage).to.not.include('href=');
       const error = await handler(null as unknown as CustomMessageTriggerEvent).catch((e: unknown) => e);
       expect(error).to.have.property('name', 'UserFacingError');
+    });
+
+    it('refuses a new address outside the configured domains with the message Cognito shows, logging no ERROR', async () => {
+      const { handler } = await import('../../functions/custom-message/index.ts');
+      const log = await import('../../functions/common/logger.ts');
+      const event = customMessageEvent({ triggerSource: 'CustomMessage_UpdateUserAttribute', userAttributes: confirmedUserAttributes({ email: 'x@icloud.com' }) });
+      const { lines, error } = await captureLogs(() => handler(event), log.logger);
+      expect(error).to.be.instanceOf(Error).with.property('message', 'Your email address can only be changed to one at gmail.com');
+      expect(lines.filter((l) => l.level === 'ERROR')).to.deep.equal([]);
     });
   });
 });

@@ -13,7 +13,7 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { mockClient, type AwsClientStub } from 'aws-sdk-client-mock';
 import { expect } from 'chai';
 import { logger } from '../../functions/common/logger.ts';
-import { customEmailSenderEvent, customSmsSenderEvent, EMAIL, lambdaContext, POOL_ID } from '../fixtures/events.ts';
+import { confirmedUserAttributes, customEmailSenderEvent, customSmsSenderEvent, EMAIL, lambdaContext, POOL_ID } from '../fixtures/events.ts';
 import { captureLogs, encryptCode, FakeKms, KEY_ARN } from './sender-support.ts';
 import { createProjectTable } from '../../sandbox/lib/table.ts';
 
@@ -83,6 +83,8 @@ describe('sender handlers (production wiring)', function () {
       APP_URL: 'https://example.com',
       FROM_EMAIL_ADDRESS: 'no-reply@example.com',
       FROM_EMAIL_NAME: 'Middle-earth Mail',
+      ALLOWED_EMAIL_DOMAINS: 'gmail.com',
+      ALLOW_SUBDOMAINS: 'false',
     });
     const ddb = new DynamoDBClient({ endpoint: dbUrl, region: 'eu-west-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
     await createProjectTable(ddb, TABLE);
@@ -162,5 +164,15 @@ describe('sender handlers (production wiring)', function () {
     const { error } = await captureLogs(() => emailHandler(customEmailSenderEvent({ code }), lambdaContext('custom-email-sender')));
     expect(error).to.have.property('reason', 'wrong-pool');
     expect(deliveries).to.have.length(0);
+  });
+
+  it('email: returns without calling KMS or SendGrid for an address outside ALLOWED_EMAIL_DOMAINS, so Lambda does not retry', async () => {
+    const code = await encryptCode(fake.keyring(), '141421', { 'userpool-id': POOL_ID });
+    const event = customEmailSenderEvent({ triggerSource: 'CustomEmailSender_UpdateUserAttribute', code, userAttributes: confirmedUserAttributes({ email: 'x@evil-corp.example' }) });
+    const { error, logs } = await captureLogs(() => emailHandler(event, lambdaContext('custom-email-sender')));
+    expect(error).to.equal(undefined);
+    expect(deliveries).to.have.length(0);
+    expect(kms.commandCalls(DecryptCommand)).to.have.length(0);
+    expect(logs).to.include('"level":"WARN"').and.not.include('"level":"ERROR"').and.not.include('x@evil-corp.example');
   });
 });

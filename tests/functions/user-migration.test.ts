@@ -17,12 +17,14 @@ import { mockClient, type AwsClientStub } from 'aws-sdk-client-mock';
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { UserFacingError } from '../../functions/common/errors.ts';
+import { createDomainPolicy } from '../../functions/common/identity.ts';
 import { cognitoLegacyDirectory, type LegacyDirectory } from '../../functions/user-migration/legacy-directory.ts';
-import { migratableAttributes, migrateUser, REFUSAL_MESSAGE, STANDARD_ATTRIBUTES } from '../../functions/user-migration/migrate.ts';
+import { emailVerified, migratableAttributes, migrateUser, REFUSAL_MESSAGE, STANDARD_ATTRIBUTES } from '../../functions/user-migration/migrate.ts';
 import { EMAIL, userMigrationEvent } from '../fixtures/events.ts';
 import { captureLogs } from './sender-support.ts';
 import { quietLogger } from '../fixtures/logs.ts';
 
+const POLICY = createDomainPolicy({ allowedDomains: ['gmail.com', 'icloud.com', 'outlook.com'], allowSubdomains: false });
 const LEGACY = { userPoolId: 'eu-west-1_Legacy123', clientId: 'legacyclient0000000000000' };
 const PASSWORD = 'Corr3ct-Horse-Battery';
 const LEGACY_ATTRIBUTES = [
@@ -43,9 +45,15 @@ const LEGACY_ATTRIBUTES = [
 let cognito: AwsClientStub<CognitoIdentityProviderClient>;
 const directory = () => cognitoLegacyDirectory(new CognitoIdentityProviderClient({ region: 'eu-west-1' }), LEGACY);
 
-function legacyUserExists() {
+function legacyUserExists(attributes = LEGACY_ATTRIBUTES) {
   cognito.on(AdminInitiateAuthCommand).resolves({ AuthenticationResult: { AccessToken: 'legacy-access', IdToken: 'legacy-id', RefreshToken: 'legacy-refresh' } });
-  cognito.on(AdminGetUserCommand).resolves({ Username: EMAIL, Enabled: true, UserStatus: 'CONFIRMED', UserAttributes: LEGACY_ATTRIBUTES });
+  cognito.on(AdminGetUserCommand).resolves({ Username: EMAIL, Enabled: true, UserStatus: 'CONFIRMED', UserAttributes: attributes });
+}
+
+/** The legacy attributes with some replaced (a value of undefined removes the attribute). */
+function legacyWith(changes: Record<string, string | undefined>) {
+  const kept = LEGACY_ATTRIBUTES.filter((a) => !(a.Name in changes));
+  return [...kept, ...Object.entries(changes).flatMap(([Name, Value]) => (Value === undefined ? [] : [{ Name, Value }]))];
 }
 
 async function refusal(promise: Promise<unknown>): Promise<UserFacingError> {
@@ -69,9 +77,9 @@ describe('user migration', () => {
   beforeEach(() => cognito.reset());
 
   describe('UserMigration_Authentication', () => {
-    it('authenticates with ADMIN_USER_PASSWORD_AUTH and answers CONFIRMED, SUPPRESS, verified email', async () => {
+    it('authenticates with ADMIN_USER_PASSWORD_AUTH and answers CONFIRMED, SUPPRESS, and the legacy email_verified unchanged', async () => {
       legacyUserExists();
-      const result = await migrateUser(userMigrationEvent({ password: PASSWORD }), { directory: directory() });
+      const result = await migrateUser(userMigrationEvent({ password: PASSWORD }), { directory: directory(), policy: POLICY });
       const auth = cognito.commandCalls(AdminInitiateAuthCommand)[0]!.args[0].input;
       expect(auth).to.deep.include({ UserPoolId: LEGACY.userPoolId, ClientId: LEGACY.clientId, AuthFlow: 'ADMIN_USER_PASSWORD_AUTH' });
       expect(auth.AuthParameters).to.deep.equal({ USERNAME: EMAIL, PASSWORD });
@@ -79,7 +87,7 @@ describe('user migration', () => {
       expect(result.response.messageAction).to.equal('SUPPRESS');
       expect(result.response.userAttributes).to.deep.equal({
         email: EMAIL,
-        email_verified: 'true',
+        email_verified: 'false',
         name: 'Frodo Baggins',
         given_name: 'Frodo',
         phone_number: '+447700900123',
@@ -87,9 +95,18 @@ describe('user migration', () => {
       });
     });
 
+    it('carries a verified legacy email over as verified, and an absent or unexpected flag as unverified', async () => {
+      for (const [legacy, expected] of [['true', 'true'], ['false', 'false'], [undefined, 'false'], ['TRUE', 'false'], ['yes', 'false']] as const) {
+        cognito.reset();
+        legacyUserExists(legacyWith({ email_verified: legacy }));
+        const result = await migrateUser(userMigrationEvent({ password: PASSWORD }), { directory: directory(), policy: POLICY });
+        expect(result.response.userAttributes.email_verified, String(legacy)).to.equal(expected);
+      }
+    });
+
     it('copies only the custom attributes it is told to', async () => {
       legacyUserExists();
-      const result = await migrateUser(userMigrationEvent(), { directory: directory(), customAttributes: ['custom:tier'] });
+      const result = await migrateUser(userMigrationEvent(), { directory: directory(), policy: POLICY, customAttributes: ['custom:tier'] });
       expect(result.response.userAttributes['custom:tier']).to.equal('gold');
       expect(result.response.userAttributes).not.to.have.property('custom:legacy_id');
     });
@@ -97,7 +114,7 @@ describe('user migration', () => {
     it('keeps the rest of the event as Cognito sent it', async () => {
       legacyUserExists();
       const event = userMigrationEvent();
-      const result = await migrateUser(event, { directory: directory() });
+      const result = await migrateUser(event, { directory: directory(), policy: POLICY });
       expect(result.userName).to.equal(event.userName);
       expect(result.userPoolId).to.equal(event.userPoolId);
       expect(result.triggerSource).to.equal('UserMigration_Authentication');
@@ -107,12 +124,56 @@ describe('user migration', () => {
   describe('UserMigration_ForgotPassword', () => {
     it('looks the user up without a password and answers SUPPRESS with a verified email, leaving the status to Cognito', async () => {
       legacyUserExists();
-      const result = await migrateUser(userMigrationEvent({ triggerSource: 'UserMigration_ForgotPassword' }), { directory: directory() });
+      const result = await migrateUser(userMigrationEvent({ triggerSource: 'UserMigration_ForgotPassword' }), { directory: directory(), policy: POLICY });
       expect(cognito.commandCalls(AdminInitiateAuthCommand)).to.have.length(0);
       expect(cognito.commandCalls(AdminGetUserCommand)[0]!.args[0].input).to.deep.equal({ UserPoolId: LEGACY.userPoolId, Username: EMAIL });
       expect(result.response.userAttributes).to.include({ email: EMAIL, email_verified: 'true' });
       expect(result.response.messageAction).to.equal('SUPPRESS');
       expect(result.response).not.to.have.property('finalUserStatus');
+    });
+
+    it('marks the email verified even when the legacy directory never did: the reset code proves the mailbox', async () => {
+      legacyUserExists(legacyWith({ email_verified: 'false' }));
+      const result = await migrateUser(userMigrationEvent({ triggerSource: 'UserMigration_ForgotPassword' }), { directory: directory(), policy: POLICY });
+      expect(result.response.userAttributes.email_verified).to.equal('true');
+      expect(emailVerified('UserMigration_ForgotPassword', undefined)).to.equal('true');
+    });
+  });
+
+  describe('the domain policy (pre sign-up never runs for migrated users)', () => {
+    for (const triggerSource of ['UserMigration_Authentication', 'UserMigration_ForgotPassword'] as const) {
+      for (const [label, email, reason] of [
+        ['a domain not on the list', 'saruman@isengard.example', 'domain-not-allowed'],
+        ['an allowed domain with a suffix', 'saruman@gmail.com.isengard.example', 'domain-not-allowed'],
+        ['a look-alike domain', 'saruman@gmаil.com', 'bad-email'],
+        ['two addresses', 'saruman@isengard.example,frodo@gmail.com', 'bad-email'],
+      ] as const) {
+        it(`${triggerSource}: refuses a legacy user at ${label} with the generic refusal, logging why`, async () => {
+          legacyUserExists(legacyWith({ email }));
+          const event = userMigrationEvent({ triggerSource, password: PASSWORD, userName: email });
+          const { error, logs } = await captureLogs(() => migrateUser(event, { directory: directory(), policy: POLICY }));
+          expect(error).to.be.instanceOf(UserFacingError).with.property('message', REFUSAL_MESSAGE);
+          expect(logs).to.include(`"reason":"${reason}"`).and.not.include(email);
+        });
+      }
+    }
+
+    it('logs the refused domain, which is safe to log, for an address at the wrong domain', async () => {
+      legacyUserExists(legacyWith({ email: 'saruman@isengard.example' }));
+      const { logs } = await captureLogs(() => migrateUser(userMigrationEvent({ password: PASSWORD, userName: 'saruman@isengard.example' }), { directory: directory(), policy: POLICY }));
+      expect(logs).to.include('"emailDomain":"isengard.example"');
+    });
+
+    it('refuses a typed login that only a Unicode case mapping would match to the account’s address', async () => {
+      legacyUserExists(legacyWith({ email: 'kate@gmail.com' }));
+      const error = await refusal(migrateUser(userMigrationEvent({ password: PASSWORD, userName: '\u212Aate@gmail.com' }), { directory: directory(), policy: POLICY }));
+      expect(error.message).to.equal(REFUSAL_MESSAGE);
+    });
+
+    it('accepts an allowed address typed in another ASCII case', async () => {
+      legacyUserExists(legacyWith({ email: 'kate@gmail.com' }));
+      const result = await migrateUser(userMigrationEvent({ password: PASSWORD, userName: 'KATE@Gmail.com' }), { directory: directory(), policy: POLICY });
+      expect(result.response.userAttributes.email).to.equal('kate@gmail.com');
     });
   });
 
@@ -153,7 +214,7 @@ describe('user migration', () => {
     for (const [label, arrange, options] of cases) {
       it(`refuses: ${label}`, async () => {
         arrange();
-        const error = await refusal(migrateUser(userMigrationEvent(options ?? {}), { directory: directory() }));
+        const error = await refusal(migrateUser(userMigrationEvent(options ?? {}), { directory: directory(), policy: POLICY }));
         expect(error.message).to.equal(REFUSAL_MESSAGE);
         expect(error.reason).to.equal('migration-refused');
         messages.add(`${error.name}|${error.reason}|${error.message}`);
@@ -165,7 +226,7 @@ describe('user migration', () => {
 
     it('refuses an unexpected trigger source', async () => {
       const event = { ...userMigrationEvent(), triggerSource: 'UserMigration_Other' } as unknown as UserMigrationTriggerEvent;
-      expect((await refusal(migrateUser(event, { directory: directory() }))).message).to.equal(REFUSAL_MESSAGE);
+      expect((await refusal(migrateUser(event, { directory: directory(), policy: POLICY }))).message).to.equal(REFUSAL_MESSAGE);
     });
 
     it('refuses within its deadline when the legacy pool hangs', async () => {
@@ -174,20 +235,20 @@ describe('user migration', () => {
         find: () => new Promise(() => undefined),
       };
       const started = performance.now();
-      const error = await refusal(migrateUser(userMigrationEvent(), { directory: hanging, deadlineMs: 150 }));
+      const error = await refusal(migrateUser(userMigrationEvent(), { directory: hanging, policy: POLICY, deadlineMs: 150 }));
       expect(error.message).to.equal(REFUSAL_MESSAGE);
       expect(performance.now() - started).to.be.below(2_000);
     });
 
     it('refuses within its deadline even when a custom directory ignores the abort signal', async () => {
       const deaf: LegacyDirectory = { authenticate: () => new Promise(() => undefined), find: () => new Promise(() => undefined) };
-      const error = await refusal(migrateUser(userMigrationEvent({ triggerSource: 'UserMigration_ForgotPassword' }), { directory: deaf, deadlineMs: 100 }));
+      const error = await refusal(migrateUser(userMigrationEvent({ triggerSource: 'UserMigration_ForgotPassword' }), { directory: deaf, policy: POLICY, deadlineMs: 100 }));
       expect(error.message).to.equal(REFUSAL_MESSAGE);
     });
 
     it('passes the abort signal to the SDK so a hung call is cancelled', async () => {
       legacyUserExists();
-      await migrateUser(userMigrationEvent(), { directory: directory() });
+      await migrateUser(userMigrationEvent(), { directory: directory(), policy: POLICY });
       const options = (cognito.commandCalls(AdminInitiateAuthCommand)[0]!.args as unknown[])[1] as { abortSignal?: AbortSignal } | undefined;
       expect(options?.abortSignal).to.be.instanceOf(AbortSignal);
     });
@@ -207,13 +268,13 @@ describe('user migration', () => {
   describe('logs', () => {
     it('never contain the password, on success or on any refusal', async () => {
       legacyUserExists();
-      const ok = await captureLogs(() => migrateUser(userMigrationEvent({ password: PASSWORD }), { directory: directory() }));
+      const ok = await captureLogs(() => migrateUser(userMigrationEvent({ password: PASSWORD }), { directory: directory(), policy: POLICY }));
       cognito.reset();
       cognito.on(AdminInitiateAuthCommand).rejects(sdkError(NotAuthorizedException));
-      const wrong = await captureLogs(() => migrateUser(userMigrationEvent({ password: PASSWORD }), { directory: directory() }));
+      const wrong = await captureLogs(() => migrateUser(userMigrationEvent({ password: PASSWORD }), { directory: directory(), policy: POLICY }));
       cognito.reset();
       cognito.on(AdminInitiateAuthCommand).rejects(new Error(`boom ${PASSWORD}`));
-      const outage = await captureLogs(() => migrateUser(userMigrationEvent({ password: PASSWORD }), { directory: directory() }));
+      const outage = await captureLogs(() => migrateUser(userMigrationEvent({ password: PASSWORD }), { directory: directory(), policy: POLICY }));
       expect(ok.error).to.equal(undefined);
       expect(wrong.error).to.be.instanceOf(UserFacingError);
       expect(outage.error).to.be.instanceOf(UserFacingError);

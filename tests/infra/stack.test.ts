@@ -27,13 +27,15 @@ function expectResource(s: Synthesized, type: { tfResourceType: string }, props:
 /** The runtime contract's table, typed with the ENV names. */
 const CONTRACT_ENV: Record<FunctionName, string[]> = {
   'pre-sign-up': [ENV.allowedEmailDomains, ENV.allowSubdomains, ENV.reminderStateMachineArn],
-  'custom-message': [ENV.appName, ENV.appUrl],
+  'custom-message': [ENV.appName, ENV.appUrl, ENV.allowedEmailDomains, ENV.allowSubdomains],
   'post-confirmation': [ENV.tableName],
   'pre-authentication': [ENV.tableName, ENV.lockoutMaxAttempts, ENV.lockoutWindowSeconds, ENV.lockoutDurationSeconds, ENV.lockoutEscalation, ENV.lockoutMaxDurationSeconds, ENV.lockoutFailMode],
   'post-authentication': [ENV.tableName, ENV.auditRetentionDays],
-  'pre-token-generation': [],
-  'user-migration': [ENV.legacyUserPoolId, ENV.legacyClientId, ENV.legacyRegion],
-  'custom-email-sender': [ENV.kmsKeyArn, ENV.tableName, ENV.sendgridSecretArn, ENV.sendgridApiBaseUrl, ENV.appName, ENV.appUrl, ENV.fromEmailAddress, ENV.fromEmailName],
+  'pre-token-generation': [ENV.allowedEmailDomains, ENV.allowSubdomains],
+  'user-migration': [ENV.allowedEmailDomains, ENV.allowSubdomains, ENV.legacyUserPoolId, ENV.legacyClientId, ENV.legacyRegion],
+  'custom-email-sender': [
+    ENV.kmsKeyArn, ENV.tableName, ENV.sendgridSecretArn, ENV.sendgridApiBaseUrl, ENV.appName, ENV.appUrl, ENV.fromEmailAddress, ENV.fromEmailName, ENV.allowedEmailDomains, ENV.allowSubdomains,
+  ],
   'custom-sms-sender': [ENV.kmsKeyArn, ENV.tableName, ENV.twilioSecretArn, ENV.twilioApiBaseUrl, ENV.appName],
   'send-reminder': [ENV.tableName, ENV.appName, ENV.appUrl, ENV.fromEmailAddress, ENV.fromEmailName],
   'delete-unconfirmed-user': [ENV.appName, ENV.appUrl, ENV.fromEmailAddress, ENV.fromEmailName],
