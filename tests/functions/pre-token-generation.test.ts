@@ -1,8 +1,24 @@
 import type { PreTokenGenerationTriggerEvent, PreTokenGenerationV2TriggerEvent, PreTokenGenerationV3TriggerEvent } from 'aws-lambda';
 import { expect } from 'chai';
+import { UserFacingError } from '../../functions/common/errors.ts';
+import { createDomainPolicy } from '../../functions/common/identity.ts';
 import { responseShape, suppressEmailClaims } from '../../functions/pre-token-generation/claims.ts';
+import { enforceDomainPolicy } from '../../functions/pre-token-generation/policy.ts';
 import { CLIENT_ID, POOL_ID, REGION, SOURCES, confirmedUserAttributes, preTokenGenerationV1Event, preTokenGenerationV2Event } from '../fixtures/events.ts';
+import { withEnvironment } from '../fixtures/env.ts';
 import { captureLogs } from '../fixtures/logs.ts';
+
+const POLICY = createDomainPolicy({ allowedDomains: ['gmail.com', 'icloud.com'], allowSubdomains: false });
+
+function tokenRefusal(run: () => void): UserFacingError {
+  try {
+    run();
+  } catch (error) {
+    expect(error).to.be.instanceOf(UserFacingError);
+    return error as UserFacingError;
+  }
+  throw new Error('tokens were not refused');
+}
 
 describe('pre-token-generation', () => {
   for (const triggerSource of SOURCES.tokenGeneration) {
@@ -80,7 +96,53 @@ describe('pre-token-generation', () => {
     expect(result.response).to.deep.equal({ claimsAndScopeOverrideDetails: {} });
   });
 
+  describe('the domain policy', () => {
+    for (const triggerSource of SOURCES.tokenGeneration) {
+      it(`refuses tokens on ${triggerSource} to an account whose address is outside the allowed domains (V1 and V2_0)`, () => {
+        const userAttributes = confirmedUserAttributes({ email: 'x@evil-corp.example' });
+        for (const event of [preTokenGenerationV1Event({ triggerSource, userAttributes }), preTokenGenerationV2Event({ triggerSource, userAttributes })]) {
+          const error = tokenRefusal(() => enforceDomainPolicy(event, POLICY));
+          expect(error.reason).to.equal('domain-not-allowed');
+          expect(error.message).to.equal('Sign-in is open only to email addresses at gmail.com or icloud.com');
+        }
+      });
+
+      it(`issues tokens on ${triggerSource} to an account at an allowed domain, in any case`, () => {
+        expect(() => enforceDomainPolicy(preTokenGenerationV1Event({ triggerSource, userAttributes: confirmedUserAttributes({ email: 'Frodo@GMAIL.com' }) }), POLICY)).to.not.throw();
+      });
+    }
+
+    it('refuses an account with no email or a malformed one, and logs the reason at WARN without the address', async () => {
+      expect(tokenRefusal(() => enforceDomainPolicy(preTokenGenerationV1Event({ userAttributes: { sub: 'x' } }), POLICY)).reason).to.equal('missing');
+      expect(tokenRefusal(() => enforceDomainPolicy(preTokenGenerationV1Event({ userAttributes: confirmedUserAttributes({ email: 'x@gmаil.com' }) }), POLICY)).reason).to.equal('non-ascii');
+      const { lines, output } = await captureLogs(async () => {
+        try {
+          enforceDomainPolicy(preTokenGenerationV2Event({ userAttributes: confirmedUserAttributes({ email: 'x@evil-corp.example' }) }), POLICY);
+        } catch {
+          /* expected */
+        }
+      });
+      expect(lines.find((l) => l.level === 'WARN')).to.include({ reason: 'domain-not-allowed', emailDomain: 'evil-corp.example' });
+      expect(output).to.not.include('x@evil-corp.example');
+    });
+
+    it('leaves machine-to-machine tokens alone: they have no user', () => {
+      const event = { ...preTokenGenerationV2Event(), triggerSource: 'TokenGeneration_ClientCredentials', request: { scopes: [] } } as unknown as PreTokenGenerationV3TriggerEvent;
+      expect(() => enforceDomainPolicy(event as unknown as PreTokenGenerationV2TriggerEvent, POLICY)).to.not.throw();
+    });
+  });
+
   describe('handler', () => {
+    withEnvironment({ ALLOWED_EMAIL_DOMAINS: 'gmail.com', ALLOW_SUBDOMAINS: 'false' });
+
+    it('refuses tokens to an account outside ALLOWED_EMAIL_DOMAINS with the message Cognito shows, logging no ERROR', async () => {
+      const { handler } = await import('../../functions/pre-token-generation/index.ts');
+      const { logger } = await import('../../functions/common/logger.ts');
+      const { lines, error } = await captureLogs(() => handler(preTokenGenerationV1Event({ userAttributes: confirmedUserAttributes({ email: 'x@icloud.com' }) })), logger);
+      expect(error).to.have.property('message', 'Sign-in is open only to email addresses at gmail.com');
+      expect(lines.filter((l) => l.level === 'ERROR')).to.deep.equal([]);
+    });
+
     it('runs end to end for V1 and V2 events and logs neither the email nor the attributes', async () => {
       const { handler } = await import('../../functions/pre-token-generation/index.ts');
       const { logger } = await import('../../functions/common/logger.ts');
