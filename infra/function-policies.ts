@@ -87,14 +87,15 @@ export function functionGrants(name: FunctionName, t: GrantTargets): FunctionGra
     case 'pre-authentication':
       return { own: [allowItems('CountAttempts', ['dynamodb:UpdateItem'], t.tableArn, [ITEM_PREFIX.lockout])], pool: [] };
     case 'post-authentication':
-      // Dedupe marker put, audit put, profile update and attempt-state delete, each idempotent on its own.
+      // One statement per action and item kind (functions/post-authentication/record.ts): the dedupe marker
+      // is put, the audit entry put and the profile updated (both USER#), the attempt state deleted. Nothing
+      // else: it can neither delete a profile nor write a lockout counter.
       return {
         own: [
-          allowItems('AuditSignIn', ['dynamodb:UpdateItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem'], t.tableArn, [
-            ITEM_PREFIX.user,
-            ITEM_PREFIX.dedupe,
-            ITEM_PREFIX.lockout,
-          ]),
+          allowItems('PinSignInTime', ['dynamodb:PutItem'], t.tableArn, [ITEM_PREFIX.dedupe]),
+          allowItems('AuditSignIn', ['dynamodb:PutItem'], t.tableArn, [ITEM_PREFIX.user]),
+          allowItems('RecordLastLogin', ['dynamodb:UpdateItem'], t.tableArn, [ITEM_PREFIX.user]),
+          allowItems('ClearAttemptState', ['dynamodb:DeleteItem'], t.tableArn, [ITEM_PREFIX.lockout]),
         ],
         pool: [],
       };

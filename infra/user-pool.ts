@@ -3,9 +3,9 @@ import { CognitoUserPool, type CognitoUserPoolLambdaConfig } from '@cdktf/provid
 import { CognitoUserPoolClient } from '@cdktf/provider-aws/lib/cognito-user-pool-client';
 import type { LambdaPermission } from '@cdktf/provider-aws/lib/lambda-permission';
 import type { TriggerSlot } from '../functions/catalog.ts';
+import { PROFILE_ATTRIBUTES, VERIFICATION_FLAGS } from '../functions/common/attributes.ts';
 import type { TriggerFunction } from './trigger-function.ts';
 
-/** The functions filling each `lambda_config` slot. Sender slots are present only in custom-senders mode. */
 /**
  * The password rules of the user pool, shared with the legacy pool: lazy migration sets the password a
  * user typed on the new pool, so any password the legacy pool accepted must pass here too.
@@ -19,6 +19,18 @@ export const PASSWORD_RULES = {
   temporaryPasswordValidityDays: 3,
 } as const;
 
+/**
+ * Attributes whose change Cognito holds back until the user verifies the new value: the verified address
+ * stays in force (for sign-in and for every message) until the code sent to the new one is typed.
+ */
+export const VERIFY_BEFORE_UPDATE = ['email'] as const;
+
+/** What the public app client may write: the profile, never a verification flag. */
+export const CLIENT_WRITE_ATTRIBUTES: readonly string[] = PROFILE_ATTRIBUTES;
+/** What it may read: the profile and whether the address and number are verified. */
+export const CLIENT_READ_ATTRIBUTES: readonly string[] = [...PROFILE_ATTRIBUTES, ...VERIFICATION_FLAGS];
+
+/** The functions filling each `lambda_config` slot. Sender slots are present only in custom-senders mode. */
 export type TriggerWiring = Readonly<Record<Exclude<TriggerSlot, 'custom_email_sender' | 'custom_sms_sender'>, TriggerFunction>> &
   Readonly<Partial<Record<'custom_email_sender' | 'custom_sms_sender', TriggerFunction>>>;
 
@@ -86,6 +98,7 @@ export class UserPool extends Construct {
       usernameAttributes: ['email'],
       usernameConfiguration: { caseSensitive: false },
       autoVerifiedAttributes: ['email'],
+      userAttributeUpdateSettings: { attributesRequireVerificationBeforeUpdate: [...VERIFY_BEFORE_UPDATE] },
       adminCreateUserConfig: { allowAdminCreateUserOnly: false },
       deletionProtection: props.deletionProtection ? 'ACTIVE' : 'INACTIVE',
       passwordPolicy: { ...PASSWORD_RULES, passwordHistorySize: props.tier === 'LITE' ? undefined : 5 },
@@ -102,6 +115,10 @@ export class UserPool extends Construct {
       userPoolId: this.pool.id,
       generateSecret: false,
       explicitAuthFlows: ['ALLOW_USER_PASSWORD_AUTH', 'ALLOW_USER_SRP_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH'],
+      // Explicit lists: without them a client may write every writable attribute, which includes the
+      // verification flags, so a user could mark a new address verified without the code.
+      readAttributes: [...CLIENT_READ_ATTRIBUTES],
+      writeAttributes: [...CLIENT_WRITE_ATTRIBUTES],
       preventUserExistenceErrors: 'ENABLED',
       enableTokenRevocation: true,
       accessTokenValidity: props.tokens.accessTokenMinutes,

@@ -6,6 +6,7 @@
  * an outage) ends in the same refusal, so the answer never reveals whether an account exists.
  */
 import type { UserMigrationTriggerEvent } from 'aws-lambda';
+import { PROFILE_ATTRIBUTES } from '../common/attributes.ts';
 import { UserFacingError, errorName } from '../common/errors.ts';
 import { checkEmail, type DomainPolicy } from '../common/identity.ts';
 import { normaliseLogin } from '../common/lockout.ts';
@@ -16,26 +17,7 @@ import type { LegacyDirectory, LegacyOutcome } from './legacy-directory.ts';
 export const REFUSAL_MESSAGE = 'Incorrect username or password';
 
 /** Cognito's standard attributes a migrated user may carry (`email_verified` is decided below, `sub` by Cognito). */
-export const STANDARD_ATTRIBUTES: ReadonlySet<string> = new Set([
-  'address',
-  'birthdate',
-  'email',
-  'family_name',
-  'gender',
-  'given_name',
-  'locale',
-  'middle_name',
-  'name',
-  'nickname',
-  'phone_number',
-  'phone_number_verified',
-  'picture',
-  'preferred_username',
-  'profile',
-  'updated_at',
-  'website',
-  'zoneinfo',
-]);
+export const STANDARD_ATTRIBUTES: ReadonlySet<string> = new Set([...PROFILE_ATTRIBUTES, 'phone_number_verified']);
 
 /** Cognito's limit on a username. */
 const MAX_USERNAME = 128;

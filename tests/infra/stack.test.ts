@@ -64,7 +64,7 @@ function expectedGrants(s: Synthesized, name: FunctionName): string[] {
     'custom-message': () => [],
     'post-confirmation': () => pairs(['dynamodb:PutItem'], [table]),
     'pre-authentication': () => pairs(['dynamodb:UpdateItem'], [table]),
-    'post-authentication': () => pairs(['dynamodb:UpdateItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem'], [table]),
+    'post-authentication': () => pairs(['dynamodb:PutItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'], [table]),
     'pre-token-generation': () => [],
     'user-migration': () => pairs(['cognito-idp:AdminInitiateAuth', 'cognito-idp:AdminGetUser'], [legacy]),
     'custom-email-sender': () => [...pairs(['kms:Decrypt'], [key()]), ...pairs(['secretsmanager:GetSecretValue'], [secret('sendgrid')]), ...pairs(items, [table])],
@@ -179,7 +179,7 @@ for (const mode of ['custom-senders', 'cognito'] as const) {
         'post-confirmation': [['USER#*']],
         'send-welcome-email': [['idempotency#*'], ['USER#*']],
         'pre-authentication': [['LOCKOUT#*']],
-        'post-authentication': [['USER#*', 'DEDUPE#*', 'LOCKOUT#*']],
+        'post-authentication': [['DEDUPE#*'], ['USER#*'], ['USER#*'], ['LOCKOUT#*']],
         'custom-email-sender': [['idempotency#*']],
         'custom-sms-sender': [['idempotency#*']],
         'send-reminder': [['idempotency#*']],
@@ -191,6 +191,18 @@ for (const mode of ['custom-senders', 'cognito'] as const) {
           (owned[name] ?? []).map((prefixes) => ({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': prefixes } })),
         );
       }
+    });
+
+    it('gives post-authentication one statement per action and item kind, and DeleteItem on attempt state only', () => {
+      const table = ref('aws_dynamodb_table', Object.keys(resources(s, 'aws_dynamodb_table'))[0]!, 'arn');
+      const statements = roleStatements(s, roleId(s, 'post-authentication')).filter((st) => st.Resource.includes(table));
+      const grants = statements.map((st) => [st.Action, (st.Condition as { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': string[] } })['ForAllValues:StringLike']['dynamodb:LeadingKeys']]);
+      expect(grants).to.deep.equal([
+        [['dynamodb:PutItem'], ['DEDUPE#*']],
+        [['dynamodb:PutItem'], ['USER#*']],
+        [['dynamodb:UpdateItem'], ['USER#*']],
+        [['dynamodb:DeleteItem'], ['LOCKOUT#*']],
+      ]);
     });
 
     it('has no wildcard action and no unscoped resource in any function role, but for listing streams, pinned to the region', () => {
@@ -333,6 +345,18 @@ for (const mode of ['custom-senders', 'cognito'] as const) {
         refresh_token_validity: s.config.tokens.refreshTokenDays,
         token_validity_units: [{ access_token: 'minutes', id_token: 'minutes', refresh_token: 'days' }],
       });
+    });
+
+    it('holds a new email back until it is verified, and lets the app client write no verification flag', () => {
+      expectResource(s, CognitoUserPool, { name: stackName(s.config), user_attribute_update_settings: { attributes_require_verification_before_update: ['email'] } });
+      const client = Object.values(resources(s, 'aws_cognito_user_pool_client')).find((c) => c.name === `${stackName(s.config)}-app`)!;
+      expect(client.write_attributes).to.include('email').and.include('name');
+      for (const flag of ['email_verified', 'phone_number_verified']) {
+        expect(client.write_attributes, flag).to.not.include(flag);
+        expect(client.read_attributes, flag).to.include(flag);
+      }
+      // Every attribute a client may write it may also read back.
+      expect(client.write_attributes.filter((a: string) => !client.read_attributes.includes(a))).to.deep.equal([]);
     });
 
     it('keeps data in an on-demand table with point-in-time recovery, encryption and TTL', () => {
