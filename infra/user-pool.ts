@@ -3,7 +3,7 @@ import { CognitoUserPool, type CognitoUserPoolLambdaConfig } from '@cdktf/provid
 import { CognitoUserPoolClient } from '@cdktf/provider-aws/lib/cognito-user-pool-client';
 import type { LambdaPermission } from '@cdktf/provider-aws/lib/lambda-permission';
 import type { TriggerSlot } from '../functions/catalog.ts';
-import { PROFILE_ATTRIBUTES, VERIFICATION_FLAGS } from '../functions/common/attributes.ts';
+import { CLIENT_READ_ATTRIBUTES, CLIENT_WRITE_ATTRIBUTES, VERIFY_BEFORE_UPDATE } from '../functions/common/attributes.ts';
 import type { TriggerFunction } from './trigger-function.ts';
 
 /**
@@ -18,17 +18,6 @@ export const PASSWORD_RULES = {
   requireSymbols: true,
   temporaryPasswordValidityDays: 3,
 } as const;
-
-/**
- * Attributes whose change Cognito holds back until the user verifies the new value: the verified address
- * stays in force (for sign-in and for every message) until the code sent to the new one is typed.
- */
-export const VERIFY_BEFORE_UPDATE = ['email'] as const;
-
-/** What the public app client may write: the profile, never a verification flag. */
-export const CLIENT_WRITE_ATTRIBUTES: readonly string[] = PROFILE_ATTRIBUTES;
-/** What it may read: the profile and whether the address and number are verified. */
-export const CLIENT_READ_ATTRIBUTES: readonly string[] = [...PROFILE_ATTRIBUTES, ...VERIFICATION_FLAGS];
 
 /** The functions filling each `lambda_config` slot. Sender slots are present only in custom-senders mode. */
 export type TriggerWiring = Readonly<Record<Exclude<TriggerSlot, 'custom_email_sender' | 'custom_sms_sender'>, TriggerFunction>> &

@@ -12,6 +12,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { FUNCTIONS, SENDER_FUNCTIONS, type FunctionKind, type FunctionName, type TriggerSlot } from '../functions/catalog.ts';
+import { CLIENT_READ_ATTRIBUTES, CLIENT_WRITE_ATTRIBUTES, VERIFY_BEFORE_UPDATE } from '../functions/common/attributes.ts';
 import { ENV } from '../functions/common/config.ts';
 import type { StreamViewType } from './dynamodb/stream.ts';
 
@@ -45,6 +46,10 @@ export interface StackClient {
   readonly idTokenValidity?: number;
   readonly refreshTokenValidity?: number;
   readonly tokenValidityUnits?: { AccessToken?: string; IdToken?: string; RefreshToken?: string };
+  /** `read_attributes`; absent: every attribute. */
+  readonly readAttributes?: readonly string[];
+  /** `write_attributes`; absent: every writable attribute. */
+  readonly writeAttributes?: readonly string[];
 }
 
 export interface StackPool {
@@ -55,6 +60,8 @@ export interface StackPool {
   readonly usernameAttributes: readonly string[];
   readonly caseSensitive: boolean;
   readonly autoVerifiedAttributes: readonly string[];
+  /** `user_attribute_update_settings.attributes_require_verification_before_update`. */
+  readonly verifyBeforeUpdate: readonly string[];
   /** Trigger slot -> deployed function name. */
   readonly triggers: Partial<Record<TriggerSlot, string>>;
   readonly preTokenGenerationVersion: string;
@@ -264,6 +271,8 @@ export function readSynthesizedStack(file: string): SandboxStack {
         name: str(c.name) ?? name,
         explicitAuthFlows: (c.explicit_auth_flows as string[] | undefined) ?? [],
         preventUserExistenceErrors: str(c.prevent_user_existence_errors) === 'ENABLED',
+        ...(Array.isArray(c.read_attributes) ? { readAttributes: c.read_attributes as string[] } : {}),
+        ...(Array.isArray(c.write_attributes) ? { writeAttributes: c.write_attributes as string[] } : {}),
         ...(num(c.access_token_validity) !== undefined ? { accessTokenValidity: num(c.access_token_validity) } : {}),
         ...(num(c.id_token_validity) !== undefined ? { idTokenValidity: num(c.id_token_validity) } : {}),
         ...(num(c.refresh_token_validity) !== undefined ? { refreshTokenValidity: num(c.refresh_token_validity) } : {}),
@@ -316,6 +325,7 @@ export function readSynthesizedStack(file: string): SandboxStack {
       usernameAttributes: (r.username_attributes as string[] | undefined) ?? [],
       caseSensitive: bool(block(r.username_configuration)?.case_sensitive, true),
       autoVerifiedAttributes: (r.auto_verified_attributes as string[] | undefined) ?? [],
+      verifyBeforeUpdate: (block(r.user_attribute_update_settings)?.attributes_require_verification_before_update as string[] | undefined) ?? [],
       triggers,
       preTokenGenerationVersion: str(ptg?.lambda_version) ?? 'V1_0',
       ...(typeof lc.kms_key_id === 'string' ? { kmsKeyArn: resolve(lc.kms_key_id, `${name}.lambda_config.kms_key_id`) } : {}),
@@ -537,6 +547,7 @@ export async function contractStack(environment: string, deliveryMode?: 'custom-
       usernameAttributes: ['email'],
       caseSensitive: false,
       autoVerifiedAttributes: ['email'],
+      verifyBeforeUpdate: [...VERIFY_BEFORE_UPDATE],
       triggers,
       preTokenGenerationVersion: config.preTokenGenerationVersion,
       ...(mode === 'custom-senders' ? { kmsKeyArn: kmsArn } : {}),
@@ -552,6 +563,8 @@ export async function contractStack(environment: string, deliveryMode?: 'custom-
           idTokenValidity: tokens.idTokenMinutes,
           refreshTokenValidity: tokens.refreshTokenDays,
           tokenValidityUnits: { AccessToken: 'minutes', IdToken: 'minutes', RefreshToken: 'days' },
+          readAttributes: [...CLIENT_READ_ATTRIBUTES],
+          writeAttributes: [...CLIENT_WRITE_ATTRIBUTES],
         },
       ],
     },
@@ -563,6 +576,7 @@ export async function contractStack(environment: string, deliveryMode?: 'custom-
       usernameAttributes: ['email'],
       caseSensitive: false,
       autoVerifiedAttributes: ['email'],
+      verifyBeforeUpdate: [],
       triggers: {},
       preTokenGenerationVersion: 'V1_0',
       customAttributes: [],

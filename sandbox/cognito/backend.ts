@@ -29,6 +29,7 @@ import type { Context } from 'cognito-local/lib/services/context.js';
 import type { Services } from 'cognito-local/lib/services/index.js';
 import type { StackPool } from '../stack.ts';
 import { adopt, type Listening } from '../lib/http.ts';
+import { attributeUpdateTargets, messageUser } from './attribute-updates.ts';
 
 const require = createRequire(import.meta.url);
 /* eslint-disable @typescript-eslint/no-require-imports */
@@ -336,7 +337,8 @@ export class CognitoBackend {
     };
 
     const messages = {
-      deliver: async (ctx: Context, source: string, clientId: string | null, _userPoolId: string, user: User, code: string, clientMetadata: Record<string, string> | undefined, delivery: { DeliveryMedium?: string; Destination?: string }) => {
+      deliver: async (ctx: Context, source: string, clientId: string | null, _userPoolId: string, storedUser: User, code: string, clientMetadata: Record<string, string> | undefined, delivery: { DeliveryMedium?: string; Destination?: string }) => {
+        const user = messageUser(storedUser, source);
         const sms = delivery.DeliveryMedium === 'SMS';
         if (!sms && this.enabled('custom_email_sender') && source !== 'Authentication') return this.customSender('custom_email_sender', source, user, code, clientId, clientMetadata);
         if (sms && this.enabled('custom_sms_sender')) return this.customSender('custom_sms_sender', source, user, code, clientId, clientMetadata);
@@ -368,26 +370,10 @@ export class CognitoBackend {
       tokenGenerator: new JwtTokenGenerator(clock, triggers, { IssuerDomain: this.options.issuerBase }),
       triggers,
     } as unknown as Services;
-    // cognito-local sends attribute codes to the pool's auto-verified attribute whatever is asked;
-    // Cognito sends them to the attribute named, so a phone number gets its code by SMS.
+    // Attribute changes, their codes and the client's write_attributes as Cognito handles them (attribute-updates.ts).
+    const attributeTargets = attributeUpdateTargets({ pool, userPool: (ctx) => this.cognito.getUserPool(ctx, pool.id), deliver: messages.deliver, otp, now: () => clock.get() });
     const baseRouter = Router(services);
-    const router = (target: string) => {
-      if (target !== 'GetUserAttributeVerificationCode') return baseRouter(target);
-      return async (ctx: Context, req: { AccessToken?: string; AttributeName?: string; ClientMetadata?: Record<string, string> }) => {
-        const claims = JSON.parse(Buffer.from(String(req.AccessToken ?? '').split('.')[1] ?? '', 'base64url').toString('utf8') || '{}') as { sub?: string; client_id?: string };
-        const userPool = await this.cognito.getUserPool(ctx, pool.id);
-        const user = claims.sub ? await userPool.getUserByUsername(ctx, claims.sub) : null;
-        if (!user) throw new errors.NotAuthorizedError('Invalid Access Token');
-        const attributeName = req.AttributeName ?? 'email';
-        const destination = (user.Attributes ?? []).find((a) => a.Name === attributeName)?.Value;
-        if (!destination) throw new errors.InvalidParameterError(`User has no attribute ${attributeName}`);
-        const code = otp();
-        await userPool.saveUser(ctx, { ...user, AttributeVerificationCode: code });
-        const delivery = { AttributeName: attributeName, DeliveryMedium: attributeName === 'phone_number' ? 'SMS' : 'EMAIL', Destination: destination };
-        await messages.deliver(ctx, 'VerifyUserAttribute', claims.client_id ?? null, pool.id, user, code, req.ClientMetadata, delivery);
-        return { CodeDeliveryDetails: delivery };
-      };
-    };
+    const router = (target: string) => attributeTargets[target] ?? baseRouter(target);
     const server = createServer(router as never, this.ctx.logger as never, { port: 0, hostname: '127.0.0.1', development: false }, services);
     this.listening = adopt((await (server as unknown as { start(): Promise<Server> }).start()) as Server);
   }

@@ -15,6 +15,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { bodyServer, listen, type Listening } from '../lib/http.ts';
 import type { PasswordPolicy } from '../stack.ts';
+import { checkSignUpWrites } from './attribute-updates.ts';
 import type { CognitoBackend } from './backend.ts';
 
 const CONTENT_TYPE = 'application/x-amz-json-1.1';
@@ -78,6 +79,7 @@ export class CognitoProxy {
   }
 
   private async beforeForward(operation: string, body: Record<string, unknown>, backend: CognitoBackend): Promise<void> {
+    checkSignUpWrites(operation, body, backend.options.pool);
     const policy = backend.options.pool.passwordPolicy;
     const check = (password: unknown) => {
       if (typeof password !== 'string') return;

@@ -176,8 +176,8 @@ describe('custom email sender', () => {
 
     it('refuses an account-takeover notice to an address outside the policy too', async () => {
       const { sendStub, sender } = setup();
-      const event = accountTakeOverEvent();
-      event.request.userAttributes.email = OUTSIDE;
+      const notice = accountTakeOverEvent();
+      const event = { ...notice, request: { ...notice.request, userAttributes: { ...notice.request.userAttributes, email: OUTSIDE } } };
       expect(await sender(event, lambdaContext())).to.deep.include({ delivered: false, kind: 'AccountTakeOverNotification' });
       expect(sendStub.called).to.equal(false);
     });

@@ -429,7 +429,7 @@ describe('reliability: faults in each dependency', function () {
       const client = new CognitoIdentityProviderClient({ ...LOCAL_AWS, endpoint: legacyProxy.url, ...clientConfig(SYNC_TRIGGER_BUDGET) });
       const directory = cognitoLegacyDirectory(client, { userPoolId: 'us-east-1_Legacy0001', clientId: 'legacyclient' });
       const p = { ...ev.person('gaffer'), email: 'hamfast@gmail.com' };
-      const migrate = () => migrateUser(ev.userMigration(p, 'Old-Gaffer-Taters-2'), { directory });
+      const migrate = () => migrateUser(ev.userMigration(p, 'Old-Gaffer-Taters-2'), { directory, policy: ev.POLICY });
       const rows: string[] = [];
       const problems: string[] = [];
       for (const [fault, action] of [
@@ -445,7 +445,7 @@ describe('reliability: faults in each dependency', function () {
         if (message !== REFUSAL_MESSAGE || r.ms >= 5_000) problems.push(rows.at(-1)!);
       }
       legacyProxy.policy = FORWARD;
-      const wrong = await migrateUser(ev.userMigration(p, 'Not-The-Gaffer'), { directory }).then(() => 'migrated', (e: Error) => e.message);
+      const wrong = await migrateUser(ev.userMigration(p, 'Not-The-Gaffer'), { directory, policy: ev.POLICY }).then(() => 'migrated', (e: Error) => e.message);
       healthy = true;
       const after = await migrate().then((e) => e.response, (e: Error) => e.message);
       client.destroy();

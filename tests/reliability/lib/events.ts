@@ -15,11 +15,16 @@ import type {
   PreTokenGenerationTriggerEvent,
   UserMigrationAuthenticationTriggerEvent,
 } from 'aws-lambda';
+import { createDomainPolicy } from '../../../functions/common/identity.ts';
+import { loadConfig } from '../../../infra/config.ts';
 import { lambdaContext as fixtureContext } from '../../fixtures/events.ts';
 
 export const POOL_ID = 'us-east-1_Reliab1ty';
 export const OTHER_POOL_ID = 'us-east-1_OtherPool';
 export const CLIENT_ID = 'reliabilityclientid0000000';
+/** The default configuration's domain rule, as the functions build it from their environment. */
+const SIGN_UP = loadConfig({ env: {} }).signUp;
+export const POLICY = createDomainPolicy({ allowedDomains: SIGN_UP.allowedEmailDomains, allowSubdomains: SIGN_UP.allowSubdomains });
 
 const common = (userName: string) => ({
   version: '1',
