@@ -196,7 +196,7 @@ export interface LockoutSettings {
 
 export function readLockout(env: Env = process.env): LockoutSettings {
   const lockSeconds = readInt(ENV.lockoutDurationSeconds, { min: 1, max: 86_400, default: 300 }, env);
-  const maxLockSeconds = readInt(ENV.lockoutMaxDurationSeconds, { min: 1, max: 604_800, default: 3_600 }, env);
+  const maxLockSeconds = readInt(ENV.lockoutMaxDurationSeconds, { min: 1, max: 604_800, default: 900 }, env);
   if (maxLockSeconds < lockSeconds) {
     throw new ConfigError(`Environment variable ${ENV.lockoutMaxDurationSeconds} (${maxLockSeconds}) must not be below ${ENV.lockoutDurationSeconds} (${lockSeconds})`);
   }

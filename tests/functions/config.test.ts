@@ -114,7 +114,7 @@ describe('runtime configuration (functions/common/config.ts)', () => {
     });
 
     it('reads the lockout policy with the original design\'s defaults', () => {
-      expect(readLockout({})).to.deep.equal({ maxAttempts: 5, windowSeconds: 900, lockSeconds: 300, escalate: false, maxLockSeconds: 3_600, failMode: 'closed' });
+      expect(readLockout({})).to.deep.equal({ maxAttempts: 5, windowSeconds: 900, lockSeconds: 300, escalate: false, maxLockSeconds: 900, failMode: 'closed' });
     });
 
     it('refuses a longest lock shorter than the first lock, naming both variables', () => {

@@ -35,6 +35,14 @@ describe('configuration', () => {
     expect(sandbox.lockout.lockSeconds).to.be.below(10);
   });
 
+  it('locks no login for longer than 15 minutes in any shipped environment, as Cognito and Keycloak do', () => {
+    for (const ENV of ['', 'dev', 'prod', 'sandbox']) {
+      const { lockout } = loadConfig({ env: ENV ? { ENV } : {} });
+      const longest = lockout.escalate ? lockout.maxLockSeconds : lockout.lockSeconds;
+      expect(longest, ENV || 'default').to.be.at.most(900);
+    }
+  });
+
   it('names the environment after ENV even without an overlay file, so another ENV never targets dev', () => {
     const staging = loadConfig({ env: { ENV: 'staging' } });
     expect(staging.environment).to.equal('staging');

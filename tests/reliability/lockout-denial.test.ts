@@ -1,0 +1,108 @@
+/**
+ * The price of a lockout keyed by login: an attacker with no account who knows an email can lock its
+ * owner out. This measures how much, with the real counter (recordAttempt) against dynalite and a
+ * virtual clock: the attacker returns one second after each lock ends and sends the attempts the next
+ * lock takes. The figures are the share of the time the owner is locked, the longest single lock they
+ * face, and what the attack costs in requests. docs/lockout.md quotes them.
+ */
+import { expect } from 'chai';
+import type { LockoutSettings } from '../../functions/common/config.ts';
+import { recordAttempt } from '../../functions/pre-authentication/attempts.ts';
+import { loadConfig } from '../../infra/config.ts';
+import { record } from './lib/figures.ts';
+import { startDynamo, type LocalDynamo } from './lib/services.ts';
+
+const DAY_MS = 86_400_000;
+/** How long the attacker takes to notice a lock has ended, and the gap between their requests. */
+const REACTION_MS = 1_000;
+const REQUEST_GAP_MS = 100;
+
+function settingsOf(env: string): LockoutSettings {
+  const { lockout } = loadConfig({ env: env ? { ENV: env } : {} });
+  return { ...lockout };
+}
+
+interface Siege {
+  /** Share of the horizon during which the owner's login was locked. */
+  lockedShare: number;
+  requests: number;
+  locks: number;
+  longestLockMs: number;
+}
+
+describe('reliability: a targeted lockout by an attacker who returns at every lock end', function () {
+  this.timeout(180_000);
+  let dynamo: LocalDynamo;
+
+  before(async () => {
+    dynamo = await startDynamo('lockout-denial');
+  });
+  after(async () => dynamo?.stop());
+
+  /** Runs the attack on `login` for `horizonMs` of virtual time. */
+  async function siege(login: string, settings: LockoutSettings, horizonMs: number): Promise<Siege> {
+    let now = 0;
+    const deps = { db: dynamo.doc, tableName: dynamo.tableName, settings, now: () => now };
+    let lockedMs = 0;
+    let requests = 0;
+    let locks = 0;
+    let longestLockMs = 0;
+    while (now < horizonMs) {
+      const outcome = await recordAttempt(deps, login);
+      requests++;
+      if (outcome.allowed) {
+        now += REQUEST_GAP_MS;
+        continue;
+      }
+      expect(outcome.reason, 'each burst ends by engaging a lock').to.equal('lock-engaged');
+      const lockMs = outcome.retryAt - now;
+      locks++;
+      longestLockMs = Math.max(longestLockMs, lockMs);
+      lockedMs += Math.min(outcome.retryAt, horizonMs) - now;
+      now = outcome.retryAt + REACTION_MS;
+    }
+    return { lockedShare: lockedMs / horizonMs, requests, locks, longestLockMs };
+  }
+
+  const percent = (share: number) => `${(share * 100).toFixed(2)}%`;
+  const minutes = (ms: number) => `${Math.round(ms / 60_000)} min`;
+
+  for (const [label, env, days] of [
+    ['prod (config/prod.json): escalating, capped at 15 minutes', 'prod', 3],
+    ['defaults (config/default.json): 5-minute locks, no escalation', '', 1],
+  ] as const) {
+    it(`${label}: no lock longer than 15 minutes, and the attack costs a burst at every lock end`, async () => {
+      const settings = settingsOf(env);
+      const result = await siege(`victim-${env || 'default'}@gmail.com`, settings, days * DAY_MS);
+      const perDay = Math.round(result.requests / days);
+      record({
+        id: `lockout-denial-${env || 'default'}`,
+        area: 'lockout',
+        scenario: `targeted lockout, ${label}`,
+        load: `attacker with no account returns ${REACTION_MS / 1000} s after each lock ends with the ${settings.maxAttempts + 1} attempts a lock takes, for ${days} day(s) of virtual time`,
+        expected: 'longest lock ≤ 15 min; the owner can be kept out only by an attack that never pauses',
+        measured: `owner locked ${percent(result.lockedShare)} of the time; longest lock ${minutes(result.longestLockMs)}; ${result.locks} locks; ${result.requests} requests (${perDay} a day)`,
+        ok: result.longestLockMs <= 900_000,
+      });
+      expect(result.longestLockMs).to.be.at.most(900_000);
+      // The trade-off stated plainly: a tireless attacker still keeps the owner out almost all the time.
+      expect(result.lockedShare).to.be.greaterThan(0.99);
+    });
+  }
+
+  it('for comparison, the earlier prod setting (24-hour cap) kept the owner out for a week with under 200 requests', async () => {
+    const settings = { ...settingsOf('prod'), maxLockSeconds: 86_400 };
+    const result = await siege('victim-before@gmail.com', settings, 7 * DAY_MS);
+    record({
+      id: 'lockout-denial-24h-cap',
+      area: 'lockout',
+      scenario: 'targeted lockout, the earlier prod setting (escalating, capped at 24 hours), for comparison',
+      load: `same attacker, 7 days of virtual time`,
+      expected: 'the cost the 15-minute cap raises: few requests, locks of hours',
+      measured: `owner locked ${percent(result.lockedShare)} of the time; longest lock ${minutes(result.longestLockMs)}; ${result.requests} requests in 7 days`,
+      ok: result.longestLockMs > 900_000,
+    });
+    expect(result.longestLockMs).to.equal(86_400_000);
+    expect(result.requests).to.be.below(200);
+  });
+});
