@@ -90,6 +90,7 @@ export function functionEnvironment(name: FunctionName, config: Config, refs: Re
         [ENV.twilioSecretArn]: required(refs.twilioSecretArn, 'the Twilio secret', name),
         [ENV.twilioApiBaseUrl]: config.providers.twilioApiBaseUrl,
         [ENV.appName]: config.email.appName,
+        ...domainPolicy,
       };
     case 'send-reminder':
       // The table holds its idempotency records: one reminder however often the workflow replays the task.

@@ -33,8 +33,8 @@ export interface Channel<Rendered> {
   deliver(to: string, message: Rendered): Promise<void>;
   /**
    * Whether a message of `kind` may go to this user at all, checked before anything is decrypted or sent.
-   * The email channel applies the domain policy to `email`; a channel without the method permits every
-   * recipient it finds.
+   * Both channels apply the domain policy to the event's `email` (functions/common/recipient-policy.ts); a
+   * channel without the method permits every recipient it finds.
    */
   permits?(kind: MessageKind, attributes: Readonly<Record<string, string>>): RecipientVerdict;
 }
@@ -120,7 +120,7 @@ function refusedRecipient<Rendered>(event: SenderEvent, channel: Channel<Rendere
   const kind = kindOf(event);
   const verdict = channel.permits?.(kind, event.request.userAttributes as Attributes) ?? { allowed: true };
   if (verdict.allowed) return undefined;
-  logger.warn('Message not delivered: the recipient is outside the domain policy; not retried', {
+  logger.warn('Message not delivered: the email address is outside the domain policy; not retried', {
     channel: channel.name,
     kind,
     user: fingerprint(event.userName),

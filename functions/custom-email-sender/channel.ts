@@ -4,7 +4,7 @@
  */
 import type { SenderIdentity } from '../common/config.ts';
 import type { DomainPolicy } from '../common/identity.ts';
-import { checkRecipient } from '../common/recipient-policy.ts';
+import { recipientPermits } from '../common/recipient-policy.ts';
 import type { Channel } from '../common/sender.ts';
 import { renderEmail, type RenderedEmail } from '../common/templates.ts';
 import type { OutgoingEmail } from '../common/providers/sendgrid.ts';
@@ -20,9 +20,6 @@ export function emailChannel(from: SenderIdentity, send: (email: OutgoingEmail) 
     recipient: (attributes) => attributes.email || undefined,
     render: renderEmail,
     deliver: (to, email) => send({ from, to, ...email }),
-    permits: (kind, attributes) => {
-      const check = checkRecipient(kind, attributes.email, policy);
-      return check.allowed ? { allowed: true } : { allowed: false, reason: check.reason, ...(check.domain ? { domain: check.domain } : {}) };
-    },
+    permits: recipientPermits(policy),
   };
 }

@@ -4,6 +4,7 @@
  */
 import type { Context, CustomSMSSenderTriggerEvent } from 'aws-lambda';
 import { ENV, readArn, readBranding, readString, readTwilio } from '../common/config.ts';
+import { readDomainPolicyFromEnv } from '../common/identity.ts';
 import { logger } from '../common/logger.ts';
 import { httpPost } from '../common/providers/http.ts';
 import { parseTwilioSecret, twilioSmsSender } from '../common/providers/twilio.ts';
@@ -17,7 +18,7 @@ const sendSms = twilioSmsSender({ baseUrl: twilio.apiBaseUrl, credentials: secre
 
 const send = idempotentSender(
   {
-    channel: smsChannel(refreshingOnRejection(secret, sendSms)),
+    channel: smsChannel(refreshingOnRejection(secret, sendSms), readDomainPolicyFromEnv()),
     decrypt: kmsDecryptor(readArn(ENV.kmsKeyArn)),
     branding: readBranding(),
   },

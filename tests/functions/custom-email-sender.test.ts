@@ -195,7 +195,7 @@ describe('custom email sender', () => {
       const { sender } = setup();
       const event = customEmailSenderEvent({ triggerSource: 'CustomEmailSender_UpdateUserAttribute', code: await encrypt('482913'), userAttributes: confirmedUserAttributes({ email: OUTSIDE }) });
       const { lines, output } = await captureLogLines(() => sender(event, lambdaContext()));
-      const line = lines.find((l) => String(l.message).startsWith('Message not delivered: the recipient is outside the domain policy'));
+      const line = lines.find((l) => String(l.message).startsWith('Message not delivered: the email address is outside the domain policy'));
       expect(line).to.include({ level: 'WARN', emailDomain: 'evil-corp.example', reason: 'domain-not-allowed', channel: 'email', kind: 'UpdateUserAttribute' });
       expect(line!.user).to.match(/^[0-9a-f]{16}$/);
       expect(lines.filter((l) => l.level === 'ERROR')).to.deep.equal([]);

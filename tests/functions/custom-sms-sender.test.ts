@@ -1,12 +1,14 @@
 /**
  * The custom SMS sender: every CustomSMSSender_* source decrypted and rendered from the shared templates,
- * E.164 recipients only, exactly-once delivery across retries, and logs free of the number and the code.
+ * E.164 recipients only, no text for an account outside the domain policy, exactly-once delivery across
+ * retries, and logs free of the number and the code.
  */
 import { randomBytes } from 'node:crypto';
 import type { CustomSMSSenderTriggerEvent } from 'aws-lambda';
 import { expect } from 'chai';
 import sinon from 'sinon';
 import { codeDecryptor, CodeDecryptionError } from '../../functions/common/code-decryption.ts';
+import { createDomainPolicy } from '../../functions/common/identity.ts';
 import { deliverCustomMessage, idempotentSender, UndeliverableError, type SenderDeps } from '../../functions/common/sender.ts';
 import { MAX_SMS_CHARS, renderSms } from '../../functions/common/templates.ts';
 import { smsChannel } from '../../functions/custom-sms-sender/channel.ts';
@@ -17,14 +19,16 @@ import { quietLogger } from '../fixtures/logs.ts';
 
 const BRANDING = { appName: 'Middle-earth Mail' };
 const PHONE = '+447700900123';
+const POLICY = createDomainPolicy({ allowedDomains: ['gmail.com', 'icloud.com', 'outlook.com'], allowSubdomains: false });
 const key = randomBytes(32);
 const encrypt = (code: string, poolId = POOL_ID) => encryptCode(rawKeyring(key), code, { 'userpool-id': poolId });
 
 function setup(send: (sms: { to: string; body: string }) => Promise<void> = async () => undefined) {
   const sendStub = sinon.stub<[{ to: string; body: string }], Promise<void>>().callsFake(send);
-  const deps: SenderDeps<string> = { channel: smsChannel(sendStub), decrypt: codeDecryptor(rawKeyring(key)), branding: BRANDING };
+  const decrypt = sinon.spy(codeDecryptor(rawKeyring(key)));
+  const deps: SenderDeps<string> = { channel: smsChannel(sendStub, POLICY), decrypt, branding: BRANDING };
   const persistence = new MemoryPersistence();
-  return { sendStub, deps, persistence, sender: idempotentSender(deps, { persistenceStore: persistence }) };
+  return { sendStub, decrypt, deps, persistence, sender: idempotentSender(deps, { persistenceStore: persistence }) };
 }
 
 
@@ -81,6 +85,38 @@ describe('custom SMS sender', () => {
       const event = { ...customSmsSenderEvent(), triggerSource } as unknown as CustomSMSSenderTriggerEvent;
       expect(await rejection(deliverCustomMessage(event, deps))).to.be.instanceOf(UndeliverableError);
     }
+  });
+
+  describe('the domain policy (parity with custom-message in the cognito delivery mode)', () => {
+    for (const source of SOURCES.customSmsSender) {
+      it(`${source}: texts nobody for an account whose email is outside the allowed domains, decrypting nothing and returning`, async () => {
+        const { sendStub, decrypt, sender, persistence } = setup();
+        const event = customSmsSenderEvent({ triggerSource: source, code: await encrypt('482913'), userAttributes: confirmedUserAttributes({ email: 'x@evil-corp.example', phone_number: PHONE }) });
+        const kind = source.replace('CustomSMSSender_', '');
+        expect(await sender(event, lambdaContext())).to.deep.equal({ delivered: false, channel: 'sms', kind, refused: 'domain-not-allowed' });
+        expect(sendStub.called, 'texted').to.equal(false);
+        expect(decrypt.called, 'decrypted').to.equal(false);
+        expect(persistence.records.size, 'idempotency records').to.equal(0);
+      });
+    }
+
+    it('texts an account without an email, and one whose email the policy accepts', async () => {
+      for (const userAttributes of [{ sub: SUB, phone_number: PHONE }, confirmedUserAttributes({ email: 'Frodo@Gmail.com', phone_number: PHONE })]) {
+        const { sendStub, deps } = setup();
+        const result = await deliverCustomMessage(customSmsSenderEvent({ triggerSource: 'CustomSMSSender_VerifyUserAttribute', code: await encrypt('482913'), userAttributes }), deps);
+        expect(result, JSON.stringify(userAttributes)).to.deep.include({ delivered: true });
+        expect(sendStub.firstCall.args[0].to).to.equal(PHONE);
+      }
+    });
+
+    it('refuses an empty or malformed email with the parser’s reason', async () => {
+      for (const [email, reason] of [['', 'missing'], ['x@gmаil.com', 'non-ascii'], ['frodo@gmail.com,x@evil.example', 'at-sign']] as const) {
+        const { sendStub, deps } = setup();
+        const event = customSmsSenderEvent({ code: await encrypt('1'), userAttributes: confirmedUserAttributes({ email, phone_number: PHONE }) });
+        expect(await deliverCustomMessage(event, deps), JSON.stringify(email)).to.deep.include({ delivered: false, refused: reason });
+        expect(sendStub.called).to.equal(false);
+      }
+    });
   });
 
   it('texts once when Lambda replays the event, and again only after a failure', async () => {

@@ -175,4 +175,14 @@ describe('sender handlers (production wiring)', function () {
     expect(kms.commandCalls(DecryptCommand)).to.have.length(0);
     expect(logs).to.include('"level":"WARN"').and.not.include('"level":"ERROR"').and.not.include('x@evil-corp.example');
   });
+
+  it('sms: texts nobody for an account whose email is outside ALLOWED_EMAIL_DOMAINS, without calling KMS or Twilio', async () => {
+    const code = await encryptCode(fake.keyring(), '173205', { 'userpool-id': POOL_ID });
+    const event = customSmsSenderEvent({ triggerSource: 'CustomSMSSender_VerifyUserAttribute', code, userAttributes: confirmedUserAttributes({ email: 'x@evil-corp.example', phone_number: '+447700900123' }) });
+    const { error, logs } = await captureLogs(() => smsHandler(event, lambdaContext('custom-sms-sender')));
+    expect(error).to.equal(undefined);
+    expect(deliveries).to.have.length(0);
+    expect(kms.commandCalls(DecryptCommand)).to.have.length(0);
+    expect(logs).to.include('"level":"WARN"').and.include('"channel":"sms"').and.not.include('"level":"ERROR"').and.not.include('x@evil-corp.example');
+  });
 });

@@ -36,7 +36,7 @@ const CONTRACT_ENV: Record<FunctionName, string[]> = {
   'custom-email-sender': [
     ENV.kmsKeyArn, ENV.tableName, ENV.sendgridSecretArn, ENV.sendgridApiBaseUrl, ENV.appName, ENV.appUrl, ENV.fromEmailAddress, ENV.fromEmailName, ENV.allowedEmailDomains, ENV.allowSubdomains,
   ],
-  'custom-sms-sender': [ENV.kmsKeyArn, ENV.tableName, ENV.twilioSecretArn, ENV.twilioApiBaseUrl, ENV.appName],
+  'custom-sms-sender': [ENV.kmsKeyArn, ENV.tableName, ENV.twilioSecretArn, ENV.twilioApiBaseUrl, ENV.appName, ENV.allowedEmailDomains, ENV.allowSubdomains],
   'send-reminder': [ENV.tableName, ENV.appName, ENV.appUrl, ENV.fromEmailAddress, ENV.fromEmailName],
   'delete-unconfirmed-user': [ENV.appName, ENV.appUrl, ENV.fromEmailAddress, ENV.fromEmailName],
   'send-welcome-email': [ENV.tableName, ENV.appName, ENV.appUrl, ENV.fromEmailAddress, ENV.fromEmailName],
