@@ -368,5 +368,27 @@ describe('lockout against dynalite', function () {
       const items = (await doc.send(new ScanCommand({ TableName: table, ConsistentRead: true }))).Items ?? [];
       expect(items.map((i) => String(i.pk).split('#')[0]).sort()).to.deep.equal(['DEDUPE', 'LOCKOUT', 'USER', 'USER']);
     });
+
+    it('clears only the counter of the login that signed in: a Kelvin-sign look-alike cannot reset the real account’s guesses', async () => {
+      // The attack from the security review: an account whose email is `Kate@gmail.com` written with U+212A
+      // signs in successfully between each round of guesses at the real kate@gmail.com.
+      const victim = 'kate@gmail.com';
+      const lookAlike = { sub: 'look-alike-sub', email: '\u212Aate@gmail.com' };
+      const deps: AttemptDeps = { db: doc, tableName: table, settings: SETTINGS, now: () => clock };
+      let guessesThrough = 0;
+      for (let round = 0; round < 5; round++) {
+        for (let guess = 0; guess < SETTINGS.maxAttempts + 1; guess++) {
+          const outcome = await checkSignInAttempt(deps, preAuthenticationEvent({ userNotFound: true, userName: victim })).then(() => true, () => false);
+          if (outcome) guessesThrough++;
+        }
+        const attributes = confirmedUserAttributes(lookAlike);
+        await checkSignInAttempt(deps, preAuthenticationEvent({ userName: lookAlike.sub, userAttributes: attributes }));
+        const signIn = await recordSignIn(recordDeps(), postAuthenticationEvent({ userName: lookAlike.sub, userAttributes: attributes }));
+        expect(signIn.lockoutCleared, 'the look-alike clears its own counter').to.equal(true);
+        clock += 61_000;
+      }
+      expect(guessesThrough, 'guesses let through across five rounds').to.equal(SETTINGS.maxAttempts);
+      expect(await stateOf(victim)).to.deep.include({ attempts: 0, lockCount: 1, total: 5 * (SETTINGS.maxAttempts + 1) });
+    });
   });
 });
