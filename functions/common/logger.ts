@@ -11,8 +11,10 @@ import { Logger } from '@aws-lambda-powertools/logger';
 export const logger = new Logger({ logRecordOrder: ['timestamp', 'level', 'service', 'message'] });
 
 /**
- * A short, stable, non-reversible tag for a personal value, so that log lines about the same user
- * can be joined without the value itself appearing.
+ * A short, stable pseudonym for a personal value (the first 64 bits of an unkeyed SHA-256 of the value,
+ * trimmed and lower-cased), so that log lines about the same user can be joined without the value itself
+ * appearing. It is not a secret: anyone who can guess the value can compute it and confirm the guess.
+ * docs/functions.md ("Log fingerprints") says what it protects against, and why it is not keyed.
  */
 export function fingerprint(value: string): string {
   return createHash('sha256').update(value.trim().toLowerCase()).digest('hex').slice(0, 16);
