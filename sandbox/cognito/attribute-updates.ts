@@ -12,7 +12,10 @@
  * - the app client's `write_attributes`: a client writing anything else (a verification flag above all)
  *   is refused with Cognito's `NotAuthorizedException`, on SignUp and UpdateUserAttributes;
  * - GetUserAttributeVerificationCode sends the code to the attribute named (cognito-local always uses the
- *   pool's auto-verified attribute), and to its pending value when there is one.
+ *   pool's auto-verified attribute), and to its pending value when there is one;
+ * - a code verifies only the attribute it was sent for, and VerifyUserAttribute applies only that
+ *   attribute's pending value (cognito-local keeps one code per user and applies every pending change on
+ *   any verification, so a code texted to the user's own phone would verify an email change).
  *
  * A message a trigger refuses fails the call (custom-message) or is dropped by the sender; the pending
  * value then stays held with a code nobody received. docs/sandbox.md lists what is not emulated.
@@ -34,6 +37,8 @@ type Delivery = { AttributeName: string; DeliveryMedium: 'EMAIL' | 'SMS'; Destin
 
 /** The message sources whose code goes to the value being changed or verified, so the events describe the user by it. */
 const PENDING_SOURCES = new Set(['UpdateUserAttribute', 'VerifyUserAttribute']);
+/** How a stored code names the attribute it was sent for: `<attribute>:<code>`, which no code cognito-local issues matches. */
+const boundCode = (name: string, code: string) => `${name}:${code}`;
 /** The contact attributes whose change makes them unverified, and their flags. */
 const VERIFIED_FLAG: Readonly<Record<string, string>> = { email: 'email_verified', phone_number: 'phone_number_verified' };
 
@@ -56,12 +61,15 @@ function value(attributes: readonly Attribute[] | undefined, name: string): stri
 
 /**
  * The user as a message about their attributes describes them: for UpdateUserAttribute and
- * VerifyUserAttribute, with the pending values in place of the verified ones, since the code goes to the
- * pending value and Cognito's custom senders find their recipient in the event's attributes.
+ * VerifyUserAttribute, with the pending value of the attribute the code goes to (and its flag) in place
+ * of the verified one, since Cognito's custom senders find their recipient in the event's attributes.
+ * Every other attribute keeps its verified value: a text to the phone while an email change is pending
+ * names the verified email.
  */
-export function messageUser(user: User, source: string): User {
-  const pending = user.UnverifiedAttributeChanges;
-  if (!PENDING_SOURCES.has(source) || !pending?.length) return user;
+export function messageUser(user: User, source: string, attributeName: string | undefined): User {
+  const flag = attributeName === undefined ? undefined : VERIFIED_FLAG[attributeName];
+  const pending = (user.UnverifiedAttributeChanges ?? []).filter((a) => a.Name === attributeName || a.Name === flag);
+  if (!PENDING_SOURCES.has(source) || pending.length === 0) return user;
   return { ...user, Attributes: attributesAppend(user.Attributes, ...pending) };
 }
 
@@ -96,7 +104,7 @@ function destination(user: User, name: string): Delivery | undefined {
   return { AttributeName: name, DeliveryMedium: name === 'phone_number' ? 'SMS' : 'EMAIL', Destination: to };
 }
 
-/** The three targets that replace cognito-local's. */
+/** The four targets that replace cognito-local's. */
 export function attributeUpdateTargets(deps: AttributeUpdateDeps): Record<string, (ctx: Context, req: Record<string, unknown>) => Promise<object>> {
   const { pool } = deps;
   const schema = (userPool: UserPoolService) => userPool.options.SchemaAttributes ?? USER_POOL_AWS_DEFAULTS.SchemaAttributes ?? [];
@@ -139,7 +147,7 @@ export function attributeUpdateTargets(deps: AttributeUpdateDeps): Record<string
     const delivery = awaiting === undefined ? undefined : destination(saved, awaiting);
     if (!delivery) return [];
     const code = deps.otp();
-    const withCode = { ...saved, AttributeVerificationCode: code };
+    const withCode = { ...saved, AttributeVerificationCode: boundCode(delivery.AttributeName, code) };
     await userPool.saveUser(ctx, withCode);
     await deps.deliver(ctx, 'UpdateUserAttribute', clientId, pool.id, withCode, code, clientMetadata, delivery);
     return [delivery];
@@ -179,10 +187,32 @@ export function attributeUpdateTargets(deps: AttributeUpdateDeps): Record<string
       const delivery = destination(user, name);
       if (!delivery) throw new errors.InvalidParameterError(`User has no attribute ${name}`);
       const code = deps.otp();
-      const withCode = { ...user, AttributeVerificationCode: code };
+      const withCode = { ...user, AttributeVerificationCode: boundCode(name, code) };
       await userPool.saveUser(ctx, withCode);
       await deps.deliver(ctx, 'VerifyUserAttribute', clientId, pool.id, withCode, code, req.ClientMetadata as Record<string, string> | undefined, delivery);
       return { CodeDeliveryDetails: delivery };
+    },
+
+    /** Applies the named attribute's pending value, if any, and marks it verified; nothing else changes. */
+    async VerifyUserAttribute(ctx, req) {
+      const { user, userPool } = await signedInUser(ctx, req.AccessToken);
+      const name = String(req.AttributeName ?? '');
+      const flag = VERIFIED_FLAG[name];
+      if (flag === undefined) throw new errors.InvalidParameterError(`Attribute ${name} cannot be verified`);
+      if (user.AttributeVerificationCode === undefined || user.AttributeVerificationCode !== boundCode(name, String(req.Code ?? ''))) {
+        throw new errors.CodeMismatchError();
+      }
+      const pending = user.UnverifiedAttributeChanges ?? [];
+      const applied = pending.filter((a) => a.Name === name);
+      const kept = pending.filter((a) => a.Name !== name && a.Name !== flag);
+      await userPool.saveUser(ctx, {
+        ...user,
+        Attributes: attributesAppend(user.Attributes, ...applied, { Name: flag, Value: 'true' }),
+        UserLastModifiedDate: deps.now(),
+        UnverifiedAttributeChanges: kept.length > 0 ? kept : undefined,
+        AttributeVerificationCode: undefined,
+      });
+      return {};
     },
   };
 }

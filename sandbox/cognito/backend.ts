@@ -337,8 +337,8 @@ export class CognitoBackend {
     };
 
     const messages = {
-      deliver: async (ctx: Context, source: string, clientId: string | null, _userPoolId: string, storedUser: User, code: string, clientMetadata: Record<string, string> | undefined, delivery: { DeliveryMedium?: string; Destination?: string }) => {
-        const user = messageUser(storedUser, source);
+      deliver: async (ctx: Context, source: string, clientId: string | null, _userPoolId: string, storedUser: User, code: string, clientMetadata: Record<string, string> | undefined, delivery: { AttributeName?: string; DeliveryMedium?: string; Destination?: string }) => {
+        const user = messageUser(storedUser, source, delivery.AttributeName);
         const sms = delivery.DeliveryMedium === 'SMS';
         if (!sms && this.enabled('custom_email_sender') && source !== 'Authentication') return this.customSender('custom_email_sender', source, user, code, clientId, clientMetadata);
         if (sms && this.enabled('custom_sms_sender')) return this.customSender('custom_sms_sender', source, user, code, clientId, clientMetadata);

@@ -128,6 +128,20 @@ describe('sandbox: the email-domain policy on every path (custom senders)', func
       expect(error.name).to.equal('CodeMismatchException');
       expect(await h.user('frodo@gmail.com')).to.include({ email: 'frodo@gmail.com', email_verified: 'true' });
     });
+
+    it('a code texted to the user’s own phone verifies the phone only, never the pending address', async () => {
+      const phone = '+447700900456';
+      await h.send(new UpdateUserAttributesCommand({ AccessToken: token, UserAttributes: [{ Name: 'phone_number', Value: phone }] }));
+      await h.send(new GetUserAttributeVerificationCodeCommand({ AccessToken: token, AttributeName: 'phone_number' }));
+      // The text names the account by its verified address, so the SMS sender delivers it.
+      const code = codeIn(await sandbox.stores.waitFor('twilio', (m) => m.to === phone));
+      const misuse = await rejection(h.send(new VerifyUserAttributeCommand({ AccessToken: token, AttributeName: 'email', Code: code })));
+      expect(misuse.name).to.equal('CodeMismatchException');
+      await h.send(new VerifyUserAttributeCommand({ AccessToken: token, AttributeName: 'phone_number', Code: code }));
+      expect(await h.user('frodo@gmail.com')).to.include({ email: 'frodo@gmail.com', email_verified: 'true', phone_number: phone, phone_number_verified: 'true' });
+      expect(await rejection(h.signIn(OUTSIDE))).to.include(INCORRECT);
+      expect(await h.messagesTo(OUTSIDE)).to.deep.equal([]);
+    });
   });
 
   describe('a confirmed user moves to another allowed address', () => {
