@@ -104,8 +104,9 @@ export class UserPool extends Construct {
       userPoolId: this.pool.id,
       generateSecret: false,
       explicitAuthFlows: ['ALLOW_USER_PASSWORD_AUTH', 'ALLOW_USER_SRP_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH'],
-      // Explicit lists: without them a client may write every writable attribute, which includes the
-      // verification flags, so a user could mark a new address verified without the code.
+      // Explicit lists rather than Cognito's defaults: the client writes the profile and never a verification
+      // flag (a user who could set email_verified would verify an address without the code), stated and
+      // tested here instead of left to whatever the default grants.
       readAttributes: [...CLIENT_READ_ATTRIBUTES],
       writeAttributes: [...CLIENT_WRITE_ATTRIBUTES],
       preventUserExistenceErrors: 'ENABLED',
