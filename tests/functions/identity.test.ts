@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { ConfigError } from '../../functions/common/config.ts';
 import {
   EMAIL_MESSAGES,
+  MAX_INPUT_LENGTH,
   checkSignUpEmail,
   createDomainPolicy,
   isDomainAllowed,
@@ -139,6 +140,23 @@ describe('identity: email parsing and the domain rule', () => {
       expect(checkSignUpEmail('x@evil.com', one)).to.deep.include({ message: 'Sign-up is open only to email addresses at acme.example', domain: 'evil.com' });
       const many = createDomainPolicy({ allowedDomains: ['a.com', 'b.com', 'c.com', 'd.com', 'e.com', 'f.com'], allowSubdomains: false });
       expect(checkSignUpEmail('x@evil.com', many)).to.deep.include({ message: 'Sign-up is not open to email addresses at this domain' });
+    });
+  });
+
+  describe('input length', () => {
+    it('refuses input over 2,048 characters as too long before any other check, whatever it holds', () => {
+      expect(MAX_INPUT_LENGTH).to.equal(2_048);
+      // A control character and a non-ASCII one would each be reported first if any pattern ran before the length check.
+      for (const input of [`frodo@gmail.com\n${'a'.repeat(MAX_INPUT_LENGTH)}`, `${'é'.repeat(MAX_INPUT_LENGTH)}@gmail.com`, `frodo@gmail.com${' '.repeat(MAX_INPUT_LENGTH)}`]) {
+        expect(parseEmailAddress(input)).to.deep.equal({ ok: false, problem: 'too-long' });
+      }
+    });
+
+    it('still trims spaces up to the limit, in one pass', () => {
+      const padded = `${' '.repeat(1_000)}Frodo@Gmail.com${' '.repeat(1_000)}`;
+      expect(padded.length).to.be.at.most(MAX_INPUT_LENGTH);
+      expect(parseEmailAddress(padded)).to.deep.include({ ok: true });
+      expect(checkSignUpEmail(padded, strict)).to.deep.include({ allowed: true });
     });
   });
 
