@@ -66,7 +66,7 @@ async function main(): Promise<void> {
   const rounds = Number(values.rounds);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'fingerprint-key-'));
   try {
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-subj', '/CN=127.0.0.1', '-days', '1', '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem')], { stdio: 'ignore' });
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-days', '1', '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem')], { stdio: 'ignore' });
     const server = https.createServer({ key: readFileSync(path.join(dir, 'key.pem')), cert: readFileSync(path.join(dir, 'cert.pem')) }, (req, res) => {
       req.resume().on('end', () => {
         const kms = String(req.headers['x-amz-target']).startsWith('TrentService');
@@ -90,8 +90,8 @@ async function main(): Promise<void> {
       AWS_SECRET_ACCESS_KEY: 'bench',
       AWS_ENDPOINT_URL_KMS: `https://127.0.0.1:${port}`,
       AWS_ENDPOINT_URL_DYNAMODB: `https://127.0.0.1:${port}`,
-      // The stand-in's certificate is self-signed; only this local child trusts it blindly.
-      NODE_TLS_REJECT_UNAUTHORIZED: '0',
+      // The stand-in's self-signed certificate is trusted as an extra CA, so the handshakes verify it as they would KMS's.
+      NODE_EXTRA_CA_CERTS: path.join(dir, 'cert.pem'),
       NODE_NO_WARNINGS: '1',
       POWERTOOLS_LOG_LEVEL: 'SILENT',
     };
