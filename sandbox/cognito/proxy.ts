@@ -13,7 +13,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { bodyServer, listen, type Listening } from '../lib/http.ts';
+import { bodyServer, listen, withCors, type Listening } from '../lib/http.ts';
 import type { PasswordPolicy } from '../stack.ts';
 import type { CognitoBackend } from './backend.ts';
 
@@ -201,7 +201,8 @@ export class CognitoProxy {
   }
 
   async start(port = 0): Promise<void> {
-    this.listening = await listen(bodyServer((req, res, body) => this.handle(req, res, body)), port);
+    // Browser apps (Amplify's defaults) call Cognito cross-origin and read its error headers, as from AWS.
+    this.listening = await listen(bodyServer(withCors((req, res, body) => this.handle(req, res, body), ['x-amzn-RequestId', 'x-amzn-ErrorType', 'x-amzn-ErrorMessage', 'Date'])), port);
   }
 
   async stop(): Promise<void> {
