@@ -44,6 +44,7 @@ plan-offline: synth ## terraform plan with placeholder credentials; create-only 
 
 typecheck: $(INSTALL_STAMP) ## Type-check every TypeScript file
 	npx tsc -p tsconfig.json
+	npx tsc -p tsconfig.web.json
 
 test: $(INSTALL_STAMP) ## Run every test: types, build, synth, terraform validate and offline plan, unit, sandbox end-to-end, reliability, bench smoke
 	$(MAKE) typecheck

@@ -15,7 +15,7 @@ import { ROOT } from './stack.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
-export const DEFAULT_PORTS: SandboxPorts = { cognito: 9229, dynamodb: 8000, ses: 8005, lambda: 9001, kms: 9002, secretsManager: 9003, stepFunctions: 8083, providers: 9004 };
+export const DEFAULT_PORTS: SandboxPorts = { cognito: 9229, dynamodb: 8000, ses: 8005, lambda: 9001, kms: 9002, secretsManager: 9003, stepFunctions: 8083, providers: 9004, console: 9005 };
 
 function ports(): SandboxPorts {
   const file = path.join(ROOT, '.sandbox', 'config.json');
