@@ -66,7 +66,7 @@ reliability-report: $(INSTALL_STAMP) ## Render docs/reliability.md from the last
 demo: synth ## Build and synthesize (printing where the Terraform JSON and zips are), then run the whole journey offline in the sandbox
 	$(TSX) sandbox/demo.ts
 
-sandbox: build ## Start the local sandbox on fixed ports and keep it running (Ctrl-C stops it)
+sandbox: build ## Start the local sandbox on fixed ports and keep it running, with its console on http://127.0.0.1:9005/ (Ctrl-C stops it)
 	$(TSX) sandbox/serve.ts
 
 bench: build ## Measure cold starts, warm latency, sandbox latency, build and synth; writes bench/results.json
