@@ -17,7 +17,7 @@ TSX := node --import tsx
 ON_LAMBDA_NODE := PATH="$(CURDIR)/node_modules/node/bin:$$PATH"
 INSTALL_STAMP := node_modules/.install-stamp
 
-.PHONY: help install build synth validate plan-offline typecheck test test-unit reliability reliability-report demo sandbox bench bench-smoke \
+.PHONY: help install build synth validate plan-offline typecheck test test-unit reliability reliability-report demo sandbox example bench bench-smoke \
         plan deploy destroy outputs bootstrap iam-policies plan-summary unlock resend-welcome docs clean
 
 help: ## List every target
@@ -68,6 +68,9 @@ demo: synth ## Build and synthesize (printing where the Terraform JSON and zips 
 
 sandbox: build ## Start the local sandbox on fixed ports and keep it running, with its console on http://127.0.0.1:9005/ (Ctrl-C stops it)
 	$(TSX) sandbox/serve.ts
+
+example: $(INSTALL_STAMP) ## Serve the example web app (examples/web, Amplify v6 defaults) on http://127.0.0.1:3000/ against a running make sandbox
+	$(TSX) examples/web/serve.ts
 
 bench: build ## Measure cold starts, warm latency, sandbox latency, build and synth; writes bench/results.json
 	$(TSX) bench/run.ts
