@@ -34,9 +34,9 @@ export function startupGuide(sandbox: Pick<Sandbox, 'stack' | 'endpoints'> & { r
   const deletion = overrideVariable(['workflow', 'deletionDelaySeconds']);
   const workflow = waits
     ? `An unconfirmed user is reminded ${scaled(waits.reminderSeconds)} after signing up and deleted ${scaled(waits.deletionSeconds)} after the reminder.
-Change the waits in config/sandbox.json (workflow.reminderDelaySeconds, workflow.deletionDelaySeconds), for one run
-with ${reminder}=<seconds> and ${deletion}=<seconds>, or scale them with SANDBOX_WAIT_SCALE
-(${options.waitScale} now); the console's "Run now" button ends one wait at once.`
+Change the waits in config/sandbox.json (workflow.reminderDelaySeconds, workflow.deletionDelaySeconds),
+for one run with ${reminder}=<seconds> ${deletion}=<seconds> make sandbox,
+or scale both with SANDBOX_WAIT_SCALE (${options.waitScale} now). The console's "Run now" button ends one wait at once.`
     : 'This stack has no reminder workflow.';
   return `
 The sandbox is running (stack ${sandbox.stack.stackName}, functions from dist/). Endpoints: ${options.endpointsFile}
