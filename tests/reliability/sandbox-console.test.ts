@@ -6,40 +6,16 @@
  */
 import { expect } from 'chai';
 import { CognitoIdentityProviderClient, InitiateAuthCommand, SignUpCommand } from '@aws-sdk/client-cognito-identity-provider';
-import { request } from 'node:http';
 import type { ConsoleState } from '../../sandbox/console/state.ts';
 import { startSandbox, type Sandbox } from '../../sandbox/index.ts';
 import { waitFor } from '../../sandbox/lib/http.ts';
 import { launchChromium } from '../fixtures/browser.ts';
+import { rawRequest, type RawRequest } from '../fixtures/http.ts';
 import { record } from './lib/figures.ts';
 
 /** One request a hostile page or host name could make. */
-interface Attack {
+interface Attack extends RawRequest {
   readonly name: string;
-  readonly method: string;
-  readonly path: string;
-  readonly headers: Record<string, string>;
-  readonly body?: string;
-}
-
-interface Answer {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: string;
-}
-
-/** A raw request, with the headers a hostile page or host name would produce. */
-function send(url: string, method: string, path: string, headers: Record<string, string>, body?: string): Promise<Answer> {
-  const { hostname, port } = new URL(url);
-  return new Promise((resolve, reject) => {
-    const req = request({ host: hostname, port, method, path, headers }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
 }
 
 describe('reliability: the sandbox console and CORS against other web pages', function () {
@@ -94,7 +70,7 @@ describe('reliability: the sandbox console and CORS against other web pages', fu
     ];
     const letThrough: string[] = [];
     for (const attack of attacks) {
-      const answer = await send(url, attack.method, attack.path, attack.headers, attack.body);
+      const answer = await rawRequest(url, attack);
       const refused = answer.status >= 400 && answer.headers['access-control-allow-origin'] === undefined;
       if (!refused || answer.body.includes(code)) letThrough.push(`${attack.name} (${answer.status})`);
     }
@@ -117,7 +93,7 @@ describe('reliability: the sandbox console and CORS against other web pages', fu
 
   it('the Cognito endpoint: CORS granted to pages on this machine only, look-alike origins included', async () => {
     const preflight = (origin: string) =>
-      send(sandbox.endpoints.cognito.endpoint, 'OPTIONS', '/', { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type,x-amz-target,x-amz-user-agent' });
+      rawRequest(sandbox.endpoints.cognito.endpoint, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type,x-amz-target,x-amz-user-agent' } });
     const foreign = ['https://evil.example', 'http://127.0.0.1.evil.example', 'http://localhost.evil.example:3000', 'http://evil.example:9229', 'null', 'file://', 'http://0.0.0.0:3000', 'http://10.0.0.5:3000', 'http://[::ffff:7f00:1]:3000'];
     const local = ['http://127.0.0.1:3000', 'http://localhost:5173', 'https://localhost:8443', 'http://[::1]:8080'];
     const granted: string[] = [];

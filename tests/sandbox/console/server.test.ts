@@ -4,10 +4,10 @@
  * other machines) away from a server holding codes.
  */
 import { expect } from 'chai';
-import { request } from 'node:http';
 import os from 'node:os';
 import { SandboxConsole, type ConsoleActions } from '../../../sandbox/console/server.ts';
 import type { ConsoleState } from '../../../sandbox/console/state.ts';
+import { rawRequest as send } from '../../fixtures/http.ts';
 
 const STATE: ConsoleState = {
   generatedAt: '2026-05-01T12:00:00.000Z',
@@ -17,26 +17,6 @@ const STATE: ConsoleState = {
   otherLogins: [],
   executions: [],
 };
-
-interface Answer {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: string;
-}
-
-/** A raw HTTP request, so that Host, Origin and Sec-Fetch-Site can be set as a browser (or an attacker) would. */
-function send(url: string, options: { method?: string; path?: string; headers?: Record<string, string>; body?: string } = {}): Promise<Answer> {
-  const { hostname, port } = new URL(url);
-  return new Promise((resolve, reject) => {
-    const req = request({ host: hostname, port, method: options.method ?? 'GET', path: options.path ?? '/', headers: options.headers ?? {} }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
-    });
-    req.on('error', reject);
-    req.end(options.body);
-  });
-}
 
 describe('sandbox console server', function () {
   this.timeout(30_000);
