@@ -16,6 +16,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { bodyServer, listen, type Listening } from '../lib/http.ts';
 import type { PasswordPolicy } from '../stack.ts';
 import type { CognitoBackend } from './backend.ts';
+import { SrpSignIn } from './srp-auth.ts';
 
 const CONTENT_TYPE = 'application/x-amz-json-1.1';
 const SYMBOLS = `^$*.[]{}()?"!@#%&/\\,><':;|_~\`=+- `;
@@ -56,11 +57,16 @@ function issuerPool(token: unknown): string | undefined {
 }
 
 const AUTH_TARGETS = new Set(['InitiateAuth', 'AdminInitiateAuth']);
+const TARGET_PREFIX = 'AWSCognitoIdentityProviderService.';
+
+/** A call the proxy answers itself, or sends on as another call. */
+type LocalHandling = { respond: unknown } | { forward: { operation: string; body: Record<string, unknown> } } | undefined;
 
 export class CognitoProxy {
   private listening?: Listening;
   /** Calls that reached the proxy, by operation, for tests. */
   readonly calls: Array<{ operation: string; at: number }> = [];
+  private readonly srp = new SrpSignIn();
 
   constructor(private readonly backends: readonly CognitoBackend[]) {}
 
@@ -124,7 +130,7 @@ export class CognitoProxy {
 
   private async preAuthentication(body: Record<string, unknown>, backend: CognitoBackend): Promise<void> {
     const flow = String(body.AuthFlow ?? '');
-    if (flow !== 'USER_PASSWORD_AUTH' && flow !== 'ADMIN_USER_PASSWORD_AUTH') return;
+    if (flow !== 'USER_PASSWORD_AUTH' && flow !== 'ADMIN_USER_PASSWORD_AUTH' && flow !== 'USER_SRP_AUTH') return;
     const params = (body.AuthParameters ?? {}) as Record<string, string>;
     const typed = params.USERNAME;
     if (!typed) return;
@@ -140,6 +146,17 @@ export class CognitoProxy {
       : { userAttributes: {}, validationData: body.ClientMetadata ?? {}, userNotFound: true };
     const event = backend.event('PreAuthentication_Authentication', user ? user.Username : typed, String(body.ClientId ?? ''), request);
     await backend.trigger('pre_authentication', event);
+  }
+
+  /** Calls cognito-local cannot serve as Cognito does, after the checks of `beforeForward`. */
+  private async handleLocally(operation: string, body: Record<string, unknown>, backend: CognitoBackend): Promise<LocalHandling> {
+    if (operation === 'InitiateAuth' && body.AuthFlow === 'USER_SRP_AUTH') return { respond: await this.srp.initiate(body, backend) };
+    if (operation === 'RespondToAuthChallenge' && body.ChallengeName === 'PASSWORD_VERIFIER') {
+      // The password is proven: the rest of the sign-in is the password flow's, triggers included.
+      const proven = await this.srp.verify(body, backend);
+      return { forward: { operation: 'InitiateAuth', body: { ClientId: body.ClientId, AuthFlow: 'USER_PASSWORD_AUTH', AuthParameters: proven, ...(body.ClientMetadata ? { ClientMetadata: body.ClientMetadata } : {}) } } };
+    }
+    return undefined;
   }
 
   /** Cognito's answer where cognito-local's differs. */
@@ -171,8 +188,12 @@ export class CognitoProxy {
       return sendAws(res, 400, { __type: 'SerializationException', message: 'Malformed JSON' });
     }
     const backend = this.backendFor(body);
+    let forward = { operation, body };
     try {
       await this.beforeForward(operation, body, backend);
+      const local = await this.handleLocally(operation, body, backend);
+      if (local && 'respond' in local) return sendAws(res, 200, local.respond);
+      if (local) forward = local.forward;
     } catch (error) {
       if (error instanceof ProxyError) return sendAws(res, 400, { __type: error.type, message: error.message });
       const e = error as { code?: string; message?: string };
@@ -181,8 +202,8 @@ export class CognitoProxy {
     }
     const upstream = await fetch(`${backend.url}/`, {
       method: 'POST',
-      headers: { 'content-type': CONTENT_TYPE, 'x-amz-target': target },
-      body: JSON.stringify(body),
+      headers: { 'content-type': CONTENT_TYPE, 'x-amz-target': forward.operation === operation ? target : `${TARGET_PREFIX}${forward.operation}` },
+      body: JSON.stringify(forward.body),
     });
     const text = await upstream.text();
     if (upstream.status >= 400) {
@@ -193,7 +214,7 @@ export class CognitoProxy {
         /* not JSON: pass through */
       }
       if (parsed.__type) {
-        const mapped = this.mapError(operation, parsed.__type, parsed.message ?? '');
+        const mapped = this.mapError(forward.operation, parsed.__type, parsed.message ?? '');
         return sendAws(res, upstream.status, { __type: mapped.type, message: mapped.message });
       }
     }
