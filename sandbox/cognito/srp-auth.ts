@@ -75,6 +75,7 @@ export class SrpSignIn {
 
     const user = await (await backend.userPool()).getUserByUsername(backend.ctx, typed);
     if (!user && !client.preventUserExistenceErrors) throw new CognitoApiError('UserNotFoundException', 'User does not exist.');
+    if (user?.UserStatus === 'RESET_REQUIRED') throw new CognitoApiError('PasswordResetRequiredException', 'Password reset required for the user');
     const userId = user ? user.Username : this.simulatedUserId(pool.id, typed);
     const salt = this.saltFor(pool.id, userId);
     // For an unknown user the verifier is a random group element: the answer looks like any other.
