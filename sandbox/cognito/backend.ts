@@ -29,6 +29,8 @@ import type { Context } from 'cognito-local/lib/services/context.js';
 import type { Services } from 'cognito-local/lib/services/index.js';
 import type { StackPool } from '../stack.ts';
 import { adopt, type Listening } from '../lib/http.ts';
+import { sandboxTargets } from './targets.ts';
+import { currentRequest, PoolTokens, type TokenOverrides } from './tokens.ts';
 
 const require = createRequire(import.meta.url);
 /* eslint-disable @typescript-eslint/no-require-imports */
@@ -37,7 +39,6 @@ const { UserPoolServiceFactoryImpl } = require('cognito-local/lib/services/userP
 const { DateClock } = require('cognito-local/lib/services/clock.js') as typeof import('cognito-local/lib/services/clock.js');
 const { TriggersService } = require('cognito-local/lib/services/triggers/triggers.js') as typeof import('cognito-local/lib/services/triggers/triggers.js');
 const { UserMigration } = require('cognito-local/lib/services/triggers/userMigration.js') as typeof import('cognito-local/lib/services/triggers/userMigration.js');
-const { JwtTokenGenerator } = require('cognito-local/lib/services/tokenGenerator.js') as typeof import('cognito-local/lib/services/tokenGenerator.js');
 const { otp } = require('cognito-local/lib/services/otp.js') as typeof import('cognito-local/lib/services/otp.js');
 const { Router } = require('cognito-local/lib/server/Router.js') as typeof import('cognito-local/lib/server/Router.js');
 const { createServer } = require('cognito-local/lib/server/server.js') as typeof import('cognito-local/lib/server/server.js');
@@ -127,6 +128,8 @@ export class CognitoBackend {
   private readonly encrypt = buildClient(CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT).encrypt;
   private readonly ses: SESv2Client;
   private keyring?: KmsKeyringNode;
+  /** The tokens this pool issued, and the check of those presented to it. */
+  tokens!: PoolTokens;
 
   constructor(readonly options: BackendOptions) {
     const logger = pino({ level: process.env.SANDBOX_COGNITO_LOG_LEVEL ?? 'silent' });
@@ -299,10 +302,9 @@ export class CognitoBackend {
               v2 ? '2' : '1',
             );
             const response = await this.trigger(slot, event);
-            if (!v2) return response;
-            // cognito-local applies V1 ID-token overrides only; map V2's ID-token part onto them.
-            const id = ((response.claimsAndScopeOverrideDetails ?? {}) as { idTokenGeneration?: { claimsToAddOrOverride?: object; claimsToSuppress?: string[] } }).idTokenGeneration ?? {};
-            return { claimsOverrideDetails: { claimsToAddOrOverride: id.claimsToAddOrOverride, claimsToSuppress: id.claimsToSuppress } };
+            if (!v2) return { idToken: response.claimsOverrideDetails ?? undefined } satisfies TokenOverrides;
+            const details = (response.claimsAndScopeOverrideDetails ?? {}) as { idTokenGeneration?: TokenOverrides['idToken']; accessTokenGeneration?: TokenOverrides['accessToken'] };
+            return { idToken: details.idTokenGeneration ?? undefined, accessToken: details.accessTokenGeneration ?? undefined } satisfies TokenOverrides;
           }
           default:
             throw new Error(`Unsupported trigger ${name}`);
@@ -311,6 +313,11 @@ export class CognitoBackend {
     };
 
     const triggers = new TriggersService(clock, this.cognito, lambda as never, {} as never);
+    this.tokens = new PoolTokens(`${this.options.issuerBase}/${pool.id}`, async (ctx, user, client, clientMetadata, source, groups) => {
+      if (!this.enabled('pre_token_generation')) return undefined;
+      const groupConfiguration = { groupsToOverride: [...groups], iamRolesToOverride: [], preferredRole: undefined };
+      return (await triggers.preTokenGeneration(ctx, { clientId: client.ClientId, clientMetadata, source: source as never, userAttributes: user.Attributes, username: user.Username, groupConfiguration, userPoolId: pool.id } as never)) as unknown as TokenOverrides;
+    });
     const t = triggers as unknown as Record<string, unknown>;
     t.postConfirmation = async (ctx: Context, p: { clientId: string | null; clientMetadata?: object; source: string; userAttributes: Array<{ Name: string; Value?: string }>; username: string }) => {
       await lambda.invoke(ctx, 'PostConfirmation', { ...p, triggerSource: p.source, userAttributes: recordFromList(p.userAttributes) });
@@ -365,13 +372,26 @@ export class CognitoBackend {
       config: { UserPoolDefaults: { UsernameAttributes: [...pool.usernameAttributes] }, TriggerFunctions: {}, TokenConfig: { IssuerDomain: this.options.issuerBase }, LambdaClient: {}, KMSConfig: {}, ServerConfig: {} },
       messages,
       otp,
-      tokenGenerator: new JwtTokenGenerator(clock, triggers, { IssuerDomain: this.options.issuerBase }),
+      tokenGenerator: this.tokens,
       triggers,
     } as unknown as Services;
     // cognito-local sends attribute codes to the pool's auto-verified attribute whatever is asked;
     // Cognito sends them to the attribute named, so a phone number gets its code by SMS.
     const baseRouter = Router(services);
+    const extra = sandboxTargets({
+      backend: this,
+      base: baseRouter as never,
+      otp,
+      tokens: this.tokens,
+      deliver: (ctx, source, clientId, user, code, clientMetadata, delivery) => messages.deliver(ctx, source, clientId, pool.id, user, code, clientMetadata, delivery),
+    });
+    // Each call runs with its request at hand, for the token generator (which refresh token is in use).
     const router = (target: string) => {
+      const handler = route(target) as (ctx: Context, req: Record<string, unknown>) => Promise<unknown>;
+      return (ctx: Context, req: Record<string, unknown>) => currentRequest.run(req, () => handler(ctx, req));
+    };
+    const route = (target: string) => {
+      if (extra[target]) return extra[target];
       if (target !== 'GetUserAttributeVerificationCode') return baseRouter(target);
       return async (ctx: Context, req: { AccessToken?: string; AttributeName?: string; ClientMetadata?: Record<string, string> }) => {
         const claims = JSON.parse(Buffer.from(String(req.AccessToken ?? '').split('.')[1] ?? '', 'base64url').toString('utf8') || '{}') as { sub?: string; client_id?: string };

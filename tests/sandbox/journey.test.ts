@@ -19,24 +19,13 @@ import {
 } from '@aws-sdk/client-cognito-identity-provider';
 import { DynamoDBClient, GetItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { startSandbox, type Sandbox } from '../../sandbox/index.ts';
-import type { StoredMessage } from '../../sandbox/providers.ts';
 import { rejection as rejectionOf } from '../fixtures/promises.ts';
+import { claims, codeIn } from '../fixtures/sandbox.ts';
 
 /** The Cognito error a refused call rejects with. */
 const rejection = (promise: Promise<unknown>) => rejectionOf<{ name: string; message: string }>(promise);
 
 const PASSWORD = 'Second-Breakfast-42';
-
-function claims(token: string | undefined): Record<string, unknown> {
-  expect(token, 'token').to.be.a('string');
-  return JSON.parse(Buffer.from(token!.split('.')[1]!, 'base64url').toString('utf8')) as Record<string, unknown>;
-}
-
-function codeIn(message: StoredMessage): string {
-  const match = /\b(\d{6})\b/.exec(message.text);
-  expect(match, `a 6-digit code in: ${message.text}`).to.not.equal(null);
-  return match![1]!;
-}
 
 async function waitUntil(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
