@@ -9,6 +9,7 @@ import type { Page } from 'playwright-core';
 import { exampleConfig, startExampleApp, type ExampleApp } from '../../examples/web/server.ts';
 import { startSandbox, type Sandbox } from '../../sandbox/index.ts';
 import { launchChromium, type TestBrowser } from '../fixtures/browser.ts';
+import { lockout } from '../sandbox/clients/app.ts';
 
 const PASSWORD = 'Second-Breakfast-42';
 const WAIT = { timeout: 30_000 };
@@ -32,7 +33,8 @@ describe('example web app in Chromium (Amplify v6 defaults against the sandbox)'
   /** Submits one of the page's forms and waits until its action has finished. */
   async function submit(form: string): Promise<void> {
     await page.click(`#${form} button[type=submit]`);
-    await page.waitForSelector(`#${form}[aria-busy="false"]`, WAIT);
+    // The submit handler marks the form busy before its first await; a signed-in page hides the form, so not `visible`.
+    await page.waitForSelector(`#${form}[aria-busy="false"]`, { ...WAIT, state: 'attached' });
   }
 
   const text = async (selector: string) => ((await page.textContent(selector)) ?? '').trim();
@@ -123,7 +125,7 @@ describe('example web app in Chromium (Amplify v6 defaults against the sandbox)'
 
   it('shows the lockout message once too many wrong passwords were tried, the right one included', async () => {
     await page.fill('#sign-in [name=email]', email);
-    const maxAttempts = 5;
+    const { maxAttempts } = lockout(sandbox);
     for (let attempt = 1; attempt <= maxAttempts; attempt++) {
       await page.fill('#sign-in [name=password]', `Wrong-Password-${attempt}`);
       await submit('sign-in');
