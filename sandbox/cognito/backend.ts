@@ -30,7 +30,7 @@ import type { Services } from 'cognito-local/lib/services/index.js';
 import type { StackPool } from '../stack.ts';
 import { adopt, type Listening } from '../lib/http.ts';
 import { sandboxTargets } from './targets.ts';
-import { currentRequest, PoolTokens, type TokenOverrides } from './tokens.ts';
+import { currentRequest, overridesOf, PoolTokens, type TokenOverrides } from './tokens.ts';
 
 const require = createRequire(import.meta.url);
 /* eslint-disable @typescript-eslint/no-require-imports */
@@ -301,10 +301,7 @@ export class CognitoBackend {
               v2 ? { claimsAndScopeOverrideDetails: null } : { claimsOverrideDetails: null },
               v2 ? '2' : '1',
             );
-            const response = await this.trigger(slot, event);
-            if (!v2) return { idToken: response.claimsOverrideDetails ?? undefined } satisfies TokenOverrides;
-            const details = (response.claimsAndScopeOverrideDetails ?? {}) as { idTokenGeneration?: TokenOverrides['idToken']; accessTokenGeneration?: TokenOverrides['accessToken'] };
-            return { idToken: details.idTokenGeneration ?? undefined, accessToken: details.accessTokenGeneration ?? undefined } satisfies TokenOverrides;
+            return overridesOf(await this.trigger(slot, event), v2);
           }
           default:
             throw new Error(`Unsupported trigger ${name}`);
