@@ -4,39 +4,12 @@
  * for unknown users reveal nothing. The client side is amazon-cognito-identity-js's helper.
  */
 import { expect } from 'chai';
-import type { CognitoBackend } from '../../../sandbox/cognito/backend.ts';
 import { SrpSignIn } from '../../../sandbox/cognito/srp-auth.ts';
-import { claimSignature, formatTimestamp } from '../../../sandbox/cognito/srp.ts';
 import { rejection } from '../../fixtures/promises.ts';
-import { AuthenticationHelper, clientKey, largeA, type ClientHelper } from '../../fixtures/srp-client.ts';
+import { answer, backend, initiate } from '../../fixtures/srp-client.ts';
 
-const POOL = 'us-east-1_Shire1';
 const PASSWORD = 'Second-Breakfast-42';
 const failure = (promise: Promise<unknown>) => rejection<{ code: string; message: string }>(promise);
-
-/** The parts of a backend the flow reads: the pool's clients and its users. */
-function backend(users: Record<string, { Username: string; Password: string; UserStatus?: string }>, clients = [{ id: 'app', explicitAuthFlows: ['ALLOW_USER_SRP_AUTH'], preventUserExistenceErrors: true }]): CognitoBackend {
-  return {
-    ctx: {},
-    options: { pool: { id: POOL, clients } },
-    userPool: async () => ({ getUserByUsername: async (_ctx: unknown, name: string) => users[name.toLowerCase()] ?? Object.values(users).find((u) => u.Username === name) ?? null }),
-  } as unknown as CognitoBackend;
-}
-
-/** What the library sends after the PASSWORD_VERIFIER challenge, for a given password. */
-async function answer(challenge: Record<string, unknown>, password: string, timestamp = formatTimestamp(new Date())): Promise<Record<string, string>> {
-  const helper = (challenge as { helper: ClientHelper }).helper;
-  const p = (challenge.ChallengeParameters ?? {}) as Record<string, string>;
-  const key = await clientKey(helper, p.USER_ID_FOR_SRP!, password, p.SRP_B!, p.SALT!);
-  const signature = claimSignature(key, 'Shire1', p.USER_ID_FOR_SRP!, Buffer.from(p.SECRET_BLOCK!, 'base64'), timestamp);
-  return { USERNAME: p.USER_ID_FOR_SRP!, PASSWORD_CLAIM_SECRET_BLOCK: p.SECRET_BLOCK!, TIMESTAMP: timestamp, PASSWORD_CLAIM_SIGNATURE: signature.toString('base64') };
-}
-
-async function initiate(srp: SrpSignIn, b: CognitoBackend, username: string, clientId = 'app'): Promise<Record<string, unknown>> {
-  const helper = new AuthenticationHelper('Shire1');
-  const challenge = await srp.initiate({ ClientId: clientId, AuthFlow: 'USER_SRP_AUTH', AuthParameters: { USERNAME: username, SRP_A: await largeA(helper) } }, b);
-  return { ...challenge, helper };
-}
 
 describe('sandbox Cognito USER_SRP_AUTH flow', () => {
   const frodo = { Username: '7c1d-frodo', Password: PASSWORD, UserStatus: 'CONFIRMED' };
