@@ -13,6 +13,8 @@
  * - SMS goes to the CustomSMSSender trigger (cognito-local sends it to the email sender);
  * - Cognito's own mail (the `cognito` delivery mode) goes out through the local SES;
  * - sign-in names are case-insensitive when the pool says so;
+ * - tokens are Cognito's (tokens.ts), and the calls cognito-local lacks or answers differently in
+ *   sign-up, password reset and sign-out are served by targets.ts;
  * - state lives in memory, per instance.
  *
  * Each instance serves one set of triggers, so the legacy pool runs in its own instance with none.
