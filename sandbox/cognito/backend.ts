@@ -13,6 +13,8 @@
  * - SMS goes to the CustomSMSSender trigger (cognito-local sends it to the email sender);
  * - Cognito's own mail (the `cognito` delivery mode) goes out through the local SES;
  * - sign-in names are case-insensitive when the pool says so;
+ * - tokens are Cognito's (tokens.ts), and the calls cognito-local lacks or answers differently in
+ *   sign-up, password reset and sign-out are served by targets.ts;
  * - state lives in memory, per instance.
  *
  * Each instance serves one set of triggers, so the legacy pool runs in its own instance with none.
@@ -30,7 +32,7 @@ import type { Services } from 'cognito-local/lib/services/index.js';
 import type { StackPool } from '../stack.ts';
 import { adopt, type Listening } from '../lib/http.ts';
 import { sandboxTargets } from './targets.ts';
-import { currentRequest, PoolTokens, type TokenOverrides } from './tokens.ts';
+import { currentRequest, overridesOf, PoolTokens, type TokenOverrides } from './tokens.ts';
 
 const require = createRequire(import.meta.url);
 /* eslint-disable @typescript-eslint/no-require-imports */
@@ -301,10 +303,7 @@ export class CognitoBackend {
               v2 ? { claimsAndScopeOverrideDetails: null } : { claimsOverrideDetails: null },
               v2 ? '2' : '1',
             );
-            const response = await this.trigger(slot, event);
-            if (!v2) return { idToken: response.claimsOverrideDetails ?? undefined } satisfies TokenOverrides;
-            const details = (response.claimsAndScopeOverrideDetails ?? {}) as { idTokenGeneration?: TokenOverrides['idToken']; accessTokenGeneration?: TokenOverrides['accessToken'] };
-            return { idToken: details.idTokenGeneration ?? undefined, accessToken: details.accessTokenGeneration ?? undefined } satisfies TokenOverrides;
+            return overridesOf(await this.trigger(slot, event), v2);
           }
           default:
             throw new Error(`Unsupported trigger ${name}`);

@@ -8,7 +8,10 @@
  * - PreSignUp for AdminCreateUser;
  * - the pool's password policy on every call that sets a password (InvalidPasswordException);
  * - Cognito's errors for failed sign-ins: NotAuthorizedException `Incorrect username or password.`
- *   where cognito-local says InvalidPasswordException or `User not authorized`, and for disabled users.
+ *   where cognito-local says InvalidPasswordException or `User not authorized`, and for disabled users;
+ * - USER_SRP_AUTH (srp-auth.ts), finished through the password flow once the password is proven;
+ * - GetTokensFromRefreshToken, as the refresh flow of InitiateAuth;
+ * - the check of every access token presented (tokens.ts), and the pool's discovery document.
  * The full list of differences from Cognito is in docs/sandbox.md.
  */
 import { randomUUID } from 'node:crypto';

@@ -48,6 +48,13 @@ export interface TokenOverrides {
   readonly accessToken?: ClaimOverrides;
 }
 
+/** The overrides of a pre token generation response: V1's `claimsOverrideDetails` (ID token only), or V2's per token. */
+export function overridesOf(response: Record<string, unknown>, v2: boolean): TokenOverrides {
+  if (!v2) return { idToken: (response.claimsOverrideDetails ?? undefined) as ClaimOverrides | undefined };
+  const details = (response.claimsAndScopeOverrideDetails ?? {}) as { idTokenGeneration?: ClaimOverrides | null; accessTokenGeneration?: ClaimOverrides | null };
+  return { idToken: details.idTokenGeneration ?? undefined, accessToken: details.accessTokenGeneration ?? undefined };
+}
+
 /** The request being served, so that a refresh finds the sign-in its refresh token belongs to. */
 export const currentRequest = new AsyncLocalStorage<Record<string, unknown>>();
 

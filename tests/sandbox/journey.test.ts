@@ -13,6 +13,7 @@ import {
   ConfirmSignUpCommand,
   GetUserAttributeVerificationCodeCommand,
   InitiateAuthCommand,
+  ResendConfirmationCodeCommand,
   SignUpCommand,
   VerifyUserAttributeCommand,
   type AttributeType,
@@ -266,5 +267,22 @@ describe('sandbox journey (cognito delivery mode)', function () {
     await cognito.send(new ConfirmSignUpCommand({ ClientId: clientId, Username: 'merry@gmail.com', ConfirmationCode: codeIn(mail) }));
     const row = await dynamo.send(new GetItemCommand({ TableName: sandbox.endpoints.dynamodb.tableName, Key: { pk: { S: `USER#${UserSub}` }, sk: { S: 'PROFILE' } } }));
     expect(row.Item?.email?.S).to.equal('merry@gmail.com');
+  });
+
+  it('11. resends the code in a message the custom-message trigger composed for ResendCode, and confirming with it verifies the email', async () => {
+    const clientId = sandbox.endpoints.cognito.clientId;
+    const { UserSub } = await cognito.send(new SignUpCommand({ ClientId: clientId, Username: 'pippin@gmail.com', Password: PASSWORD, UserAttributes: [{ Name: 'name', Value: 'Pippin Took' }] }));
+    await sandbox.stores.waitFor('ses', (m) => m.to === 'pippin@gmail.com');
+    const resent = await cognito.send(new ResendConfirmationCodeCommand({ ClientId: clientId, Username: 'pippin@gmail.com' }));
+    expect(resent.CodeDeliveryDetails).to.deep.equal({ AttributeName: 'email', DeliveryMedium: 'EMAIL', Destination: 'p***@g***' });
+    await waitUntil(async () => (await sandbox.stores.ses()).filter((m) => m.to === 'pippin@gmail.com').length === 2);
+    const mails = (await sandbox.stores.ses()).filter((m) => m.to === 'pippin@gmail.com');
+    expect(mails[1]!.text).to.include('Pippin');
+    expect(codeIn(mails[1]!)).to.not.equal(codeIn(mails[0]!));
+    const stale = await rejection(cognito.send(new ConfirmSignUpCommand({ ClientId: clientId, Username: 'pippin@gmail.com', ConfirmationCode: codeIn(mails[0]!) })));
+    expect(stale.name, 'the first code is replaced').to.equal('CodeMismatchException');
+    await cognito.send(new ConfirmSignUpCommand({ ClientId: clientId, Username: 'pippin@gmail.com', ConfirmationCode: codeIn(mails[1]!) }));
+    const user = await cognito.send(new AdminGetUserCommand({ UserPoolId: sandbox.endpoints.cognito.userPoolId, Username: UserSub! }));
+    expect(user.UserAttributes?.find((a) => a.Name === 'email_verified')?.Value).to.equal('true');
   });
 });

@@ -4,29 +4,15 @@
  * it expects is the one the library sends. Amplify's client is checked end to end in
  * tests/sandbox/clients/amplify.test.ts.
  */
-import { createRequire } from 'node:module';
 import { expect } from 'chai';
 import fc from 'fast-check';
+import { AuthenticationHelper, clientKey, largeA } from '../../fixtures/srp-client.ts';
 import { canonicalTimestamp, claimSignature, formatTimestamp, N, paddedHex, parseA, poolNameOf, serverKeys, sessionKey, signatureMatches, verifier } from '../../../sandbox/cognito/srp.ts';
 
-interface ClientHelper {
-  getLargeAValue(callback: (error: unknown, A: { toString(radix: number): string }) => void): void;
-  getPasswordAuthenticationKey(username: string, password: string, B: unknown, salt: unknown, callback: (error: unknown, key: Buffer) => void): void;
-}
-
-const require = createRequire(import.meta.url);
-// The library exports its SRP helper without declaring it; its big-number type is what the helper expects for B and the salt.
-const { AuthenticationHelper } = require('amazon-cognito-identity-js') as { AuthenticationHelper: new (poolName: string) => ClientHelper };
-const { default: BigInteger } = require('amazon-cognito-identity-js/lib/BigInteger.js') as { default: new (hex: string, radix: number) => { toString(radix: number): string } };
-
-async function clientKey(poolName: string, userId: string, password: string, saltHex: string, serverB: (A: bigint) => bigint): Promise<{ A: bigint; key: Buffer }> {
+async function clientSide(poolName: string, userId: string, password: string, saltHex: string, serverB: (A: bigint) => bigint): Promise<{ A: bigint; key: Buffer }> {
   const helper = new AuthenticationHelper(poolName);
-  const A = await new Promise<bigint>((resolve, reject) => helper.getLargeAValue((e, a) => (e ? reject(e) : resolve(BigInt(`0x${a.toString(16)}`)))));
-  const B = serverB(A);
-  const key = await new Promise<Buffer>((resolve, reject) =>
-    helper.getPasswordAuthenticationKey(userId, password, new BigInteger(B.toString(16), 16), new BigInteger(saltHex, 16), (e, k) => (e ? reject(e) : resolve(Buffer.from(k)))),
-  );
-  return { A, key };
+  const A = BigInt(`0x${await largeA(helper)}`);
+  return { A, key: await clientKey(helper, userId, password, serverB(A).toString(16), saltHex) };
 }
 
 describe('sandbox Cognito SRP arithmetic', () => {
@@ -37,7 +23,7 @@ describe('sandbox Cognito SRP arithmetic', () => {
         const saltHex = BigInt(`0x${Buffer.from(saltBytes).toString('hex') || '0'}`).toString(16);
         const v = verifier('AbCdEf123', userId, password, saltHex);
         let server: { b: bigint; B: bigint } | undefined;
-        const { A, key } = await clientKey('AbCdEf123', userId, password, saltHex, () => (server = serverKeys(v)).B);
+        const { A, key } = await clientSide('AbCdEf123', userId, password, saltHex, () => (server = serverKeys(v)).B);
         expect(sessionKey(A, server!.B, server!.b, v).equals(key)).to.equal(true);
       }),
       { numRuns: 12 },
@@ -47,7 +33,7 @@ describe('sandbox Cognito SRP arithmetic', () => {
   it('derives a different key for a wrong password, so the signature the client sends does not match', async () => {
     const v = verifier('Pool1', 'user-1', 'Right-Password-1', 'a1b2c3');
     let server: { b: bigint; B: bigint } | undefined;
-    const { A, key } = await clientKey('Pool1', 'user-1', 'Wrong-Password-1', 'a1b2c3', () => (server = serverKeys(v)).B);
+    const { A, key } = await clientSide('Pool1', 'user-1', 'Wrong-Password-1', 'a1b2c3', () => (server = serverKeys(v)).B);
     const block = Buffer.from('secret block');
     const timestamp = 'Tue Mar 3 09:05:07 UTC 2026';
     const expected = claimSignature(sessionKey(A, server!.B, server!.b, v), 'Pool1', 'user-1', block, timestamp);
