@@ -8,7 +8,8 @@ import { readDomainPolicyFromEnv } from '../common/identity.ts';
 import { logger } from '../common/logger.ts';
 import { httpPost } from '../common/providers/http.ts';
 import { parseSendGridSecret, sendGridEmailSender } from '../common/providers/sendgrid.ts';
-import { idempotencyStore, kmsDecryptor, providerSecret, refreshingOnRejection } from '../common/sender-runtime.ts';
+import { idempotencyStore } from '../common/idempotency.ts';
+import { kmsDecryptor, providerSecret, refreshingOnRejection } from '../common/sender-runtime.ts';
 import { idempotentSender, PROVIDER_TIMEOUT_MS } from '../common/sender.ts';
 import { emailChannel } from './channel.ts';
 

@@ -3,13 +3,12 @@
  * whether the account is still pending. The reminder goes out once however often Step Functions replays
  * the task (see remind.ts).
  */
-import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import type { Context } from 'aws-lambda';
 import { BACKGROUND_BUDGET, clientConfig } from '../common/aws.ts';
 import { ENV, readBranding, readSenderIdentity, readString } from '../common/config.ts';
+import { idempotencyStore } from '../common/idempotency.ts';
 import type { TaskInput } from '../common/workflow-task.ts';
 import { reminderSender, sendReminder, type ReminderDeps, type ReminderResult } from './remind.ts';
 
@@ -20,15 +19,6 @@ const deps: ReminderDeps = {
   branding: readBranding(),
   from: readSenderIdentity(),
 };
-const sender = reminderSender(
-  deps,
-  new DynamoDBPersistenceLayer({
-    tableName,
-    keyAttr: 'pk',
-    sortKeyAttr: 'sk',
-    expiryAttr: 'expiresAt',
-    awsSdkV3Client: new DynamoDBClient(clientConfig(BACKGROUND_BUDGET)),
-  }),
-);
+const sender = reminderSender(deps, idempotencyStore(tableName));
 
 export const handler = (input: TaskInput, context?: Context): Promise<ReminderResult> => sendReminder(input, deps, sender, context);

@@ -3,13 +3,13 @@
  * of PENDING profiles that post-confirmation writes. See welcome.ts for the behaviour and the retry
  * policy; this file only wires configuration and clients.
  */
-import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import { BACKGROUND_BUDGET, clientConfig } from '../common/aws.ts';
 import { ENV, readBranding, readSenderIdentity, readString } from '../common/config.ts';
+import { idempotencyStore } from '../common/idempotency.ts';
 import { handleWelcomeRecords, welcomeSender, type SendWelcomeEmailDeps } from './welcome.ts';
 
 const tableName = readString(ENV.tableName);
@@ -22,10 +22,7 @@ const deps: SendWelcomeEmailDeps = {
   from: readSenderIdentity(),
   now: Date.now,
 };
-const sender = welcomeSender(
-  deps,
-  new DynamoDBPersistenceLayer({ tableName, keyAttr: 'pk', sortKeyAttr: 'sk', expiryAttr: 'expiresAt', awsSdkV3Client: dynamo }),
-);
+const sender = welcomeSender(deps, idempotencyStore(tableName, dynamo));
 
 /** Returns the records Lambda must deliver again (partial batch response); it never throws for one record. */
 export const handler = async (event: DynamoDBStreamEvent, context?: Context): Promise<DynamoDBBatchResponse> => {

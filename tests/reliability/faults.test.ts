@@ -24,12 +24,12 @@ import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBStreamEvent } from 'aws-lambda';
-import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { buildClient, CommitmentPolicy, KmsKeyringNode } from '@aws-crypto/client-node';
 import { BACKGROUND_BUDGET, SYNC_TRIGGER_BUDGET, clientConfig } from '../../functions/common/aws.ts';
 import { codeDecryptor, kmsKeyring } from '../../functions/common/code-decryption.ts';
 import type { LockoutSettings } from '../../functions/common/config.ts';
 import { GENERIC_MESSAGE } from '../../functions/common/errors.ts';
+import { idempotencyStore } from '../../functions/common/idempotency.ts';
 import { createDomainPolicy } from '../../functions/common/identity.ts';
 import { lockoutKey } from '../../functions/common/lockout.ts';
 import { idempotentSender, type Channel } from '../../functions/common/sender.ts';
@@ -282,7 +282,7 @@ describe('reliability: faults in each dependency', function () {
         from: { address: 'no-reply@example.com', name: 'Shire' },
         now: Date.now,
       };
-      const sender = welcomeSender(welcome, new DynamoDBPersistenceLayer({ tableName: dynamo.tableName, keyAttr: 'pk', sortKeyAttr: 'sk', expiryAttr: 'expiresAt', awsSdkV3Client: dynamoClient }));
+      const sender = welcomeSender(welcome, idempotencyStore(dynamo.tableName, dynamoClient));
       const mapping: StackStreamMapping = {
         ...WELCOME_EMAIL_STREAM,
         functionName: 'send-welcome-email',
@@ -428,7 +428,7 @@ describe('reliability: faults in each dependency', function () {
       const handle = kmsKeyring(keyArn, new KMSClient({ ...LOCAL_AWS, endpoint: kmsProxy.url, ...clientConfig(BACKGROUND_BUDGET) }));
       const send = idempotentSender(
         { channel, decrypt: codeDecryptor(handle.keyring, handle.takeServiceFailure), branding: { appName: 'Shire' } },
-        { persistenceStore: new DynamoDBPersistenceLayer({ tableName: dynamo.tableName, keyAttr: 'pk', sortKeyAttr: 'sk', expiryAttr: 'expiresAt', awsSdkV3Client: new DynamoDBClient({ ...LOCAL_AWS, endpoint: dynamo.endpoint }) }) },
+        { persistenceStore: idempotencyStore(dynamo.tableName, new DynamoDBClient({ ...LOCAL_AWS, endpoint: dynamo.endpoint })) },
       );
       const p = ev.person('kmsfault');
       const event = ev.customEmailSender(p, result.toString('base64'));
