@@ -1,5 +1,6 @@
 import { Construct } from 'constructs';
 import { DynamodbTable } from '@cdktf/provider-aws/lib/dynamodb-table';
+import { PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE } from '../functions/common/table.ts';
 
 export interface DataTableProps {
   /** Table name. */
@@ -9,7 +10,7 @@ export interface DataTableProps {
 }
 
 /**
- * The single table (keys `pk`/`sk`, TTL `expiresAt`) holding profiles, sign-in attempt state, login
+ * The single table (keys `pk`/`sk`, TTL `expiresAt`: functions/common/table.ts) holding profiles, sign-in attempt state, login
  * audit, dedupe markers and Powertools idempotency records.
  *
  * Its stream is the welcome email's outbox: a new profile saved PENDING by post-confirmation reaches
@@ -25,13 +26,13 @@ export class DataTable extends Construct {
     this.table = new DynamodbTable(this, 'table', {
       name: props.name,
       billingMode: 'PAY_PER_REQUEST',
-      hashKey: 'pk',
-      rangeKey: 'sk',
+      hashKey: PARTITION_KEY,
+      rangeKey: SORT_KEY,
       attribute: [
-        { name: 'pk', type: 'S' },
-        { name: 'sk', type: 'S' },
+        { name: PARTITION_KEY, type: 'S' },
+        { name: SORT_KEY, type: 'S' },
       ],
-      ttl: { attributeName: 'expiresAt', enabled: true },
+      ttl: { attributeName: TTL_ATTRIBUTE, enabled: true },
       pointInTimeRecovery: { enabled: true },
       serverSideEncryption: { enabled: true },
       deletionProtectionEnabled: props.deletionProtection,

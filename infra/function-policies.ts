@@ -3,7 +3,8 @@
  * and the tests compare each role with it.
  */
 import type { FunctionName } from '../functions/catalog.ts';
-import { allow, allowItems, IDEMPOTENCY_ITEM_ACTIONS, ITEM_PREFIX, type PolicyStatement } from './iam.ts';
+import { ITEM_PREFIX } from '../functions/common/table.ts';
+import { allow, allowItems, IDEMPOTENCY_ITEM_ACTIONS, type PolicyStatement } from './iam.ts';
 
 /**
  * What Lambda's event source mapping does with the function's role to read a DynamoDB stream, all

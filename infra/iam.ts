@@ -49,14 +49,5 @@ export function allowItems(sid: string, actions: readonly string[], tableArn: st
   };
 }
 
-/** Partition-key prefixes of the table's item kinds (see the table design in the README). */
-export const ITEM_PREFIX = {
-  user: 'USER#',
-  lockout: 'LOCKOUT#',
-  dedupe: 'DEDUPE#',
-  /** Powertools idempotency records: `idempotency#<function name>`. */
-  idempotency: 'idempotency#',
-} as const;
-
 /** The DynamoDB item actions Powertools idempotency uses. */
 export const IDEMPOTENCY_ITEM_ACTIONS = ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'] as const;

@@ -2,6 +2,7 @@
  * The settings of the welcome email's event source mapping, as plain data: the stack builds the mapping
  * from them, and the sandbox can emulate it without loading the provider classes.
  */
+import { PROFILE_SK, SORT_KEY, WELCOME_STATUS } from '../functions/common/table.ts';
 import type { FilterPattern, StreamTriggerProps } from './stream-trigger.ts';
 
 /**
@@ -32,7 +33,7 @@ export function insertedWith(attributes: Readonly<Record<string, string>>): Filt
  *   which remembers a sent welcome for 7 days, longer than the stream keeps them.
  */
 export const WELCOME_EMAIL_STREAM = {
-  filterPatterns: [insertedWith({ sk: 'PROFILE', welcomeEmail: 'PENDING' })],
+  filterPatterns: [insertedWith({ [SORT_KEY]: PROFILE_SK, welcomeEmail: WELCOME_STATUS.pending })],
   batchSize: 10,
   maximumBatchingWindowSeconds: 1,
   maximumRetryAttempts: 10,

@@ -17,6 +17,8 @@ import {
   VerifyUserAttributeCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
+import { profileKey, WELCOME_STATUS } from '../functions/common/table.ts';
 import { startSandbox, type Sandbox } from './index.ts';
 import type { StoredMessage } from './providers.ts';
 
@@ -71,7 +73,7 @@ async function journey(sandbox: Sandbox): Promise<void> {
   const { clientId, userPoolId, legacyUserPoolId } = sandbox.endpoints.cognito;
   const table = sandbox.endpoints.dynamodb.tableName;
   const signIn = (u: string, p: string) => cognito.send(new InitiateAuthCommand({ ClientId: clientId, AuthFlow: 'USER_PASSWORD_AUTH', AuthParameters: { USERNAME: u, PASSWORD: p } }));
-  const profile = async (sub: string) => (await dynamo.send(new GetItemCommand({ TableName: table, Key: { pk: { S: `USER#${sub}` }, sk: { S: 'PROFILE' } }, ConsistentRead: true }))).Item;
+  const profile = async (sub: string) => (await dynamo.send(new GetItemCommand({ TableName: table, Key: marshall(profileKey(sub)), ConsistentRead: true }))).Item;
   const execution = (sub: string) => sandbox.workflows.find((input) => input.username === sub)[0];
   const ses = async (to: string) => (await sandbox.stores.ses()).filter((m) => m.to === to);
   let frodo = '';
@@ -110,7 +112,7 @@ async function journey(sandbox: Sandbox): Promise<void> {
     const welcome = (await ses('frodo@gmail.com')).slice(before);
     check(welcome.length === 1, `${welcome.length} welcome emails`);
     const mark = (await profile(frodo))?.welcomeEmail?.S;
-    check(mark === 'SENT', `profile welcomeEmail ${mark}`);
+    check(mark === WELCOME_STATUS.sent, `profile welcomeEmail ${mark}`);
     await sandbox.workflows.fastForward((e) => e === execution(frodo), { awaitHold: true });
     await sandbox.workflows.settle();
     check(execution(frodo)!.status === 'SUCCEEDED', `workflow ${execution(frodo)!.status}`);
@@ -191,7 +193,7 @@ async function cognitoMode(sandbox: Sandbox): Promise<void> {
     check(mail.text.includes('Merry'), 'the email is not the personalised one');
     check(sandbox.stores.sendgrid().length === 0, 'a sender delivered mail in cognito mode');
     await cognito.send(new ConfirmSignUpCommand({ ClientId: clientId, Username: 'merry@gmail.com', ConfirmationCode: code(mail) }));
-    const row = await dynamo.send(new GetItemCommand({ TableName: sandbox.endpoints.dynamodb.tableName, Key: { pk: { S: `USER#${UserSub}` }, sk: { S: 'PROFILE' } } }));
+    const row = await dynamo.send(new GetItemCommand({ TableName: sandbox.endpoints.dynamodb.tableName, Key: marshall(profileKey(UserSub!)) }));
     check(row.Item, 'no profile row for Merry');
     return `“${mail.subject}”`;
   });

@@ -14,6 +14,7 @@ import path from 'node:path';
 import { FUNCTIONS, SENDER_FUNCTIONS, type FunctionKind, type FunctionName, type TriggerSlot } from '../functions/catalog.ts';
 import { CLIENT_READ_ATTRIBUTES, CLIENT_WRITE_ATTRIBUTES, VERIFY_BEFORE_UPDATE } from '../functions/common/attributes.ts';
 import { ENV } from '../functions/common/config.ts';
+import { TTL_ATTRIBUTE } from '../functions/common/table.ts';
 import { OVERRIDE_PREFIX } from '../infra/config.ts';
 import type { StreamViewType } from './dynamodb/stream.ts';
 
@@ -391,7 +392,7 @@ export function readSynthesizedStack(file: string): SandboxStack {
     ...(legacyEntry ? { legacyPool: poolOf(legacyEntry[0], legacyEntry[1]) } : {}),
     table: {
       name: tableAttrs.name!,
-      ttlAttribute: str(block(tableEntry[1].ttl)?.attribute_name) ?? 'expiresAt',
+      ttlAttribute: str(block(tableEntry[1].ttl)?.attribute_name) ?? TTL_ATTRIBUTE,
       ...(bool(tableEntry[1].stream_enabled, false) ? { stream: { arn: tableAttrs.stream_arn!, viewType: (str(tableEntry[1].stream_view_type) ?? 'NEW_IMAGE') as StreamViewType } } : {}),
     },
     streamMappings,

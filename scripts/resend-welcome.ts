@@ -26,6 +26,7 @@ import type { AttributeValue as StreamAttributeValue, DynamoDBRecord, DynamoDBSt
 import { parseArgs } from 'node:util';
 import type { FunctionName } from '../functions/catalog.ts';
 import { fingerprint } from '../functions/common/logger.ts';
+import { PARTITION_KEY, PROFILE_SK, profileKey, SORT_KEY, subOfUserPartition, WELCOME_STATUS } from '../functions/common/table.ts';
 import { welcomeRequest, WELCOME_MEMORY_SECONDS, type DroppedRecord } from '../functions/send-welcome-email/welcome.ts';
 import { EXIT, isMain, tableAndRegion, UsageError } from './lib/cli.ts';
 
@@ -135,7 +136,7 @@ export interface PendingProfile {
 }
 
 /** Everything send-welcome-email reads from the new image (functions/send-welcome-email/welcome.ts), and no more. */
-export const PROJECTED = ['pk', 'sk', 'sub', 'userPoolId', 'email', 'name', 'givenName', 'welcomeEmail', 'confirmedAt'] as const;
+export const PROJECTED = [PARTITION_KEY, SORT_KEY, 'sub', 'userPoolId', 'email', 'name', 'givenName', 'welcomeEmail', 'confirmedAt'] as const;
 
 /** The scan's parameters, without the page's start key. */
 export function scanInput(tableName: string, cutoff: string) {
@@ -146,7 +147,7 @@ export function scanInput(tableName: string, cutoff: string) {
     FilterExpression: '#sk = :profile AND #welcomeEmail = :pending AND #confirmedAt < :cutoff',
     ExpressionAttributeNames: Object.fromEntries(PROJECTED.map((a) => [`#${a}`, a])),
     // ISO-8601 UTC strings of one format (post-confirmation's toISOString) compare as their instants do.
-    ExpressionAttributeValues: { ':profile': 'PROFILE', ':pending': 'PENDING', ':cutoff': cutoff },
+    ExpressionAttributeValues: { ':profile': PROFILE_SK, ':pending': WELCOME_STATUS.pending, ':cutoff': cutoff },
   };
 }
 
@@ -167,7 +168,7 @@ export async function findPending(db: ResendClients['db'], tableName: string, cu
     const page = await db.send(new ScanCommand({ ...scanInput(tableName, cutoff), ...(start ? { ExclusiveStartKey: start } : {}) }));
     for (const item of page.Items ?? []) {
       const pk = typeof item.pk === 'string' ? item.pk : '';
-      const sub = typeof item.sub === 'string' && item.sub !== '' ? item.sub : pk.replace(/^USER#/, '');
+      const sub = typeof item.sub === 'string' && item.sub !== '' ? item.sub : subOfUserPartition(pk);
       found.push({ sub, confirmedAt: String(item.confirmedAt), item });
     }
     start = page.LastEvaluatedKey;
@@ -206,7 +207,7 @@ export function streamEvent(profiles: readonly PendingProfile[], where: { stream
       eventSourceARN: where.streamArn,
       dynamodb: {
         ...(Number.isFinite(created) ? { ApproximateCreationDateTime: Math.floor(created / 1000) } : {}),
-        Keys: { pk: NewImage.pk ?? { S: `USER#${profile.sub}` }, sk: NewImage.sk ?? { S: 'PROFILE' } },
+        Keys: { pk: NewImage.pk ?? { S: profileKey(profile.sub).pk }, sk: NewImage.sk ?? { S: PROFILE_SK } },
         NewImage,
         SequenceNumber: sequenceNumber,
         SizeBytes: JSON.stringify(NewImage).length,

@@ -9,13 +9,11 @@
 import { createHash } from 'node:crypto';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
+import { lockoutItemKey } from './table.ts';
 
 /** The narrow DynamoDB dependency every lockout operation takes. */
 export type DocumentSender = Pick<DynamoDBDocumentClient, 'send'>;
 
-/** Sort key of the attempt-state item. */
-export const LOCKOUT_SK = 'STATE';
-const KEY_PREFIX = 'LOCKOUT#';
 /**
  * Cognito limits usernames to 128 characters, but a `userNotFound` event carries whatever was typed.
  * Longer logins are keyed by their hash so that no input can exceed DynamoDB's 2 KB key limit.
@@ -61,7 +59,7 @@ export function lockoutKey(login: string): { pk: string; sk: string } {
   const normalised = normaliseLogin(login);
   const plain = normalised.length <= MAX_PLAIN_LOGIN_LENGTH && PRINTABLE_ASCII.test(normalised) && !normalised.startsWith(HASHED);
   const id = plain ? normalised : `${HASHED}${createHash('sha256').update(normalised, 'utf8').digest('hex')}`;
-  return { pk: `${KEY_PREFIX}${id}`, sk: LOCKOUT_SK };
+  return lockoutItemKey(id);
 }
 
 /**

@@ -36,6 +36,12 @@ export const LOCKOUT_SK = 'STATE';
 /** Sort key of a dedupe marker. */
 export const MARKER_SK = 'MARKER';
 
+/**
+ * A profile's `welcomeEmail`: saved `PENDING` by post-confirmation, which the table's stream delivers to
+ * send-welcome-email, which marks it `SENT`.
+ */
+export const WELCOME_STATUS = { pending: 'PENDING', sent: 'SENT' } as const;
+
 /** A table item's primary key. */
 export interface ItemKey {
   pk: string;

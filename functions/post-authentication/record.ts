@@ -12,6 +12,7 @@ import { createHash } from 'node:crypto';
 import type { PostAuthenticationTriggerEvent } from 'aws-lambda';
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { clearLockout, lockoutLogin, type DocumentSender } from '../common/lockout.ts';
+import { auditKey, dedupeKey, profileKey } from '../common/table.ts';
 
 /** What recording a sign-in needs. */
 export interface RecordDeps {
@@ -73,7 +74,7 @@ function markerTime(item: Record<string, unknown> | undefined): number | undefin
 
 /** Pins the sign-in's time: the first invocation claims the marker, a retry learns the time it pinned. */
 async function pinSignInTime(deps: RecordDeps, hash: string): Promise<{ at: number; retry: boolean }> {
-  const Key = { pk: `DEDUPE#post-auth#${hash}`, sk: 'MARKER' };
+  const Key = dedupeKey('post-auth', hash);
   for (let round = 0; round < 3; round++) {
     const now = deps.now();
     const nowSeconds = Math.floor(now / 1000);
@@ -128,8 +129,7 @@ export async function recordSignIn(deps: RecordDeps, event: PostAuthenticationTr
       new PutCommand({
         TableName: deps.tableName,
         Item: {
-          pk: `USER#${sub}`,
-          sk: `LOGIN#${atIso}#${hash.slice(0, 16)}`,
+          ...auditKey(sub, atIso, hash.slice(0, 16)),
           at: atIso,
           clientId: event.callerContext?.clientId ?? '',
           triggerSource: event.triggerSource,
@@ -148,7 +148,7 @@ export async function recordSignIn(deps: RecordDeps, event: PostAuthenticationTr
     deps.db.send(
       new UpdateCommand({
         TableName: deps.tableName,
-        Key: { pk: `USER#${sub}`, sk: 'PROFILE' },
+        Key: profileKey(sub),
         UpdateExpression: `SET lastLoginAt = :at, #sub = if_not_exists(#sub, :sub), createdAt = if_not_exists(createdAt, :at)${email ? ', email = if_not_exists(email, :email)' : ''} ADD loginCount :one`,
         ConditionExpression: 'attribute_not_exists(lastLoginAt) OR lastLoginAt < :at',
         ExpressionAttributeNames: { '#sub': 'sub' },

@@ -17,6 +17,7 @@ import type { PostConfirmationTriggerEvent } from 'aws-lambda';
 import { errorName, UserFacingError } from '../common/errors.ts';
 import { parseEmailAddress } from '../common/identity.ts';
 import { logger as defaultLogger } from '../common/logger.ts';
+import { profileKey, WELCOME_STATUS } from '../common/table.ts';
 
 export interface PostConfirmationDeps {
   readonly db: Pick<DynamoDBDocumentClient, 'send'>;
@@ -24,9 +25,6 @@ export interface PostConfirmationDeps {
   readonly now: () => number;
   readonly logger?: Pick<typeof defaultLogger, 'info' | 'warn' | 'error'>;
 }
-
-/** What the profile's `welcomeEmail` says until send-welcome-email marks it `SENT`. */
-export const WELCOME_PENDING = 'PENDING';
 
 /**
  * `queued`: the profile (now or on an earlier attempt) carries `welcomeEmail: "PENDING"`, which the
@@ -37,11 +35,6 @@ export type WelcomeOutcome = 'queued' | 'no-email';
 export interface PostConfirmationResult {
   readonly profile: 'created' | 'already-existed' | 'skipped';
   readonly welcome: WelcomeOutcome | 'skipped';
-}
-
-/** The profile row of a user (see the table layout in the README). */
-export function profileKey(sub: string): { pk: string; sk: string } {
-  return { pk: `USER#${sub}`, sk: 'PROFILE' };
 }
 
 interface Confirmed {
@@ -81,7 +74,7 @@ async function writeProfile(user: Confirmed, deps: PostConfirmationDeps): Promis
           ...profileKey(user.sub),
           sub: user.sub,
           ...(user.userPoolId ? { userPoolId: user.userPoolId } : {}),
-          ...(user.email ? { email: user.email, welcomeEmail: WELCOME_PENDING } : {}),
+          ...(user.email ? { email: user.email, welcomeEmail: WELCOME_STATUS.pending } : {}),
           ...(user.name ? { name: user.name } : {}),
           ...(user.givenName ? { givenName: user.givenName } : {}),
           createdAt: at,

@@ -37,6 +37,7 @@ import { sendEmail } from '../common/email.ts';
 import { errorName } from '../common/errors.ts';
 import { parseEmailAddress } from '../common/identity.ts';
 import { emailDomain, fingerprint, logger as defaultLogger } from '../common/logger.ts';
+import { ITEM_PREFIX, PROFILE_SK, profileKey, WELCOME_STATUS } from '../common/table.ts';
 import { renderEmail } from '../common/templates.ts';
 
 /** How long a sent welcome is remembered; far beyond any stream retry (records live 24 h), and a user is confirmed only once. */
@@ -77,11 +78,6 @@ export interface SendWelcomeEmailDeps {
   readonly logger?: Pick<typeof defaultLogger, 'info' | 'warn' | 'error'>;
 }
 
-/** The profile row of a user (see the table layout in the README). */
-export function profileKey(sub: string): { pk: string; sk: string } {
-  return { pk: `USER#${sub}`, sk: 'PROFILE' };
-}
-
 /** Builds the idempotent welcome sender once (at module scope in the handler). */
 export function welcomeSender(deps: SendWelcomeEmailDeps, persistenceStore: BasePersistenceLayer) {
   const config = new IdempotencyConfig({ expiresAfterSeconds: WELCOME_MEMORY_SECONDS });
@@ -116,7 +112,7 @@ export function welcomeRequest(record: DynamoDBRecord): WelcomeRequest | Dropped
   } catch {
     return 'malformed';
   }
-  if (item.sk !== 'PROFILE' || typeof item.pk !== 'string' || !item.pk.startsWith('USER#') || item.welcomeEmail !== 'PENDING') return 'not-a-pending-profile';
+  if (item.sk !== PROFILE_SK || typeof item.pk !== 'string' || !item.pk.startsWith(ITEM_PREFIX.user) || item.welcomeEmail !== WELCOME_STATUS.pending) return 'not-a-pending-profile';
   if (!wellFormed(item.sub) || item.pk !== profileKey(item.sub).pk || !wellFormed(item.userPoolId)) return 'malformed';
   const parsed = parseEmailAddress(item.email);
   if (!parsed.ok) return 'no-email';
@@ -133,7 +129,7 @@ async function markWelcomeSent(sub: string, deps: SendWelcomeEmailDeps): Promise
         Key: profileKey(sub),
         UpdateExpression: 'SET welcomeEmail = :sent, welcomeEmailSentAt = :at',
         ConditionExpression: 'attribute_exists(pk)',
-        ExpressionAttributeValues: { ':sent': 'SENT', ':at': new Date(deps.now()).toISOString() },
+        ExpressionAttributeValues: { ':sent': WELCOME_STATUS.sent, ':at': new Date(deps.now()).toISOString() },
       }),
     );
   } catch (error) {

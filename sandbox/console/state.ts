@@ -8,7 +8,8 @@
 import { ListUsersCommand, type CognitoIdentityProviderClient, type UserType } from '@aws-sdk/client-cognito-identity-provider';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { LockoutSettings } from '../../functions/common/config.ts';
-import { LOCKOUT_SK, lockoutKey, lockoutLogin, parseLockoutState, type DocumentSender, type LockoutState } from '../../functions/common/lockout.ts';
+import { lockoutKey, lockoutLogin, parseLockoutState, type DocumentSender, type LockoutState } from '../../functions/common/lockout.ts';
+import { ITEM_PREFIX, LOCKOUT_SK, loginKeyOfLockoutPartition, PROFILE_SK, subOfUserPartition } from '../../functions/common/table.ts';
 import type { StoredMessage } from '../providers.ts';
 import type { Execution } from '../sfn.ts';
 
@@ -260,7 +261,7 @@ export class ConsoleSnapshots {
     const [messages, listed, items] = await Promise.all([
       s.messages(),
       Promise.all(pools.map(async (p) => ({ ...p, users: (await s.cognito.send(new ListUsersCommand({ UserPoolId: p.id }))).Users ?? [] }))),
-      scanItems(s.db, s.tableName, [LOCKOUT_SK, 'PROFILE']),
+      scanItems(s.db, s.tableName, [LOCKOUT_SK, PROFILE_SK]),
     ]);
     const locks = new Map<string, LockoutState>();
     const profiles = new Map<string, Record<string, unknown>>();
@@ -269,7 +270,7 @@ export class ConsoleSnapshots {
       if (item.sk === LOCKOUT_SK) {
         const state = parseLockoutState(item);
         if (state) locks.set(pk, state);
-      } else if (pk.startsWith('USER#')) profiles.set(pk.slice('USER#'.length), item);
+      } else if (pk.startsWith(ITEM_PREFIX.user)) profiles.set(subOfUserPartition(pk), item);
     }
 
     const lockKeysOfUsers = new Set<string>();
@@ -306,7 +307,7 @@ export class ConsoleSnapshots {
     users.sort((a, b) => (b.createdAt ?? '').localeCompare(a.createdAt ?? '') || a.username.localeCompare(b.username));
     const otherLogins = [...locks]
       .filter(([pk]) => !lockKeysOfUsers.has(pk))
-      .map(([pk, state]) => toLock(pk.replace(/^LOCKOUT#/, ''), state, s.lockout, now))
+      .map(([pk, state]) => toLock(loginKeyOfLockoutPartition(pk), state, s.lockout, now))
       .sort((a, b) => a.login.localeCompare(b.login));
 
     const statusOf = new Map(users.filter((u) => u.pool === 'user' && u.sub).map((u) => [u.sub!, u.status]));

@@ -4,6 +4,7 @@
  * against dynalite create their tables through this one function, so a change of keys is made once.
  */
 import { CreateTableCommand, DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { PARTITION_KEY, SORT_KEY } from '../../functions/common/table.ts';
 
 /**
  * Creates `tableName` with the project's keys; resolves once the table is ACTIVE.
@@ -19,12 +20,12 @@ export async function createProjectTable(client: Pick<DynamoDBClient, 'send'>, t
       TableName: tableName,
       BillingMode: 'PAY_PER_REQUEST',
       AttributeDefinitions: [
-        { AttributeName: 'pk', AttributeType: 'S' },
-        { AttributeName: 'sk', AttributeType: 'S' },
+        { AttributeName: PARTITION_KEY, AttributeType: 'S' },
+        { AttributeName: SORT_KEY, AttributeType: 'S' },
       ],
       KeySchema: [
-        { AttributeName: 'pk', KeyType: 'HASH' },
-        { AttributeName: 'sk', KeyType: 'RANGE' },
+        { AttributeName: PARTITION_KEY, KeyType: 'HASH' },
+        { AttributeName: SORT_KEY, KeyType: 'RANGE' },
       ],
     }),
   );
