@@ -2,10 +2,10 @@
  * Custom email sender: Cognito hands every email (codes, temporary passwords, account-takeover notices)
  * to this function, encrypted; it decrypts the code, renders the shared template and sends through SendGrid.
  */
-import type { Context, CustomEmailSenderTriggerEvent } from 'aws-lambda';
+import type { CustomEmailSenderTriggerEvent } from 'aws-lambda';
 import { ENV, readArn, readBranding, readSendGrid, readSenderIdentity, readString } from '../common/config.ts';
 import { readDomainPolicyFromEnv } from '../common/identity.ts';
-import { logger } from '../common/logger.ts';
+import { lambdaHandler } from '../common/handler.ts';
 import { httpPost } from '../common/providers/http.ts';
 import { parseSendGridSecret, sendGridEmailSender } from '../common/providers/sendgrid.ts';
 import { idempotencyStore } from '../common/idempotency.ts';
@@ -26,7 +26,6 @@ const send = idempotentSender(
   { persistenceStore: idempotencyStore(readString(ENV.tableName)) },
 );
 
-export const handler = async (event: CustomEmailSenderTriggerEvent, context: Context): Promise<void> => {
-  logger.addContext(context);
+export const handler = lambdaHandler({ kind: 'async-trigger' }, async (event: CustomEmailSenderTriggerEvent, context): Promise<void> => {
   await send(event, context);
-};
+});

@@ -2,10 +2,10 @@
  * Custom SMS sender: Cognito hands every text message to this function with the code encrypted; it
  * decrypts the code, renders the shared template and sends through Twilio.
  */
-import type { Context, CustomSMSSenderTriggerEvent } from 'aws-lambda';
+import type { CustomSMSSenderTriggerEvent } from 'aws-lambda';
 import { ENV, readArn, readBranding, readString, readTwilio } from '../common/config.ts';
 import { readDomainPolicyFromEnv } from '../common/identity.ts';
-import { logger } from '../common/logger.ts';
+import { lambdaHandler } from '../common/handler.ts';
 import { httpPost } from '../common/providers/http.ts';
 import { parseTwilioSecret, twilioSmsSender } from '../common/providers/twilio.ts';
 import { idempotencyStore } from '../common/idempotency.ts';
@@ -26,7 +26,6 @@ const send = idempotentSender(
   { persistenceStore: idempotencyStore(readString(ENV.tableName)) },
 );
 
-export const handler = async (event: CustomSMSSenderTriggerEvent, context: Context): Promise<void> => {
-  logger.addContext(context);
+export const handler = lambdaHandler({ kind: 'async-trigger' }, async (event: CustomSMSSenderTriggerEvent, context): Promise<void> => {
   await send(event, context);
-};
+});

@@ -5,6 +5,7 @@ import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { BACKGROUND_BUDGET, clientConfig } from '../common/aws.ts';
 import { readBranding, readSenderIdentity } from '../common/config.ts';
+import { lambdaHandler } from '../common/handler.ts';
 import type { TaskInput } from '../common/workflow-task.ts';
 import { deleteUnconfirmedUser, type DeletionResult } from './remove.ts';
 
@@ -15,4 +16,4 @@ const deps = {
   from: readSenderIdentity(),
 };
 
-export const handler = (input: TaskInput): Promise<DeletionResult> => deleteUnconfirmedUser(input, deps);
+export const handler = lambdaHandler({ kind: 'workflow-task' }, (input: TaskInput): Promise<DeletionResult> => deleteUnconfirmedUser(input, deps));

@@ -7,8 +7,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { PostConfirmationTriggerEvent } from 'aws-lambda';
 import { clientConfig, SYNC_TRIGGER_BUDGET } from '../common/aws.ts';
 import { ENV, readString } from '../common/config.ts';
-import { errorName, toPublicError } from '../common/errors.ts';
-import { fingerprint, logger } from '../common/logger.ts';
+import { lambdaHandler } from '../common/handler.ts';
 import { postConfirmation, type PostConfirmationDeps } from './confirm.ts';
 
 const deps: PostConfirmationDeps = {
@@ -17,14 +16,10 @@ const deps: PostConfirmationDeps = {
   now: Date.now,
 };
 
-export const handler = async (event: PostConfirmationTriggerEvent): Promise<PostConfirmationTriggerEvent> => {
-  logger.setCorrelationId(fingerprint(String(event?.userName ?? '')));
-  try {
+export const handler = lambdaHandler(
+  { kind: 'sync-trigger', failure: { message: 'Post confirmation failed', includeRefusals: true } },
+  async (event: PostConfirmationTriggerEvent): Promise<PostConfirmationTriggerEvent> => {
     await postConfirmation(event, deps);
     return event;
-  } catch (error) {
-    const publicError = toPublicError(error);
-    logger.error('Post confirmation failed', { errorName: errorName(error), reason: publicError.reason });
-    throw publicError;
-  }
-};
+  },
+);

@@ -2,25 +2,20 @@
  * Pre-authentication trigger: counts every sign-in attempt before Cognito checks the password and
  * refuses attempts for a locked login. Logic in ./check.ts and ./attempts.ts; see docs/lockout.md.
  */
-import type { Context, PreAuthenticationTriggerEvent } from 'aws-lambda';
+import type { PreAuthenticationTriggerEvent } from 'aws-lambda';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { SYNC_TRIGGER_BUDGET, clientConfig } from '../common/aws.ts';
 import { ENV, readLockout, readString } from '../common/config.ts';
-import { toPublicError } from '../common/errors.ts';
-import { logger } from '../common/logger.ts';
+import { lambdaHandler } from '../common/handler.ts';
 import { checkSignInAttempt } from './check.ts';
 
 const settings = readLockout();
 const tableName = readString(ENV.tableName);
 const db = DynamoDBDocumentClient.from(new DynamoDBClient(clientConfig(SYNC_TRIGGER_BUDGET)));
 
-export const handler = async (event: PreAuthenticationTriggerEvent, context?: Context): Promise<PreAuthenticationTriggerEvent> => {
-  if (context) logger.addContext(context);
-  try {
-    await checkSignInAttempt({ db, tableName, settings, now: Date.now }, event);
-  } catch (error) {
-    throw toPublicError(error);
-  }
+// The logic logs its own refusals and failures (docs/lockout.md), so the wrapper adds no ERROR line.
+export const handler = lambdaHandler({ kind: 'sync-trigger' }, async (event: PreAuthenticationTriggerEvent): Promise<PreAuthenticationTriggerEvent> => {
+  await checkSignInAttempt({ db, tableName, settings, now: Date.now }, event);
   return event;
-};
+});

@@ -6,9 +6,8 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import type { PreSignUpTriggerEvent } from 'aws-lambda';
 import { clientConfig, SYNC_TRIGGER_BUDGET } from '../common/aws.ts';
 import { ENV, readArn } from '../common/config.ts';
-import { errorName, toPublicError } from '../common/errors.ts';
+import { lambdaHandler } from '../common/handler.ts';
 import { readDomainPolicyFromEnv } from '../common/identity.ts';
-import { fingerprint, logger } from '../common/logger.ts';
 import { preSignUp, type PreSignUpDeps } from './sign-up.ts';
 
 const deps: PreSignUpDeps = {
@@ -18,13 +17,7 @@ const deps: PreSignUpDeps = {
   now: Date.now,
 };
 
-export const handler = async (event: PreSignUpTriggerEvent): Promise<PreSignUpTriggerEvent> => {
-  logger.setCorrelationId(fingerprint(String(event?.userName ?? '')));
-  try {
-    return await preSignUp(event, deps);
-  } catch (error) {
-    const publicError = toPublicError(error);
-    if (publicError.reason === 'internal') logger.error('Pre sign-up failed', { errorName: errorName(error) });
-    throw publicError;
-  }
-};
+export const handler = lambdaHandler(
+  { kind: 'sync-trigger', failure: { message: 'Pre sign-up failed' } },
+  (event: PreSignUpTriggerEvent): Promise<PreSignUpTriggerEvent> => preSignUp(event, deps),
+);

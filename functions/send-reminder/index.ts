@@ -5,9 +5,9 @@
  */
 import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
-import type { Context } from 'aws-lambda';
 import { BACKGROUND_BUDGET, clientConfig } from '../common/aws.ts';
 import { ENV, readBranding, readSenderIdentity, readString } from '../common/config.ts';
+import { lambdaHandler } from '../common/handler.ts';
 import { idempotencyStore } from '../common/idempotency.ts';
 import type { TaskInput } from '../common/workflow-task.ts';
 import { reminderSender, sendReminder, type ReminderDeps, type ReminderResult } from './remind.ts';
@@ -21,4 +21,4 @@ const deps: ReminderDeps = {
 };
 const sender = reminderSender(deps, idempotencyStore(tableName));
 
-export const handler = (input: TaskInput, context?: Context): Promise<ReminderResult> => sendReminder(input, deps, sender, context);
+export const handler = lambdaHandler({ kind: 'workflow-task' }, (input: TaskInput, context): Promise<ReminderResult> => sendReminder(input, deps, sender, context));

@@ -6,9 +6,10 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
+import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import { BACKGROUND_BUDGET, clientConfig } from '../common/aws.ts';
 import { ENV, readBranding, readSenderIdentity, readString } from '../common/config.ts';
+import { lambdaHandler } from '../common/handler.ts';
 import { idempotencyStore } from '../common/idempotency.ts';
 import { handleWelcomeRecords, welcomeSender, type SendWelcomeEmailDeps } from './welcome.ts';
 
@@ -25,7 +26,7 @@ const deps: SendWelcomeEmailDeps = {
 const sender = welcomeSender(deps, idempotencyStore(tableName, dynamo));
 
 /** Returns the records Lambda must deliver again (partial batch response); it never throws for one record. */
-export const handler = async (event: DynamoDBStreamEvent, context?: Context): Promise<DynamoDBBatchResponse> => {
+export const handler = lambdaHandler({ kind: 'async-task' }, async (event: DynamoDBStreamEvent, context): Promise<DynamoDBBatchResponse> => {
   const { batchItemFailures } = await handleWelcomeRecords(event, deps, sender, context);
   return { batchItemFailures };
-};
+});
