@@ -215,7 +215,7 @@ try {
   console.log('Starting the sandbox (cognito-local, dynalite, local SES, KMS, Step Functions, SendGrid and Twilio stand-ins, the functions from dist/)…');
   const [main, cognitoDelivery] = await Promise.all([startSandbox({ waits: 'manual' }), startSandbox({ waits: 'manual', deliveryMode: 'cognito', prewarm: false })]);
   sandboxes.push(main, cognitoDelivery);
-  console.log(`Sandbox up in ${Math.round(performance.now() - started)} ms (stack ${main.stack.stackName}, from ${main.stack.source === 'synth' ? 'the synthesized Terraform' : 'the runtime contract'}).\n`);
+  console.log(`Sandbox up in ${Math.round(performance.now() - started)} ms (stack ${main.stack.stackName}, from the synthesized Terraform).\n`);
   await journey(main);
   await cognitoMode(cognitoDelivery);
 } catch (error) {

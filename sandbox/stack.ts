@@ -4,15 +4,14 @@
  *
  * The stack is synthesized for the `sandbox` environment (config/sandbox.json) into the sandbox's own
  * output folder. Terraform references such as `${aws_dynamodb_table.x.name}` are resolved to local
- * values: deterministic local ids and ARNs built from the resource names. When the app cannot be
- * synthesized yet (no main.ts), the stack is built from the configuration and the runtime contract.
+ * values: deterministic local ids and ARNs built from the resource names. The synthesized JSON is the
+ * only source: the sandbox never rebuilds the stack from the configuration by other means.
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { FUNCTIONS, SENDER_FUNCTIONS, type FunctionKind, type FunctionName, type TriggerSlot } from '../functions/catalog.ts';
-import { CLIENT_READ_ATTRIBUTES, CLIENT_WRITE_ATTRIBUTES, VERIFY_BEFORE_UPDATE } from '../functions/common/attributes.ts';
+import { FUNCTIONS, SENDER_FUNCTIONS, type FunctionName, type TriggerSlot } from '../functions/catalog.ts';
 import { ENV } from '../functions/common/config.ts';
 import { TTL_ATTRIBUTE } from '../functions/common/table.ts';
 import { OVERRIDE_PREFIX } from '../infra/config.ts';
@@ -109,8 +108,8 @@ export interface StackSecret {
 
 /** The parts of the stack the sandbox serves locally. */
 export interface SandboxStack {
-  /** `synth` when read from cdk.tf.json, `contract` when built from config and the runtime contract. */
-  readonly source: 'synth' | 'contract';
+  /** Always `synth`: read from cdk.tf.json. */
+  readonly source: 'synth';
   readonly file?: string;
   readonly stackName: string;
   readonly region: string;
@@ -459,7 +458,6 @@ export interface LoadStackOptions {
 export async function loadStack(options: LoadStackOptions = {}): Promise<SandboxStack> {
   if (options.stackFile) return readSynthesizedStack(options.stackFile);
   const environment = options.environment ?? 'sandbox';
-  if (!existsSync(path.join(ROOT, 'main.ts'))) return contractStack(environment, options.deliveryMode);
   const outdir = options.outdir ?? path.join(ROOT, '.sandbox', 'synth', `${environment}-${options.deliveryMode ?? 'default'}`);
   const env: NodeJS.ProcessEnv = { ...process.env, ENV: environment, CDKTF_OUTDIR: outdir, CHECKPOINT_DISABLE: '1' };
   if (options.deliveryMode) env.CT_DELIVERY_MODE = options.deliveryMode;
@@ -483,137 +481,4 @@ export async function loadStack(options: LoadStackOptions = {}): Promise<Sandbox
   if (!file) throw new Error(`Synth wrote no stack under ${outdir}`);
   writeFileSync(overridesFile, overrides);
   return readSynthesizedStack(file);
-}
-
-/** The stack's timeouts by kind (infra/trigger-function.ts), without loading the provider classes. */
-const CONTRACT_TIMEOUT_SECONDS: Readonly<Record<FunctionKind, number>> = { 'sync-trigger': 5, 'async-trigger': 15, 'workflow-task': 20, 'async-task': 20 };
-
-/**
- * The stack as the runtime contract describes it, from the validated configuration. Used only until
- * the app synthesizes; the synthesized JSON is the source of truth.
- */
-export async function contractStack(environment: string, deliveryMode?: 'custom-senders' | 'cognito'): Promise<SandboxStack> {
-  const { loadConfig, stackName } = await import('../infra/config.ts');
-  const { functionEnvironment } = await import('../infra/function-env.ts');
-  const { WELCOME_EMAIL_STREAM } = await import('../infra/welcome-email-stream.ts');
-  const config = loadConfig({ env: { ENV: environment, ...(deliveryMode ? { CT_DELIVERY_MODE: deliveryMode } : {}) } });
-  const name = stackName(config);
-  const { region, awsAccountId: accountId } = config;
-  const mode = config.deliveryMode;
-  const tableName = `${name}-users`;
-  const poolId = poolIdFor(region, `${name}:pool`);
-  const legacyId = poolIdFor(region, `${name}:legacy`);
-  const legacyClientId = clientIdFor(`${name}:legacy`);
-  const kmsId = uuidFor(`${name}:kms`);
-  const kmsArn = `arn:aws:kms:${region}:${accountId}:key/${kmsId}`;
-  const secret = (n: string) => `arn:aws:secretsmanager:${region}:${accountId}:secret:${name}/${n}-${stableId(`secret:${n}`, 6, ALNUM)}`;
-  const fnName = (n: string) => `${name}-${n}`;
-  const fnArn = (n: string) => `arn:aws:lambda:${region}:${accountId}:function:${fnName(n)}`;
-  const smArn = `arn:aws:states:${region}:${accountId}:stateMachine:${name}-signup-reminder`;
-  // The same table of variables the stack uses, with local values for the resources.
-  const envs = (n: FunctionName) =>
-    functionEnvironment(n, config, {
-      tableName,
-      reminderStateMachineArn: smArn,
-      kmsKeyArn: kmsArn,
-      sendgridSecretArn: secret('sendgrid'),
-      twilioSecretArn: secret('twilio'),
-      legacy: { userPoolId: legacyId, clientId: legacyClientId, region },
-    });
-  const tableArn = `arn:aws:dynamodb:${region}:${accountId}:table/${tableName}`;
-  const failureQueue = `arn:aws:sqs:${region}:${accountId}:${name}-welcome-email-failures`;
-  const welcome = WELCOME_EMAIL_STREAM;
-  const functions: StackFunction[] = FUNCTIONS.filter((f) => mode === 'custom-senders' || !(SENDER_FUNCTIONS as readonly string[]).includes(f.name)).map((f) => ({
-    name: f.name,
-    functionName: fnName(f.name),
-    arn: fnArn(f.name),
-    environment: { ...envs(f.name), POWERTOOLS_SERVICE_NAME: f.name, POWERTOOLS_LOG_LEVEL: config.logs.level },
-    timeoutSeconds: CONTRACT_TIMEOUT_SECONDS[f.kind],
-    memoryMb: config.functionMemoryMb,
-  }));
-  const triggers: Partial<Record<TriggerSlot, string>> = {};
-  for (const f of FUNCTIONS) if ('trigger' in f && functions.some((x) => x.name === f.name)) triggers[f.trigger] = fnName(f.name);
-  const tokens = config.tokens;
-  const definition = readFileSync(path.join(ROOT, 'statemachines', 'signup-reminder.asl.json'), 'utf8')
-    .replaceAll('${ReminderDelaySeconds}', String(config.workflow.reminderDelaySeconds))
-    .replaceAll('${DeletionDelaySeconds}', String(config.workflow.deletionDelaySeconds))
-    .replaceAll('${SendReminderFunctionArn}', fnArn('send-reminder'))
-    .replaceAll('${DeleteUnconfirmedUserFunctionArn}', fnArn('delete-unconfirmed-user'));
-  return {
-    source: 'contract',
-    stackName: name,
-    region,
-    accountId,
-    deliveryMode: mode,
-    functions,
-    pool: {
-      id: poolId,
-      arn: `arn:aws:cognito-idp:${region}:${accountId}:userpool/${poolId}`,
-      name: `${name}-users`,
-      passwordPolicy: { ...DEFAULT_POLICY, minimumLength: 12 },
-      usernameAttributes: ['email'],
-      caseSensitive: false,
-      autoVerifiedAttributes: ['email'],
-      verifyBeforeUpdate: [...VERIFY_BEFORE_UPDATE],
-      triggers,
-      preTokenGenerationVersion: config.preTokenGenerationVersion,
-      ...(mode === 'custom-senders' ? { kmsKeyArn: kmsArn } : {}),
-      customAttributes: [],
-      emailFrom: `${config.email.fromName} <${config.email.fromAddress}>`,
-      clients: [
-        {
-          id: clientIdFor(`${name}:client`),
-          name: `${name}-app`,
-          explicitAuthFlows: ['ALLOW_USER_PASSWORD_AUTH', 'ALLOW_USER_SRP_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH'],
-          preventUserExistenceErrors: true,
-          accessTokenValidity: tokens.accessTokenMinutes,
-          idTokenValidity: tokens.idTokenMinutes,
-          refreshTokenValidity: tokens.refreshTokenDays,
-          tokenValidityUnits: { AccessToken: 'minutes', IdToken: 'minutes', RefreshToken: 'days' },
-          readAttributes: [...CLIENT_READ_ATTRIBUTES],
-          writeAttributes: [...CLIENT_WRITE_ATTRIBUTES],
-        },
-      ],
-    },
-    legacyPool: {
-      id: legacyId,
-      arn: `arn:aws:cognito-idp:${region}:${accountId}:userpool/${legacyId}`,
-      name: `${name}-legacy`,
-      passwordPolicy: DEFAULT_POLICY,
-      usernameAttributes: ['email'],
-      caseSensitive: false,
-      autoVerifiedAttributes: ['email'],
-      verifyBeforeUpdate: [],
-      triggers: {},
-      preTokenGenerationVersion: 'V1_0',
-      customAttributes: [],
-      emailFrom: 'no-reply@verificationemail.com',
-      clients: [{ id: legacyClientId, name: `${name}-legacy`, explicitAuthFlows: ['ALLOW_ADMIN_USER_PASSWORD_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH'], preventUserExistenceErrors: true }],
-    },
-    table: { name: tableName, ttlAttribute: 'expiresAt', stream: { arn: streamArnFor(tableArn), viewType: 'NEW_IMAGE' } },
-    streamMappings: [
-      {
-        functionName: fnName('send-welcome-email'),
-        eventSourceArn: streamArnFor(tableArn),
-        startingPosition: welcome.startingPosition,
-        batchSize: welcome.batchSize,
-        maximumBatchingWindowSeconds: welcome.maximumBatchingWindowSeconds,
-        functionResponseTypes: ['ReportBatchItemFailures'],
-        bisectBatchOnFunctionError: true,
-        maximumRetryAttempts: welcome.maximumRetryAttempts,
-        maximumRecordAgeSeconds: welcome.maximumRecordAgeSeconds,
-        filterPatterns: welcome.filterPatterns,
-        onFailureDestinationArn: failureQueue,
-      },
-    ],
-    ...(mode === 'custom-senders' ? { kmsKey: { arn: kmsArn, id: kmsId, aliases: [`alias/${name}-custom-senders`] } } : {}),
-    secrets:
-      mode === 'custom-senders'
-        ? [
-            { arn: secret('sendgrid'), name: `${name}/sendgrid`, provider: 'sendgrid' },
-            { arn: secret('twilio'), name: `${name}/twilio`, provider: 'twilio' },
-          ]
-        : [],
-    stateMachine: { arn: smArn, name: `${name}-signup-reminder`, definition },
-  };
 }

@@ -5,7 +5,7 @@
 import { expect } from 'chai';
 import { describeDuration, startupGuide } from '../../sandbox/guide.ts';
 import type { SandboxEndpoints } from '../../sandbox/index.ts';
-import { contractStack } from '../../sandbox/stack.ts';
+import { loadStack } from '../../sandbox/stack.ts';
 
 const endpoints: SandboxEndpoints = {
   region: 'us-east-1',
@@ -33,7 +33,7 @@ describe('sandbox start-up guide', () => {
   });
 
   it('gives a person minutes before the reminder and the deletion, and says where to change that', async () => {
-    const stack = await contractStack('sandbox');
+    const stack = await loadStack({ environment: 'sandbox' });
     const guide = startupGuide({ stack, endpoints, urls }, { endpointsFile: '.sandbox/endpoints.json', waitScale: 1 });
     expect(guide).to.include('Console  http://127.0.0.1:9005/');
     expect(guide).to.include('reminded 10 minutes after signing up and deleted 20 minutes after the reminder');
@@ -44,7 +44,7 @@ describe('sandbox start-up guide', () => {
   });
 
   it('reports the waits as scaled by SANDBOX_WAIT_SCALE', async () => {
-    const stack = await contractStack('sandbox');
+    const stack = await loadStack({ environment: 'sandbox' });
     const guide = startupGuide({ stack, endpoints, urls }, { endpointsFile: '.sandbox/endpoints.json', waitScale: 0.1 });
     expect(guide).to.include('reminded 1 minute after signing up and deleted 2 minutes after the reminder');
     expect(guide).to.include('(0.1 now)');
