@@ -2,21 +2,8 @@
  * The resources a configuration must produce, by Terraform type. The offline plan and the tests check
  * the plan against this, so a resource that silently disappears (or appears) fails the build.
  */
-import { FUNCTIONS, SENDER_FUNCTIONS } from '../functions/catalog.ts';
 import type { Config } from './config.ts';
-
-/** Functions deployed in a delivery mode. */
-export function deployedFunctions(config: Pick<Config, 'deliveryMode'>): (typeof FUNCTIONS)[number][] {
-  return FUNCTIONS.filter((f) => config.deliveryMode === 'custom-senders' || !SENDER_FUNCTIONS.includes(f.name));
-}
-
-/** Functions whose policy names the user pool, which therefore needs a second, separate policy. */
-export const POOL_SCOPED_FUNCTIONS = ['send-reminder', 'delete-unconfirmed-user'] as const;
-
-/** Functions driven by an event source mapping on the table's stream (each with its own mapping). Deployed in every mode. */
-export function streamTaskFunctions(): (typeof FUNCTIONS)[number][] {
-  return FUNCTIONS.filter((f) => f.kind === 'async-task');
-}
+import { deployedFunctions, POOL_SCOPED_FUNCTIONS, streamTaskFunctions } from './functions/index.ts';
 
 /** Expected resource count per Terraform type. */
 export function expectedResourceCounts(config: Config): Record<string, number> {

@@ -2,6 +2,7 @@ import { Construct } from 'constructs';
 import { CognitoUserPool } from '@cdktf/provider-aws/lib/cognito-user-pool';
 import { CognitoUserPoolClient } from '@cdktf/provider-aws/lib/cognito-user-pool-client';
 import { PASSWORD_RULES } from './user-pool.ts';
+import type { Config } from './config.ts';
 
 export interface LegacyPoolProps {
   /** Create a stand-in legacy pool and client; false reads an existing pool from `existing`. */
@@ -62,4 +63,10 @@ export class LegacyPool extends Construct {
     this.clientId = client.id;
     this.userPoolArn = this.pool.arn;
   }
+}
+
+/** The region of the legacy pool: configured, else the pool id's own, else the stack's. */
+export function legacyRegion(config: Config): string {
+  if (config.legacyPool.create) return config.region;
+  return config.legacyPool.region || config.legacyPool.userPoolId.split('_')[0] || config.region;
 }

@@ -7,7 +7,7 @@
 import type { FunctionName } from '../../functions/catalog.ts';
 import { ENV, type EnvName } from '../../functions/common/config.ts';
 import { loadConfig } from '../../infra/config.ts';
-import { environmentTable } from '../../infra/function-env.ts';
+import { environmentTable } from '../../infra/functions/index.ts';
 
 const ACCOUNT = '123456789012';
 const REGION = 'us-east-1';
@@ -45,7 +45,7 @@ const DUMMY: Partial<Record<EnvName, string>> = {
 };
 
 /**
- * Exactly the variables each function gets: the names the stack sets (infra/function-env.ts), read off
+ * Exactly the variables each function gets: the names the stack sets (infra/functions/), read off
  * the same function rather than copied, with the default configuration (names do not depend on it).
  */
 export const FUNCTION_ENV: Readonly<Record<FunctionName, readonly EnvName[]>> = environmentTable(loadConfig({ env: {} }));

@@ -12,7 +12,7 @@ import { FUNCTIONS, type FunctionName } from '../../functions/catalog.ts';
 import { ENV } from '../../functions/common/config.ts';
 import { stackName } from '../../infra/config.ts';
 import type { PolicyStatement } from '../../infra/iam.ts';
-import { UNSCOPABLE_STREAM_ACTIONS } from '../../infra/function-policies.ts';
+import { UNSCOPABLE_STREAM_ACTIONS } from '../../infra/functions/send-welcome-email.ts';
 import { LOG_DELIVERY_ACTIONS } from '../../infra/reminder-workflow.ts';
 import { DIST_DIR } from '../../infra/stack.ts';
 import { deployedNames, functionId, idWhere, poolId, ref, resources, roleId, roleStatements, synthesize, testConfig, type Synthesized } from './helpers.ts';

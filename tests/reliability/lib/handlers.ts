@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { FUNCTIONS } from '../../../functions/catalog.ts';
 import { loadConfig, type Config } from '../../../infra/config.ts';
-import { functionEnvironment } from '../../../infra/function-env.ts';
+import { functionEnvironment } from '../../../infra/functions/index.ts';
 import { lambdaNode } from '../../../sandbox/lambda/node.ts';
 import { LOCAL_AWS } from './services.ts';
 
@@ -29,7 +29,7 @@ const DEFAULTS = loadConfig({ env: {} });
 const CONFIG: Config = { ...DEFAULTS, email: { ...DEFAULTS.email, appName: 'Reliability Test App', appUrl: 'https://app.example.com', fromName: 'Reliability Test App' } };
 
 /**
- * The contract's variables for each function, from the same table the stack uses (infra/function-env.ts)
+ * The contract's variables for each function, from the same table the stack uses (infra/functions/)
  * with the default configuration and working sample resource values.
  */
 export function functionEnv(name: string, tableName = TABLE): Record<string, string> {
