@@ -7,7 +7,7 @@ import { SnsTopicSubscription } from '@cdktf/provider-aws/lib/sns-topic-subscrip
 import type { FailureQueue } from './failure-queue.ts';
 import { policyDocument } from './iam.ts';
 import type { ReminderWorkflow } from './reminder-workflow.ts';
-import type { TriggerFunction } from './trigger-function.ts';
+import type { ProjectFunction } from './lambda-function.ts';
 
 /** CloudWatch namespace of the metrics the log filters publish. */
 export const METRIC_NAMESPACE = 'CognitoTriggers';
@@ -43,7 +43,7 @@ export interface AlarmsProps {
   /** Address to subscribe to the created topic; ignored with `topicArn`. */
   readonly email?: string;
   /** Every deployed function; async triggers (the custom senders) also get a dropped-events alarm. */
-  readonly functions: readonly TriggerFunction[];
+  readonly functions: readonly ProjectFunction[];
   /** The welcome email's on-failure queue; any message in it is a welcome email that was not sent. */
   readonly welcomeFailures: FailureQueue;
   /** The sign-up reminder workflow. */

@@ -15,7 +15,7 @@ import { ProviderSecrets } from './provider-secrets.ts';
 import { ReminderWorkflow } from './reminder-workflow.ts';
 import { SenderKey } from './sender-key.ts';
 import { StreamTrigger } from './stream-trigger.ts';
-import { TriggerFunction } from './trigger-function.ts';
+import { ProjectFunction } from './lambda-function.ts';
 import { UserPool, type TriggerWiring } from './user-pool.ts';
 import { WELCOME_EMAIL_STREAM } from './welcome-email-stream.ts';
 
@@ -48,7 +48,7 @@ export class CognitoTriggersStack extends TerraformStack {
   /** The event source mapping from the table's stream to send-welcome-email. */
   readonly welcomeStream: StreamTrigger;
   /** Deployed functions by catalog name. */
-  readonly functions: Readonly<Partial<Record<FunctionName, TriggerFunction>>>;
+  readonly functions: Readonly<Partial<Record<FunctionName, ProjectFunction>>>;
   /** Present unless `alarms.enabled` is false. */
   readonly alarms?: Alarms;
   /** Present in custom-senders mode. */
@@ -89,7 +89,7 @@ export class CognitoTriggersStack extends TerraformStack {
       this.secrets = new ProviderSecrets(this, 'secrets', { namePrefix: prefix, recoveryWindowDays: config.deletionProtection ? 30 : 7 });
     }
 
-    const fns: Partial<Record<FunctionName, TriggerFunction>> = {};
+    const fns: Partial<Record<FunctionName, ProjectFunction>> = {};
     // The pool ARN is not known to function policies here: it goes in separate policies added below.
     const grantTargets = (stateMachineArn: string): GrantTargets => ({
       tableArn: this.table.arn,
@@ -112,8 +112,8 @@ export class CognitoTriggersStack extends TerraformStack {
       twilioSecretArn: this.secrets?.twilio.arn,
       legacy: { userPoolId: this.legacy.userPoolId, clientId: this.legacy.clientId, region: this.legacy.region },
     });
-    const addFunction = (spec: (typeof FUNCTIONS)[number], stateMachineArn: string, startAfter: readonly ITerraformDependable[] = []): TriggerFunction => {
-      const fn = new TriggerFunction(this, `fn-${spec.name}`, {
+    const addFunction = (spec: (typeof FUNCTIONS)[number], stateMachineArn: string, startAfter: readonly ITerraformDependable[] = []): ProjectFunction => {
+      const fn = new ProjectFunction(this, `fn-${spec.name}`, {
         name: spec.name,
         kind: spec.kind,
         description: spec.description,

@@ -4,7 +4,7 @@ import { CognitoUserPoolClient } from '@cdktf/provider-aws/lib/cognito-user-pool
 import type { LambdaPermission } from '@cdktf/provider-aws/lib/lambda-permission';
 import type { TriggerSlot } from '../functions/catalog.ts';
 import { CLIENT_READ_ATTRIBUTES, CLIENT_WRITE_ATTRIBUTES, VERIFY_BEFORE_UPDATE } from '../functions/common/attributes.ts';
-import type { TriggerFunction } from './trigger-function.ts';
+import type { ProjectFunction } from './lambda-function.ts';
 
 /**
  * The password rules of the user pool, shared with the legacy pool: lazy migration sets the password a
@@ -20,8 +20,8 @@ export const PASSWORD_RULES = {
 } as const;
 
 /** The functions filling each `lambda_config` slot. Sender slots are present only in custom-senders mode. */
-export type TriggerWiring = Readonly<Record<Exclude<TriggerSlot, 'custom_email_sender' | 'custom_sms_sender'>, TriggerFunction>> &
-  Readonly<Partial<Record<'custom_email_sender' | 'custom_sms_sender', TriggerFunction>>>;
+export type TriggerWiring = Readonly<Record<Exclude<TriggerSlot, 'custom_email_sender' | 'custom_sms_sender'>, ProjectFunction>> &
+  Readonly<Partial<Record<'custom_email_sender' | 'custom_sms_sender', ProjectFunction>>>;
 
 export interface UserPoolProps {
   /** Pool name (also the app client's name prefix). */
@@ -116,7 +116,7 @@ export class UserPool extends Construct {
       refreshTokenValidity: props.tokens.refreshTokenDays,
       tokenValidityUnits: [{ accessToken: 'minutes', idToken: 'minutes', refreshToken: 'days' }],
     });
-    const wired = Object.values(props.triggers).filter((fn): fn is TriggerFunction => fn !== undefined);
+    const wired = Object.values(props.triggers).filter((fn): fn is ProjectFunction => fn !== undefined);
     this.permissions = wired.map((fn) => fn.allowCognito(this.pool.arn));
   }
 

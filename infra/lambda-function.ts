@@ -22,7 +22,7 @@ export const TIMEOUT_SECONDS: Readonly<Record<FunctionKind, number>> = {
   'async-task': 20,
 };
 
-export interface TriggerFunctionProps {
+export interface ProjectFunctionProps {
   /** Catalog name; the folder under functions/ and dist/, and POWERTOOLS_SERVICE_NAME. */
   readonly name: FunctionName;
   /** How the function is invoked; decides its timeout. */
@@ -53,10 +53,11 @@ export interface TriggerFunctionProps {
 }
 
 /**
- * One Lambda function with its own role, log group and least-privilege policy. The logging policy
+ * Any function of the catalog (Cognito trigger, workflow task or stream consumer): one Lambda function
+ * with its own role, log group and least-privilege policy. The logging policy
  * names only the function's own log group.
  */
-export class TriggerFunction extends Construct {
+export class ProjectFunction extends Construct {
   /** The Lambda function. */
   readonly function: LambdaFunction;
   /** The execution role, used by nothing else. */
@@ -70,7 +71,7 @@ export class TriggerFunction extends Construct {
   /** How the function is invoked (catalog kind), which decides the alarms that watch it. */
   readonly kind: FunctionKind;
 
-  constructor(scope: Construct, id: string, props: TriggerFunctionProps) {
+  constructor(scope: Construct, id: string, props: ProjectFunctionProps) {
     super(scope, id);
     this.name = props.name;
     this.kind = props.kind;
