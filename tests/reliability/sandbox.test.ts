@@ -4,7 +4,8 @@
  * - Cognito-style replays of every side-effecting function leave exactly one of each effect;
  * - a failing provider makes the sender throw, Lambda retries, and the message arrives exactly once;
  * - the senders refuse a code encrypted for another pool;
- * - parallel wrong passwords against one account pass the lockout exactly the allowed number of times;
+ * - parallel wrong passwords against one account pass the lockout exactly the allowed number of times,
+ *   on the password flow and on SRP (where the lockout runs at InitiateAuth, before the proof);
  * - and, over everything the functions logged during the whole run, no password, code (plain or
  *   encrypted), token, API key or full event appears.
  */
@@ -17,6 +18,7 @@ import {
   ConfirmSignUpCommand,
   ForgotPasswordCommand,
   InitiateAuthCommand,
+  RespondToAuthChallengeCommand,
   SignUpCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
 import {
@@ -34,6 +36,8 @@ import { buildClient, CommitmentPolicy, KmsKeyringNode } from '@aws-crypto/clien
 import { DEFAULT_CREDENTIALS, startSandbox, type Sandbox } from '../../sandbox/index.ts';
 import type { LogLine } from '../../sandbox/lambda/host.ts';
 import type { StoredMessage } from '../../sandbox/providers.ts';
+import { poolNameOf } from '../../sandbox/cognito/srp.ts';
+import { AuthenticationHelper, largeA, proof } from '../fixtures/srp-client.ts';
 import * as ev from './lib/events.ts';
 import { formatMs, record } from './lib/figures.ts';
 
@@ -335,6 +339,52 @@ describe('reliability: the whole sandbox', function () {
     });
     expect(count('signed-in')).to.equal(0);
     expect(count('password-checked')).to.equal(5);
+    expect(count('locked')).to.equal(195);
+  });
+
+  it('lets exactly 5 of 200 parallel SRP sign-ins with wrong passwords on one account get a challenge, each counted once, end to end', async () => {
+    const email = 'ted.sandyman@gmail.com';
+    await cognito.send(new SignUpCommand({ ClientId: clientId, Username: email, Password: password('Sandyman-Mill-5'), UserAttributes: [{ Name: 'email', Value: email }] }));
+    await cognito.send(new ConfirmSignUpCommand({ ClientId: clientId, Username: email, ConfirmationCode: codeIn(await sandbox.stores.waitFor('sendgrid', (m) => m.to === email)) }));
+    // One SRP_A for every attempt, as a brute-forcer would send it. The proofs are computed after the flood:
+    // the library's big-number arithmetic would otherwise stall this process, which also serves the sandbox.
+    const helper = new AuthenticationHelper(poolNameOf(poolId));
+    const A = await largeA(helper);
+    const outcome = (e: unknown) => {
+      const { name, message } = e as Error;
+      return name === 'NotAuthorizedException' && message === 'Incorrect username or password.' ? 'proof-refused' : /PreAuthentication failed with error Too many/.test(message) ? 'locked' : `${name}: ${message}`;
+    };
+    const t0 = performance.now();
+    const initiated = await Promise.all(
+      Array.from({ length: 200 }, () =>
+        cognito.send(new InitiateAuthCommand({ ClientId: clientId, AuthFlow: 'USER_SRP_AUTH', AuthParameters: { USERNAME: email, SRP_A: A } })).then((c) => c.ChallengeParameters ?? {}, outcome),
+      ),
+    );
+    const outcomes: string[] = [];
+    for (const [i, challenge] of initiated.entries()) {
+      if (typeof challenge === 'string') {
+        outcomes.push(challenge);
+        continue;
+      }
+      const ChallengeResponses = await proof(helper, poolId, challenge, password(`Parallel-Proof-${i}`));
+      outcomes.push(
+        await cognito.send(new RespondToAuthChallengeCommand({ ClientId: clientId, ChallengeName: 'PASSWORD_VERIFIER', ChallengeResponses })).then((r) => (tokensOf(r), 'signed-in'), outcome),
+      );
+    }
+    const ms = performance.now() - t0;
+    const count = (k: string) => outcomes.filter((o) => o === k).length;
+    const other = outcomes.filter((o) => !['proof-refused', 'locked'].includes(o));
+    record({
+      id: 'lockout.sandbox-srp-200',
+      area: 'lockout',
+      scenario: 'Brute force end to end by USER_SRP_AUTH: parallel sign-ins answering the PASSWORD_VERIFIER challenge with wrong passwords, through the proxy’s SRP and the real pre-authentication bundle',
+      load: '200 InitiateAuth calls at once (then RespondToAuthChallenge for each challenge), limit 5',
+      expected: '5 get a challenge and have their proof refused (NotAuthorizedException), 195 get the lock message, none signs in',
+      measured: `${count('proof-refused')} proof-refused, ${count('locked')} locked, ${other.length} other${other.length ? ` (${[...new Set(other)].slice(0, 2).join('; ')})` : ''}; ${formatMs(ms)}`,
+      ok: count('proof-refused') === 5 && count('locked') === 195,
+    });
+    expect(count('signed-in')).to.equal(0);
+    expect(count('proof-refused'), 'each attempt counted once, at InitiateAuth only').to.equal(5);
     expect(count('locked')).to.equal(195);
   });
 
