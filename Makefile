@@ -17,7 +17,7 @@ TSX := node --import tsx
 ON_LAMBDA_NODE := PATH="$(CURDIR)/node_modules/node/bin:$$PATH"
 INSTALL_STAMP := node_modules/.install-stamp
 
-.PHONY: help install build synth validate plan-offline typecheck test test-unit reliability reliability-report demo sandbox bench bench-smoke \
+.PHONY: help install build synth validate plan-offline typecheck browser test test-unit reliability reliability-report demo sandbox example bench bench-smoke \
         plan deploy destroy outputs bootstrap iam-policies plan-summary unlock resend-welcome docs clean
 
 help: ## List every target
@@ -44,15 +44,20 @@ plan-offline: synth ## terraform plan with placeholder credentials; create-only 
 
 typecheck: $(INSTALL_STAMP) ## Type-check every TypeScript file
 	npx tsc -p tsconfig.json
+	npx tsc -p tsconfig.web.json
 
-test: $(INSTALL_STAMP) ## Run every test: types, build, synth, terraform validate and offline plan, unit, sandbox end-to-end, reliability, bench smoke
+browser: $(INSTALL_STAMP) ## Make sure the browser test has Chromium: installs Debian's chromium package when missing (as root or with passwordless sudo)
+	$(TSX) scripts/chromium.ts
+
+test: $(INSTALL_STAMP) ## Run every test: types, build, synth, terraform validate and offline plan, unit, sandbox end-to-end, browser, reliability, bench smoke
+	$(MAKE) browser
 	$(MAKE) typecheck
 	$(MAKE) synth
 	$(TSX) scripts/terraform.ts validate
 	$(TSX) scripts/terraform.ts plan-offline
 	$(ON_LAMBDA_NODE) npx c8 mocha
 
-test-unit: build ## Run the mocha suites only (the offline-plan tests expect a prior make plan-offline)
+test-unit: build browser ## Run the mocha suites only (the offline-plan tests expect a prior make plan-offline)
 	$(ON_LAMBDA_NODE) npx mocha
 
 reliability: plan-offline ## Run the reliability and security suite alone, then render docs/reliability.md from its figures
@@ -65,8 +70,11 @@ reliability-report: $(INSTALL_STAMP) ## Render docs/reliability.md from the last
 demo: synth ## Build and synthesize (printing where the Terraform JSON and zips are), then run the whole journey offline in the sandbox
 	$(TSX) sandbox/demo.ts
 
-sandbox: build ## Start the local sandbox on fixed ports and keep it running (Ctrl-C stops it)
+sandbox: build ## Start the local sandbox on fixed ports and keep it running, with its console on http://127.0.0.1:9005/ (Ctrl-C stops it)
 	$(TSX) sandbox/serve.ts
+
+example: $(INSTALL_STAMP) ## Serve the example web app (examples/web, Amplify v6 defaults) on http://127.0.0.1:3000/ against a running make sandbox
+	$(TSX) examples/web/serve.ts
 
 bench: build ## Measure cold starts, warm latency, sandbox latency, build and synth; writes bench/results.json
 	$(TSX) bench/run.ts

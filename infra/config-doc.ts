@@ -44,7 +44,7 @@ export function renderConfigDoc(): string {
     '',
     '1. `config/default.json` holds every field and its default;',
     '2. `config/<ENV>.json`, when `ENV` is set and the file exists, overrides any fields it lists',
-    '   (`config/dev.json`, `config/prod.json`, and `config/sandbox.json` with short delays and locks for the local sandbox).',
+    '   (`config/dev.json`, `config/prod.json`, and `config/sandbox.json` for the local sandbox: a short lock, and reminder and deletion waits of minutes).',
     '   `ENV` also names the environment, with or without a file, so `ENV=staging` can never target the `dev` stack;',
     `3. environment variables override single fields. The name is \`${OVERRIDE_PREFIX}\` followed by the field's path in`,
     '   upper snake case: `lockout.maxAttempts` is `CT_LOCKOUT_MAX_ATTEMPTS`. Lists are comma-separated',

@@ -6,16 +6,22 @@
  * Components: cognito-local behind the Cognito proxy (sandbox/cognito), the Lambda host running the
  * bundles from dist/ (sandbox/lambda), dynalite behind a proxy that adds the table's stream, the event
  * source mappings reading it (sandbox/dynamodb, sandbox/lambda), aws-ses-v2-local (a child process), and the KMS,
- * Secrets Manager, Step Functions, SendGrid and Twilio stand-ins. Every child process is killed by
- * `stop()`, and also when the owning process exits, so none outlives its command.
+ * Secrets Manager, Step Functions, SendGrid and Twilio stand-ins, and the console: a web page showing the
+ * messages, users, locks and workflows (sandbox/console). Every child process is killed by `stop()`, and
+ * also when the owning process exits, so none outlives its command.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
 import { DynamoDBClient, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
-import { ENV } from '../functions/common/config.ts';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { ENV, readLockout } from '../functions/common/config.ts';
+import { clearLockout } from '../functions/common/lockout.ts';
 import { CognitoBackend, invokeLambda } from './cognito/backend.ts';
 import { CognitoProxy } from './cognito/proxy.ts';
+import { SandboxConsole } from './console/server.ts';
+import { ConsoleSnapshots, reminderWaits } from './console/state.ts';
 import { TableStreamProxy } from './dynamodb/stream.ts';
 import { EventSourceMappings } from './lambda/event-source-mapping.ts';
 import { LocalKms } from './kms.ts';
@@ -39,6 +45,7 @@ export interface SandboxPorts {
   secretsManager: number;
   stepFunctions: number;
   providers: number;
+  console: number;
 }
 
 export interface SandboxOptions extends LoadStackOptions {
@@ -74,6 +81,8 @@ export interface SandboxEndpoints {
   /** The local Lambda host's Invoke API (`AWS_ENDPOINT_URL_LAMBDA` for operator commands such as `make resend-welcome`). */
   lambda: { endpoint: string };
   stores: { sendgrid: string; twilio: string; ses: string };
+  /** The console page: messages with their codes, users and their locks, reminder workflows. */
+  console: { url: string };
 }
 
 /** The messages each channel delivered, oldest first. */
@@ -92,13 +101,15 @@ export interface Sandbox {
   readonly endpoints: SandboxEndpoints;
   readonly stores: SandboxStores;
   /** Endpoint URLs of every service, including those not in endpoints.json. */
-  readonly urls: Record<'cognito' | 'dynamodb' | 'ses' | 'lambda' | 'kms' | 'secretsManager' | 'stepFunctions' | 'providers', string>;
+  readonly urls: Record<'cognito' | 'dynamodb' | 'ses' | 'lambda' | 'kms' | 'secretsManager' | 'stepFunctions' | 'providers' | 'console', string>;
   readonly lambda: LambdaHost;
   readonly workflows: LocalStepFunctions;
   readonly kms: LocalKms;
   readonly secrets: LocalSecretsManager;
   readonly providers: Providers;
   readonly cognito: CognitoProxy;
+  /** The console page's server (`endpoints.console.url`). */
+  readonly console: SandboxConsole;
   /** The DynamoDB endpoint with streams: every stream record it emitted (`records`, by stream ARN). */
   readonly tableStream: TableStreamProxy;
   /** The event source mappings: their invocations (`deliveries`) and what reached their failure destinations (`failures`, by ARN). */
@@ -163,9 +174,59 @@ async function startDynalite(port: number): Promise<Listening> {
   return listen(dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 }), port);
 }
 
+/** Starts the console on the sandbox's Cognito and DynamoDB endpoints, its stores and its workflows. */
+async function startConsole(parts: {
+  stack: SandboxStack;
+  options: SandboxOptions;
+  proxy: CognitoProxy;
+  tableStream: TableStreamProxy;
+  workflows: LocalStepFunctions;
+  providers: Providers;
+  sns: readonly StoredMessage[];
+  clientId: string;
+}): Promise<{ server: SandboxConsole; stop(): Promise<void> }> {
+  const { stack, options, proxy, tableStream, workflows, providers, sns } = parts;
+  const cognito = new CognitoIdentityProviderClient({ region: stack.region, endpoint: proxy.url, credentials: AWS_CREDENTIALS, maxAttempts: 1 });
+  const db = DynamoDBDocumentClient.from(new DynamoDBClient({ region: stack.region, endpoint: tableStream.url, credentials: AWS_CREDENTIALS, maxAttempts: 1 }));
+  const lockout = readLockout(stack.functions.find((f) => f.name === 'pre-authentication')?.environment ?? {});
+  const waits = reminderWaits(stack.stateMachine?.definition);
+  const scale = options.waitScale ?? 1;
+  const snapshots = new ConsoleSnapshots({
+    info: {
+      stackName: stack.stackName,
+      region: stack.region,
+      deliveryMode: stack.deliveryMode,
+      cognito: { endpoint: proxy.url, userPoolId: stack.pool.id, clientId: parts.clientId, legacyUserPoolId: stack.legacyPool?.id ?? '' },
+      lockout: { maxAttempts: lockout.maxAttempts, windowSeconds: lockout.windowSeconds, lockSeconds: lockout.lockSeconds },
+      ...((options.waits ?? 'asl') === 'asl' && waits ? { waits: { reminderSeconds: waits.reminderSeconds * scale, deletionSeconds: waits.deletionSeconds * scale } } : {}),
+    },
+    messages: async () => [...providers.sendgrid, ...providers.twilio, ...(await providers.ses()), ...sns.map((m) => ({ ...m, via: 'Cognito SMS' as const }))],
+    cognito,
+    pools: { user: stack.pool.id, ...(stack.legacyPool ? { legacy: stack.legacyPool.id } : {}) },
+    db,
+    tableName: stack.table.name,
+    lockout,
+    executions: () => workflows.executions,
+    ...(stack.stateMachine ? { definition: stack.stateMachine.definition } : {}),
+  });
+  const server = new SandboxConsole(snapshots, {
+    skipWait: async (executionArn) => (await workflows.fastForward((e) => e.executionArn === executionArn)) > 0,
+    clearLock: async (login) => (await clearLockout(db, stack.table.name, login)) !== undefined,
+  });
+  await server.start(options.ports?.console ?? 0);
+  return {
+    server,
+    stop: async () => {
+      await server.stop();
+      cognito.destroy();
+      db.destroy();
+    },
+  };
+}
+
 /** Starts the sandbox. On any failure, everything already started is stopped before the error is thrown. */
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
-  const ports: SandboxPorts = { cognito: 0, dynamodb: 0, ses: 0, lambda: 0, kms: 0, secretsManager: 0, stepFunctions: 0, providers: 0, ...options.ports };
+  const ports: SandboxPorts = { cognito: 0, dynamodb: 0, ses: 0, lambda: 0, kms: 0, secretsManager: 0, stepFunctions: 0, providers: 0, console: 0, ...options.ports };
   const stoppers: Array<() => Promise<void>> = [];
   const stopAll = async () => {
     for (const stop of stoppers.splice(0).reverse()) await stop().catch(() => undefined);
@@ -293,9 +354,11 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       backends.push(backend);
       stoppers.push(() => backend.stop());
     }
+    const clientId = stack.pool.clients[0]?.id ?? '';
+    const { server: sandboxConsole, stop: stopConsole } = await startConsole({ stack, options, proxy, tableStream, workflows, providers, sns, clientId });
+    stoppers.push(stopConsole);
     if (options.prewarm !== false) await lambda.prewarm();
 
-    const clientId = stack.pool.clients[0]?.id ?? '';
     const endpoints: SandboxEndpoints = {
       region: stack.region,
       cognito: {
@@ -308,6 +371,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       dynamodb: { endpoint: tableStream.url, tableName: stack.table.name },
       lambda: { endpoint: lambda.url },
       stores: { sendgrid: `${providers.url}/stores/sendgrid`, twilio: `${providers.url}/stores/twilio`, ses: `${providers.url}/stores/ses` },
+      console: { url: sandboxConsole.url },
     };
     const read = async (store: 'sendgrid' | 'twilio' | 'ses' | 'sns') =>
       store === 'ses' ? providers.ses() : store === 'sns' ? sns : store === 'sendgrid' ? providers.sendgrid : providers.twilio;
@@ -323,13 +387,14 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       stack,
       endpoints,
       stores,
-      urls: { cognito: proxy.url, dynamodb: tableStream.url, ses: ses.url, lambda: lambda.url, kms: kms.url, secretsManager: secrets.url, stepFunctions: workflows.url, providers: providers.url },
+      urls: { cognito: proxy.url, dynamodb: tableStream.url, ses: ses.url, lambda: lambda.url, kms: kms.url, secretsManager: secrets.url, stepFunctions: workflows.url, providers: providers.url, console: sandboxConsole.url },
       lambda,
       workflows,
       kms,
       secrets,
       providers,
       cognito: proxy,
+      console: sandboxConsole,
       tableStream,
       mappings,
       credentials: AWS_CREDENTIALS,

@@ -4,18 +4,20 @@
  * leaving no process behind.
  *
  * Ports: cognito 9229, dynamodb 8000, ses 8005, lambda 9001, kms 9002, secretsManager 9003,
- * stepFunctions 8083, providers (SendGrid, Twilio and the stores) 9004. Change any of them with
- * `SANDBOX_PORT_<NAME>` (for example `SANDBOX_PORT_COGNITO=9230`) or with a `ports` object in
- * `.sandbox/config.json`. Workflow waits are the rendered ones multiplied by `SANDBOX_WAIT_SCALE` (default 1).
+ * stepFunctions 8083, providers (SendGrid, Twilio and the stores) 9004, console 9005. Change any of them
+ * with `SANDBOX_PORT_<NAME>` (for example `SANDBOX_PORT_COGNITO=9230`) or with a `ports` object in
+ * `.sandbox/config.json`. Workflow waits are the rendered ones (minutes, from config/sandbox.json)
+ * multiplied by `SANDBOX_WAIT_SCALE` (default 1); the start-up guide says so (sandbox/guide.ts).
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { startupGuide } from './guide.ts';
 import { startSandbox, type SandboxPorts } from './index.ts';
 import { ROOT } from './stack.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
-export const DEFAULT_PORTS: SandboxPorts = { cognito: 9229, dynamodb: 8000, ses: 8005, lambda: 9001, kms: 9002, secretsManager: 9003, stepFunctions: 8083, providers: 9004 };
+export const DEFAULT_PORTS: SandboxPorts = { cognito: 9229, dynamodb: 8000, ses: 8005, lambda: 9001, kms: 9002, secretsManager: 9003, stepFunctions: 8083, providers: 9004, console: 9005 };
 
 function ports(): SandboxPorts {
   const file = path.join(ROOT, '.sandbox', 'config.json');
@@ -32,7 +34,8 @@ function ports(): SandboxPorts {
 }
 
 const scale = Number(process.env.SANDBOX_WAIT_SCALE ?? '1');
-const sandbox = await startSandbox({ ports: ports(), waits: 'asl', waitScale: Number.isFinite(scale) && scale > 0 ? scale : 1 });
+const waitScale = Number.isFinite(scale) && scale > 0 ? scale : 1;
+const sandbox = await startSandbox({ ports: ports(), waits: 'asl', waitScale });
 let stopping = false;
 const stop = async (code: number) => {
   if (stopping) return;
@@ -50,27 +53,4 @@ const dir = path.join(ROOT, '.sandbox');
 mkdirSync(dir, { recursive: true });
 const endpointsFile = path.join(dir, 'endpoints.json');
 writeFileSync(endpointsFile, `${JSON.stringify(sandbox.endpoints, null, 2)}\n`);
-const e = sandbox.endpoints;
-console.log(`
-The sandbox is running (stack ${sandbox.stack.stackName}, functions from dist/). Endpoints: ${path.relative(process.cwd(), endpointsFile)}
-
-Point the Cognito client at it (any credentials work):
-
-  import { CognitoIdentityProviderClient, SignUpCommand } from '@aws-sdk/client-cognito-identity-provider';
-  const cognito = new CognitoIdentityProviderClient({
-    region: '${e.region}', endpoint: '${e.cognito.endpoint}',
-    credentials: { accessKeyId: 'sandbox', secretAccessKey: 'sandbox' },
-  });
-  await cognito.send(new SignUpCommand({ ClientId: '${e.cognito.clientId}', Username: 'frodo@gmail.com', Password: 'Second-Breakfast-42' }));
-
-  User pool ${e.cognito.userPoolId}, app client ${e.cognito.clientId}
-  Legacy pool ${e.cognito.legacyUserPoolId}, client ${e.cognito.legacyClientId} (create users there to try migration)
-  DynamoDB ${e.dynamodb.endpoint}, table ${e.dynamodb.tableName}
-
-Read codes and emails (JSON, oldest first, codes in plain text):
-  curl ${e.stores.sendgrid}   # codes from the custom email sender
-  curl ${e.stores.twilio}     # SMS codes from the custom SMS sender
-  curl ${e.stores.ses}        # welcome, reminder and deletion emails
-  Mail viewer: ${sandbox.urls.ses}
-
-Ctrl-C stops everything.`);
+console.log(startupGuide(sandbox, { endpointsFile: path.relative(process.cwd(), endpointsFile), waitScale }));

@@ -46,6 +46,8 @@ export interface Execution {
   readonly states: string[];
   /** Seconds of wait the execution currently holds before its next task (0 when none). */
   pendingWaitSeconds: number;
+  /** When the wait it is holding ends on its own (`waits: 'asl'`); undefined when not holding or when waits are manual. */
+  holdUntil?: Date;
   release?: () => void;
 }
 
@@ -116,12 +118,17 @@ export class LocalStepFunctions {
         if (timer) clearTimeout(timer);
         this.waiters.delete(done);
         execution.release = undefined;
+        execution.holdUntil = undefined;
         resolve();
       };
       execution.release = done;
       this.waiters.add(done);
       if (this.stopped) done();
-      else if ((this.options.waits ?? 'asl') === 'asl') timer = setTimeout(done, seconds * 1000 * (this.options.waitScale ?? 1));
+      else if ((this.options.waits ?? 'asl') === 'asl') {
+        const ms = seconds * 1000 * (this.options.waitScale ?? 1);
+        execution.holdUntil = new Date(Date.now() + ms);
+        timer = setTimeout(done, ms);
+      }
       for (const notify of this.onHold.splice(0)) notify();
     });
     execution.pendingWaitSeconds = 0;

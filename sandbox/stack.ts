@@ -9,11 +9,12 @@
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { FUNCTIONS, SENDER_FUNCTIONS, type FunctionKind, type FunctionName, type TriggerSlot } from '../functions/catalog.ts';
 import { CLIENT_READ_ATTRIBUTES, CLIENT_WRITE_ATTRIBUTES, VERIFY_BEFORE_UPDATE } from '../functions/common/attributes.ts';
 import { ENV } from '../functions/common/config.ts';
+import { OVERRIDE_PREFIX } from '../infra/config.ts';
 import type { StreamViewType } from './dynamodb/stream.ts';
 
 export const ROOT = path.resolve(import.meta.dirname, '..');
@@ -447,7 +448,7 @@ export interface LoadStackOptions {
   readonly deliveryMode?: 'custom-senders' | 'cognito';
   /** Where synth output goes; default `.sandbox/synth/<environment>-<mode>`. */
   readonly outdir?: string;
-  /** Reuse a synth that is newer than every input. Default true. */
+  /** Reuse a synth that is newer than every input and was made with the same `CT_*` overrides. Default true. */
   readonly reuse?: boolean;
   /** A ready cdk.tf.json to read instead of synthesizing. */
   readonly stackFile?: string;
@@ -459,12 +460,16 @@ export async function loadStack(options: LoadStackOptions = {}): Promise<Sandbox
   const environment = options.environment ?? 'sandbox';
   if (!existsSync(path.join(ROOT, 'main.ts'))) return contractStack(environment, options.deliveryMode);
   const outdir = options.outdir ?? path.join(ROOT, '.sandbox', 'synth', `${environment}-${options.deliveryMode ?? 'default'}`);
-  const existing = findStackFile(outdir);
-  if (existing && options.reuse !== false && statSync(existing).mtimeMs > newestInput()) return readSynthesizedStack(existing);
-  rmSync(outdir, { recursive: true, force: true });
-  mkdirSync(outdir, { recursive: true });
   const env: NodeJS.ProcessEnv = { ...process.env, ENV: environment, CDKTF_OUTDIR: outdir, CHECKPOINT_DISABLE: '1' };
   if (options.deliveryMode) env.CT_DELIVERY_MODE = options.deliveryMode;
+  // The configuration's override variables are inputs too: a synth made with other values is stale.
+  const overrides = `${JSON.stringify(Object.entries(env).filter(([k]) => k.startsWith(OVERRIDE_PREFIX)).sort(([a], [b]) => a.localeCompare(b)))}\n`;
+  const overridesFile = path.join(outdir, 'overrides.json');
+  const existing = findStackFile(outdir);
+  const sameOverrides = existsSync(overridesFile) && readFileSync(overridesFile, 'utf8') === overrides;
+  if (existing && sameOverrides && options.reuse !== false && statSync(existing).mtimeMs > newestInput()) return readSynthesizedStack(existing);
+  rmSync(outdir, { recursive: true, force: true });
+  mkdirSync(outdir, { recursive: true });
   const stderr: Buffer[] = [];
   const code = await new Promise<number | null>((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'main.ts'], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'pipe'] });
@@ -475,6 +480,7 @@ export async function loadStack(options: LoadStackOptions = {}): Promise<Sandbox
   if (code !== 0) throw new Error(`Synthesizing the ${environment} stack failed (exit ${code}):\n${Buffer.concat(stderr).toString('utf8')}`);
   const file = findStackFile(outdir);
   if (!file) throw new Error(`Synth wrote no stack under ${outdir}`);
+  writeFileSync(overridesFile, overrides);
   return readSynthesizedStack(file);
 }
 

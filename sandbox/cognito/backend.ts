@@ -13,6 +13,8 @@
  * - SMS goes to the CustomSMSSender trigger (cognito-local sends it to the email sender);
  * - Cognito's own mail (the `cognito` delivery mode) goes out through the local SES;
  * - sign-in names are case-insensitive when the pool says so;
+ * - tokens are Cognito's (tokens.ts), and the calls cognito-local lacks or answers differently in
+ *   sign-up, password reset and sign-out are served by targets.ts;
  * - state lives in memory, per instance.
  *
  * Each instance serves one set of triggers, so the legacy pool runs in its own instance with none.
@@ -30,6 +32,8 @@ import type { Services } from 'cognito-local/lib/services/index.js';
 import type { StackPool } from '../stack.ts';
 import { adopt, type Listening } from '../lib/http.ts';
 import { attributeUpdateTargets, messageUser } from './attribute-updates.ts';
+import { sandboxTargets } from './targets.ts';
+import { currentRequest, overridesOf, PoolTokens, type TokenOverrides } from './tokens.ts';
 
 const require = createRequire(import.meta.url);
 /* eslint-disable @typescript-eslint/no-require-imports */
@@ -38,7 +42,6 @@ const { UserPoolServiceFactoryImpl } = require('cognito-local/lib/services/userP
 const { DateClock } = require('cognito-local/lib/services/clock.js') as typeof import('cognito-local/lib/services/clock.js');
 const { TriggersService } = require('cognito-local/lib/services/triggers/triggers.js') as typeof import('cognito-local/lib/services/triggers/triggers.js');
 const { UserMigration } = require('cognito-local/lib/services/triggers/userMigration.js') as typeof import('cognito-local/lib/services/triggers/userMigration.js');
-const { JwtTokenGenerator } = require('cognito-local/lib/services/tokenGenerator.js') as typeof import('cognito-local/lib/services/tokenGenerator.js');
 const { otp } = require('cognito-local/lib/services/otp.js') as typeof import('cognito-local/lib/services/otp.js');
 const { Router } = require('cognito-local/lib/server/Router.js') as typeof import('cognito-local/lib/server/Router.js');
 const { createServer } = require('cognito-local/lib/server/server.js') as typeof import('cognito-local/lib/server/server.js');
@@ -128,6 +131,8 @@ export class CognitoBackend {
   private readonly encrypt = buildClient(CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT).encrypt;
   private readonly ses: SESv2Client;
   private keyring?: KmsKeyringNode;
+  /** The tokens this pool issued, and the check of those presented to it. */
+  tokens!: PoolTokens;
 
   constructor(readonly options: BackendOptions) {
     const logger = pino({ level: process.env.SANDBOX_COGNITO_LOG_LEVEL ?? 'silent' });
@@ -299,11 +304,7 @@ export class CognitoBackend {
               v2 ? { claimsAndScopeOverrideDetails: null } : { claimsOverrideDetails: null },
               v2 ? '2' : '1',
             );
-            const response = await this.trigger(slot, event);
-            if (!v2) return response;
-            // cognito-local applies V1 ID-token overrides only; map V2's ID-token part onto them.
-            const id = ((response.claimsAndScopeOverrideDetails ?? {}) as { idTokenGeneration?: { claimsToAddOrOverride?: object; claimsToSuppress?: string[] } }).idTokenGeneration ?? {};
-            return { claimsOverrideDetails: { claimsToAddOrOverride: id.claimsToAddOrOverride, claimsToSuppress: id.claimsToSuppress } };
+            return overridesOf(await this.trigger(slot, event), v2);
           }
           default:
             throw new Error(`Unsupported trigger ${name}`);
@@ -312,6 +313,11 @@ export class CognitoBackend {
     };
 
     const triggers = new TriggersService(clock, this.cognito, lambda as never, {} as never);
+    this.tokens = new PoolTokens(`${this.options.issuerBase}/${pool.id}`, async (ctx, user, client, clientMetadata, source, groups) => {
+      if (!this.enabled('pre_token_generation')) return undefined;
+      const groupConfiguration = { groupsToOverride: [...groups], iamRolesToOverride: [], preferredRole: undefined };
+      return (await triggers.preTokenGeneration(ctx, { clientId: client.ClientId, clientMetadata, source: source as never, userAttributes: user.Attributes, username: user.Username, groupConfiguration, userPoolId: pool.id } as never)) as unknown as TokenOverrides;
+    });
     const t = triggers as unknown as Record<string, unknown>;
     t.postConfirmation = async (ctx: Context, p: { clientId: string | null; clientMetadata?: object; source: string; userAttributes: Array<{ Name: string; Value?: string }>; username: string }) => {
       await lambda.invoke(ctx, 'PostConfirmation', { ...p, triggerSource: p.source, userAttributes: recordFromList(p.userAttributes) });
@@ -367,13 +373,27 @@ export class CognitoBackend {
       config: { UserPoolDefaults: { UsernameAttributes: [...pool.usernameAttributes] }, TriggerFunctions: {}, TokenConfig: { IssuerDomain: this.options.issuerBase }, LambdaClient: {}, KMSConfig: {}, ServerConfig: {} },
       messages,
       otp,
-      tokenGenerator: new JwtTokenGenerator(clock, triggers, { IssuerDomain: this.options.issuerBase }),
+      tokenGenerator: this.tokens,
       triggers,
     } as unknown as Services;
     // Attribute changes, their codes and the client's write_attributes as Cognito handles them (attribute-updates.ts).
     const attributeTargets = attributeUpdateTargets({ pool, userPool: (ctx) => this.cognito.getUserPool(ctx, pool.id), deliver: messages.deliver, otp, now: () => clock.get() });
     const baseRouter = Router(services);
-    const router = (target: string) => attributeTargets[target] ?? baseRouter(target);
+    const extra = {
+      ...attributeTargets,
+      ...sandboxTargets({
+        backend: this,
+        base: baseRouter as never,
+        otp,
+        tokens: this.tokens,
+        deliver: (ctx, source, clientId, user, code, clientMetadata, delivery) => messages.deliver(ctx, source, clientId, pool.id, user, code, clientMetadata, delivery),
+      }),
+    };
+    // Each call runs with its request at hand, for the token generator (which refresh token is in use).
+    const router = (target: string) => {
+      const handler = (extra[target] ?? baseRouter(target)) as (ctx: Context, req: Record<string, unknown>) => Promise<unknown>;
+      return (ctx: Context, req: Record<string, unknown>) => currentRequest.run(req, () => handler(ctx, req));
+    };
     const server = createServer(router as never, this.ctx.logger as never, { port: 0, hostname: '127.0.0.1', development: false }, services);
     this.listening = adopt((await (server as unknown as { start(): Promise<Server> }).start()) as Server);
   }

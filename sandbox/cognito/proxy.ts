@@ -8,15 +8,19 @@
  * - PreSignUp for AdminCreateUser;
  * - the pool's password policy on every call that sets a password (InvalidPasswordException);
  * - Cognito's errors for failed sign-ins: NotAuthorizedException `Incorrect username or password.`
- *   where cognito-local says InvalidPasswordException or `User not authorized`, and for disabled users.
+ *   where cognito-local says InvalidPasswordException or `User not authorized`, and for disabled users;
+ * - USER_SRP_AUTH (srp-auth.ts), finished through the password flow once the password is proven;
+ * - GetTokensFromRefreshToken, as the refresh flow of InitiateAuth;
+ * - the check of every access token presented (tokens.ts), and the pool's discovery document.
  * The full list of differences from Cognito is in docs/sandbox.md.
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { bodyServer, listen, type Listening } from '../lib/http.ts';
+import { bodyServer, listen, withCors, type Listening } from '../lib/http.ts';
 import type { PasswordPolicy } from '../stack.ts';
 import { checkSignUpWrites } from './attribute-updates.ts';
 import type { CognitoBackend } from './backend.ts';
+import { SrpSignIn } from './srp-auth.ts';
 
 const CONTENT_TYPE = 'application/x-amz-json-1.1';
 const SYMBOLS = `^$*.[]{}()?"!@#%&/\\,><':;|_~\`=+- `;
@@ -57,11 +61,16 @@ function issuerPool(token: unknown): string | undefined {
 }
 
 const AUTH_TARGETS = new Set(['InitiateAuth', 'AdminInitiateAuth']);
+const TARGET_PREFIX = 'AWSCognitoIdentityProviderService.';
+
+/** A call the proxy answers itself, or sends on as another call. */
+type LocalHandling = { respond: unknown } | { forward: { operation: string; body: Record<string, unknown> } } | undefined;
 
 export class CognitoProxy {
   private listening?: Listening;
   /** Calls that reached the proxy, by operation, for tests. */
   readonly calls: Array<{ operation: string; at: number }> = [];
+  private readonly srp = new SrpSignIn();
 
   constructor(private readonly backends: readonly CognitoBackend[]) {}
 
@@ -80,6 +89,8 @@ export class CognitoProxy {
 
   private async beforeForward(operation: string, body: Record<string, unknown>, backend: CognitoBackend): Promise<void> {
     checkSignUpWrites(operation, body, backend.options.pool);
+    // cognito-local only decodes access tokens; Cognito checks them.
+    if (typeof body.AccessToken === 'string') backend.tokens.checkAccessToken(body.AccessToken);
     const policy = backend.options.pool.passwordPolicy;
     const check = (password: unknown) => {
       if (typeof password !== 'string') return;
@@ -126,7 +137,7 @@ export class CognitoProxy {
 
   private async preAuthentication(body: Record<string, unknown>, backend: CognitoBackend): Promise<void> {
     const flow = String(body.AuthFlow ?? '');
-    if (flow !== 'USER_PASSWORD_AUTH' && flow !== 'ADMIN_USER_PASSWORD_AUTH') return;
+    if (flow !== 'USER_PASSWORD_AUTH' && flow !== 'ADMIN_USER_PASSWORD_AUTH' && flow !== 'USER_SRP_AUTH') return;
     const params = (body.AuthParameters ?? {}) as Record<string, string>;
     const typed = params.USERNAME;
     if (!typed) return;
@@ -144,8 +155,25 @@ export class CognitoProxy {
     await backend.trigger('pre_authentication', event);
   }
 
+  /** Calls cognito-local cannot serve as Cognito does, after the checks of `beforeForward`. */
+  private async handleLocally(operation: string, body: Record<string, unknown>, backend: CognitoBackend): Promise<LocalHandling> {
+    if (operation === 'InitiateAuth' && body.AuthFlow === 'USER_SRP_AUTH') return { respond: await this.srp.initiate(body, backend) };
+    if (operation === 'RespondToAuthChallenge' && body.ChallengeName === 'PASSWORD_VERIFIER') {
+      // The password is proven: the rest of the sign-in is the password flow's, triggers included.
+      const proven = await this.srp.verify(body, backend);
+      return { forward: { operation: 'InitiateAuth', body: { ClientId: body.ClientId, AuthFlow: 'USER_PASSWORD_AUTH', AuthParameters: proven, ...(body.ClientMetadata ? { ClientMetadata: body.ClientMetadata } : {}) } } };
+    }
+    if (operation === 'GetTokensFromRefreshToken') {
+      // The refresh flow of InitiateAuth, under the name Amplify v6 calls.
+      return { forward: { operation: 'InitiateAuth', body: { ClientId: body.ClientId, AuthFlow: 'REFRESH_TOKEN_AUTH', AuthParameters: { REFRESH_TOKEN: body.RefreshToken }, ...(body.ClientMetadata ? { ClientMetadata: body.ClientMetadata } : {}) } } };
+    }
+    return undefined;
+  }
+
   /** Cognito's answer where cognito-local's differs. */
-  private mapError(operation: string, type: string, message: string): { type: string; message: string } {
+  private mapError(operation: string, type: string, message: string, body: Record<string, unknown>): { type: string; message: string } {
+    const refresh = body.AuthFlow === 'REFRESH_TOKEN_AUTH' || body.AuthFlow === 'REFRESH_TOKEN';
+    if (AUTH_TARGETS.has(operation) && refresh && type === 'NotAuthorizedException') return { type, message: 'Invalid Refresh Token' };
     if (AUTH_TARGETS.has(operation) && (type === 'InvalidPasswordException' || (type === 'NotAuthorizedException' && message === 'User not authorized'))) {
       return { type: 'NotAuthorizedException', message: 'Incorrect username or password.' };
     }
@@ -156,9 +184,10 @@ export class CognitoProxy {
   private async handle(req: IncomingMessage, res: ServerResponse, raw: Buffer): Promise<void> {
     const target = req.headers['x-amz-target'];
     if (req.method !== 'POST' || typeof target !== 'string') {
-      // JWKS, OpenID configuration and health: pass through to the pool's instance.
+      // JWKS and health: pass through to the pool's instance. The OpenID configuration names this endpoint.
       const poolId = (req.url ?? '/').split('/')[1];
       const backend = this.backends.find((b) => b.options.pool.id === poolId) ?? this.backends[0]!;
+      if (/^\/[^/]+\/\.well-known\/openid-configuration(\?.*)?$/.test(req.url ?? '')) return this.openIdConfiguration(res, poolId);
       const upstream = await fetch(`${backend.url}${req.url ?? '/'}`, { method: req.method ?? 'GET' });
       res.writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? 'application/json' });
       res.end(Buffer.from(await upstream.arrayBuffer()));
@@ -173,8 +202,12 @@ export class CognitoProxy {
       return sendAws(res, 400, { __type: 'SerializationException', message: 'Malformed JSON' });
     }
     const backend = this.backendFor(body);
+    let forward = { operation, body };
     try {
       await this.beforeForward(operation, body, backend);
+      const local = await this.handleLocally(operation, body, backend);
+      if (local && 'respond' in local) return sendAws(res, 200, local.respond);
+      if (local) forward = local.forward;
     } catch (error) {
       if (error instanceof ProxyError) return sendAws(res, 400, { __type: error.type, message: error.message });
       const e = error as { code?: string; message?: string };
@@ -183,8 +216,8 @@ export class CognitoProxy {
     }
     const upstream = await fetch(`${backend.url}/`, {
       method: 'POST',
-      headers: { 'content-type': CONTENT_TYPE, 'x-amz-target': target },
-      body: JSON.stringify(body),
+      headers: { 'content-type': CONTENT_TYPE, 'x-amz-target': forward.operation === operation ? target : `${TARGET_PREFIX}${forward.operation}` },
+      body: JSON.stringify(forward.body),
     });
     const text = await upstream.text();
     if (upstream.status >= 400) {
@@ -195,15 +228,38 @@ export class CognitoProxy {
         /* not JSON: pass through */
       }
       if (parsed.__type) {
-        const mapped = this.mapError(operation, parsed.__type, parsed.message ?? '');
+        const mapped = this.mapError(forward.operation, parsed.__type, parsed.message ?? '', forward.body);
         return sendAws(res, upstream.status, { __type: mapped.type, message: mapped.message });
       }
     }
     sendAws(res, upstream.status, text);
   }
 
+  /**
+   * The pool's discovery document: its issuer is the tokens' `iss` and its keys are where this
+   * endpoint serves them, whatever address the sandbox listens on.
+   */
+  private openIdConfiguration(res: ServerResponse, poolId: string | undefined): void {
+    const json = (status: number, body: unknown) => {
+      const text = JSON.stringify(body);
+      res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+      res.end(text);
+    };
+    if (!this.backends.some((b) => b.options.pool.id === poolId)) return json(404, { message: `User pool ${poolId} does not exist.` });
+    const issuer = `${this.url}/${poolId}`;
+    json(200, {
+      issuer,
+      jwks_uri: `${issuer}/.well-known/jwks.json`,
+      subject_types_supported: ['public'],
+      id_token_signing_alg_values_supported: ['RS256'],
+      scopes_supported: ['openid', 'email', 'phone', 'profile'],
+      claims_supported: ['sub', 'iss', 'aud', 'exp', 'iat', 'auth_time', 'token_use', 'cognito:username', 'email', 'email_verified', 'phone_number', 'phone_number_verified', 'name'],
+    });
+  }
+
   async start(port = 0): Promise<void> {
-    this.listening = await listen(bodyServer((req, res, body) => this.handle(req, res, body)), port);
+    // Browser apps (Amplify's defaults) call Cognito cross-origin and read its error headers, as from AWS.
+    this.listening = await listen(bodyServer(withCors((req, res, body) => this.handle(req, res, body), ['x-amzn-RequestId', 'x-amzn-ErrorType', 'x-amzn-ErrorMessage', 'Date'])), port);
   }
 
   async stop(): Promise<void> {

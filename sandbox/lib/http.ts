@@ -68,6 +68,43 @@ export function bodyServer(handler: Handler): Server {
   });
 }
 
+/** Whether `origin` is a page served from this machine (127.0.0.1, localhost or ::1, any port). */
+export function isLoopbackOrigin(origin: string): boolean {
+  try {
+    const url = new URL(origin);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && (url.hostname === LOOPBACK || url.hostname === 'localhost' || url.hostname === '[::1]');
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Lets browser apps call a service cross-origin, as AWS's public endpoints do, but only from pages
+ * served on this machine: the sandbox accepts any credentials, so a web page elsewhere must not reach it.
+ * Answers preflights itself; `exposeHeaders` are the response headers scripts may read.
+ */
+export function withCors(handler: Handler, exposeHeaders: readonly string[] = []): Handler {
+  return (req, res, body) => {
+    const origin = req.headers.origin;
+    const allowed = typeof origin === 'string' && isLoopbackOrigin(origin);
+    if (allowed) {
+      res.setHeader('access-control-allow-origin', origin);
+      res.setHeader('vary', 'Origin');
+      if (exposeHeaders.length > 0) res.setHeader('access-control-expose-headers', exposeHeaders.join(', '));
+    }
+    if (req.method === 'OPTIONS' && req.headers['access-control-request-method'] !== undefined) {
+      res.writeHead(
+        allowed ? 204 : 403,
+        allowed
+          ? { 'access-control-allow-methods': 'GET, POST', 'access-control-allow-headers': req.headers['access-control-request-headers'] ?? '', 'access-control-max-age': '600', 'content-length': 0 }
+          : { 'content-length': 0 },
+      );
+      return res.end();
+    }
+    return handler(req, res, body);
+  };
+}
+
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers });

@@ -31,7 +31,9 @@ describe('configuration', () => {
     expect(prod).to.deep.include({ environment: 'prod', deletionProtection: true });
     expect(prod.lockout).to.deep.include({ escalate: true, maxAttempts: 5 });
     const sandbox = loadConfig({ env: { ENV: 'sandbox' } });
-    expect(sandbox.workflow.reminderDelaySeconds).to.be.below(10);
+    // Human-paced waits: a person has minutes to type the code before the reminder and the deletion.
+    expect(sandbox.workflow.reminderDelaySeconds).to.be.within(300, 3_600);
+    expect(sandbox.workflow.deletionDelaySeconds).to.be.within(300, 3_600);
     expect(sandbox.lockout.lockSeconds).to.be.below(10);
   });
 

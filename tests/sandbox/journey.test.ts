@@ -13,30 +13,20 @@ import {
   ConfirmSignUpCommand,
   GetUserAttributeVerificationCodeCommand,
   InitiateAuthCommand,
+  ResendConfirmationCodeCommand,
   SignUpCommand,
   VerifyUserAttributeCommand,
   type AttributeType,
 } from '@aws-sdk/client-cognito-identity-provider';
 import { DynamoDBClient, GetItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { startSandbox, type Sandbox } from '../../sandbox/index.ts';
-import type { StoredMessage } from '../../sandbox/providers.ts';
 import { rejection as rejectionOf } from '../fixtures/promises.ts';
+import { claims, codeIn } from '../fixtures/sandbox.ts';
 
 /** The Cognito error a refused call rejects with. */
 const rejection = (promise: Promise<unknown>) => rejectionOf<{ name: string; message: string }>(promise);
 
 const PASSWORD = 'Second-Breakfast-42';
-
-function claims(token: string | undefined): Record<string, unknown> {
-  expect(token, 'token').to.be.a('string');
-  return JSON.parse(Buffer.from(token!.split('.')[1]!, 'base64url').toString('utf8')) as Record<string, unknown>;
-}
-
-function codeIn(message: StoredMessage): string {
-  const match = /\b(\d{6})\b/.exec(message.text);
-  expect(match, `a 6-digit code in: ${message.text}`).to.not.equal(null);
-  return match![1]!;
-}
 
 async function waitUntil(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -277,5 +267,22 @@ describe('sandbox journey (cognito delivery mode)', function () {
     await cognito.send(new ConfirmSignUpCommand({ ClientId: clientId, Username: 'merry@gmail.com', ConfirmationCode: codeIn(mail) }));
     const row = await dynamo.send(new GetItemCommand({ TableName: sandbox.endpoints.dynamodb.tableName, Key: { pk: { S: `USER#${UserSub}` }, sk: { S: 'PROFILE' } } }));
     expect(row.Item?.email?.S).to.equal('merry@gmail.com');
+  });
+
+  it('11. resends the code in a message the custom-message trigger composed for ResendCode, and confirming with it verifies the email', async () => {
+    const clientId = sandbox.endpoints.cognito.clientId;
+    const { UserSub } = await cognito.send(new SignUpCommand({ ClientId: clientId, Username: 'pippin@gmail.com', Password: PASSWORD, UserAttributes: [{ Name: 'name', Value: 'Pippin Took' }] }));
+    await sandbox.stores.waitFor('ses', (m) => m.to === 'pippin@gmail.com');
+    const resent = await cognito.send(new ResendConfirmationCodeCommand({ ClientId: clientId, Username: 'pippin@gmail.com' }));
+    expect(resent.CodeDeliveryDetails).to.deep.equal({ AttributeName: 'email', DeliveryMedium: 'EMAIL', Destination: 'p***@g***' });
+    await waitUntil(async () => (await sandbox.stores.ses()).filter((m) => m.to === 'pippin@gmail.com').length === 2);
+    const mails = (await sandbox.stores.ses()).filter((m) => m.to === 'pippin@gmail.com');
+    expect(mails[1]!.text).to.include('Pippin');
+    expect(codeIn(mails[1]!)).to.not.equal(codeIn(mails[0]!));
+    const stale = await rejection(cognito.send(new ConfirmSignUpCommand({ ClientId: clientId, Username: 'pippin@gmail.com', ConfirmationCode: codeIn(mails[0]!) })));
+    expect(stale.name, 'the first code is replaced').to.equal('CodeMismatchException');
+    await cognito.send(new ConfirmSignUpCommand({ ClientId: clientId, Username: 'pippin@gmail.com', ConfirmationCode: codeIn(mails[1]!) }));
+    const user = await cognito.send(new AdminGetUserCommand({ UserPoolId: sandbox.endpoints.cognito.userPoolId, Username: UserSub! }));
+    expect(user.UserAttributes?.find((a) => a.Name === 'email_verified')?.Value).to.equal('true');
   });
 });
