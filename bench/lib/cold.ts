@@ -33,6 +33,8 @@ export interface ColdPathSample extends ProcessSample {
   readonly callCpuMs: number;
   /** Peak resident set size of the process at the end of the first invocation, MiB. */
   readonly peakRssMiB: number;
+  /** When each phase began and ended, in a --cpu-prof profile's clock (monotonic microseconds). */
+  readonly marks: { readonly started: number; readonly loaded: number; readonly callStarted: number; readonly callEnded: number };
 }
 
 export interface LoadOptions {
@@ -103,6 +105,6 @@ export function timeLoad(bundle: string, options: LoadOptions): Promise<ProcessS
  * function `functionName`. Rejects when the handler throws: a cold path is only measured on the
  * success path.
  */
-export function timeColdPath(bundle: string, eventFile: string, functionName: string, env: Record<string, string>): Promise<ColdPathSample> {
-  return run<ColdPathSample>([CHILD, bundle, eventFile, functionName], env, path.dirname(bundle));
+export function timeColdPath(bundle: string, eventFile: string, functionName: string, env: Record<string, string>, nodeFlags: readonly string[] = []): Promise<ColdPathSample> {
+  return run<ColdPathSample>([...nodeFlags, CHILD, bundle, eventFile, functionName], env, path.dirname(bundle));
 }
