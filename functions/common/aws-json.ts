@@ -86,9 +86,10 @@ const THROTTLING = new Set([
 ]);
 const TRANSIENT_NAMES = new Set(['TimeoutError', 'RequestTimeout', 'RequestTimeoutException']);
 const TRANSIENT_STATUS = new Set([500, 502, 503, 504]);
-/** Socket errors the SDK reports as `TimeoutError`. */
-const TIMEOUT_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT']);
-const NETWORK_CODES = new Set(['EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+/** Socket errors the SDK's HTTP handler renames `TimeoutError`. */
+const TIMEOUT_CODES = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT']);
+/** Socket error codes the SDK's standard retry mode retries as transient (a refused connection too, under its own name). */
+const RETRIED_CODES = new Set([...TIMEOUT_CODES, 'ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
 
 /** The standard retry mode's figures (the SDK's 2026 retry configuration). */
 export const RETRY = {
@@ -110,7 +111,7 @@ function retryKind(error: unknown): RetryKind | undefined {
   const status = (error as { $metadata?: ResponseMetadata }).$metadata?.httpStatusCode;
   if (status === 429 || THROTTLING.has(error.name)) return 'throttling';
   const code = (error as { code?: unknown }).code;
-  const byCode = typeof code === 'string' && (TIMEOUT_CODES.has(code) || NETWORK_CODES.has(code));
+  const byCode = typeof code === 'string' && RETRIED_CODES.has(code);
   if (TRANSIENT_NAMES.has(error.name) || byCode || TRANSIENT_STATUS.has(status ?? 0)) return 'transient';
   return undefined;
 }
