@@ -8,6 +8,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import type { FunctionKind } from '../functions/catalog.ts';
 
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
 const EMAIL = /^[^@\s<>"]+@[^@\s<>"]+\.[^@\s<>"]+$/;
@@ -18,6 +19,9 @@ export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 36
 
 const httpUrl = z.url({ protocol: /^https?$/ }).refine((v) => !v.endsWith('/'), 'must not end with a slash');
 const seconds = (max: number) => z.number().int().min(1).max(max);
+
+/** One function kind's memory: Lambda gives CPU in proportion, so this sets its cold start too (docs/performance.md, "Memory"). */
+const memoryMb = (who: string) => z.number().int().min(128).max(10_240).describe(`Memory of ${who}, in MB; Lambda gives CPU in proportion.`);
 
 export const ConfigSchema = z
   .strictObject({
@@ -125,7 +129,12 @@ export const ConfigSchema = z
     preTokenGenerationVersion: z
       .enum(['V1_0', 'V2_0'])
       .describe('Event version of the pre-token-generation trigger. `V2_0` (access-token customisation) needs the ESSENTIALS or PLUS feature plan.'),
-    functionMemoryMb: z.number().int().min(128).max(10_240).describe('Memory of every function; Lambda gives CPU in proportion.'),
+    functionMemoryMb: z.strictObject({
+      syncTrigger: memoryMb('the synchronous triggers, which a user waits for'),
+      asyncTrigger: memoryMb('the custom email and SMS senders'),
+      workflowTask: memoryMb('the reminder workflow\'s tasks'),
+      asyncTask: memoryMb('send-welcome-email, on the table\'s stream'),
+    }),
     tags: z.record(z.string().regex(/^[\w .:/=+@-]{1,128}$/), z.string().max(256)).describe('Tags on every resource (`key=value,key=value` in the variable).'),
   })
   .superRefine((c, ctx) => {
@@ -136,6 +145,18 @@ export const ConfigSchema = z
 
 /** The validated configuration. */
 export type Config = z.infer<typeof ConfigSchema>;
+
+const MEMORY_FIELD = {
+  'sync-trigger': 'syncTrigger',
+  'async-trigger': 'asyncTrigger',
+  'workflow-task': 'workflowTask',
+  'async-task': 'asyncTask',
+} as const satisfies Record<FunctionKind, keyof Config['functionMemoryMb']>;
+
+/** The memory, in MB, of a function of `kind`: `functionMemoryMb` holds one figure per kind. */
+export function memoryMbFor(config: Pick<Config, 'functionMemoryMb'>, kind: FunctionKind): number {
+  return config.functionMemoryMb[MEMORY_FIELD[kind]];
+}
 
 /** A synth-stopping configuration problem; the message names every bad field and value. */
 export class ConfigValidationError extends Error {

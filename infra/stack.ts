@@ -5,7 +5,7 @@ import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { FUNCTIONS, type FunctionName } from '../functions/catalog.ts';
 import { Alarms } from './alarms.ts';
 import { addStateBackend, type RemoteState } from './backend.ts';
-import { stackName, type Config } from './config.ts';
+import { memoryMbFor, stackName, type Config } from './config.ts';
 import { DataTable } from './data-table.ts';
 import { EmailIdentity } from './email-identity.ts';
 import { deployedFunctions, POOL_SCOPED_FUNCTIONS } from './expected.ts';
@@ -125,7 +125,7 @@ export class CognitoTriggersStack extends TerraformStack {
         statements: functionGrants(spec.name, grantTargets(stateMachineArn)).own,
         logLevel: config.logs.level,
         logRetentionDays: config.logs.retentionDays,
-        memoryMb: config.functionMemoryMb,
+        memoryMb: memoryMbFor(config, spec.kind),
         accountId: config.awsAccountId,
         startAfter,
       });

@@ -492,7 +492,7 @@ const CONTRACT_TIMEOUT_SECONDS: Readonly<Record<FunctionKind, number>> = { 'sync
  * the app synthesizes; the synthesized JSON is the source of truth.
  */
 export async function contractStack(environment: string, deliveryMode?: 'custom-senders' | 'cognito'): Promise<SandboxStack> {
-  const { loadConfig, stackName } = await import('../infra/config.ts');
+  const { loadConfig, memoryMbFor, stackName } = await import('../infra/config.ts');
   const { functionEnvironment } = await import('../infra/function-env.ts');
   const { WELCOME_EMAIL_STREAM } = await import('../infra/welcome-email-stream.ts');
   const config = loadConfig({ env: { ENV: environment, ...(deliveryMode ? { CT_DELIVERY_MODE: deliveryMode } : {}) } });
@@ -528,7 +528,7 @@ export async function contractStack(environment: string, deliveryMode?: 'custom-
     arn: fnArn(f.name),
     environment: { ...envs(f.name), POWERTOOLS_SERVICE_NAME: f.name, POWERTOOLS_LOG_LEVEL: config.logs.level },
     timeoutSeconds: CONTRACT_TIMEOUT_SECONDS[f.kind],
-    memoryMb: config.functionMemoryMb,
+    memoryMb: memoryMbFor(config, f.kind),
   }));
   const triggers: Partial<Record<TriggerSlot, string>> = {};
   for (const f of FUNCTIONS) if ('trigger' in f && functions.some((x) => x.name === f.name)) triggers[f.trigger] = fnName(f.name);

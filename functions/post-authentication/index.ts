@@ -3,9 +3,8 @@
  * counter, idempotently. Logic in ./record.ts and ./sign-in.ts; see docs/lockout.md.
  */
 import type { Context, PostAuthenticationTriggerEvent } from 'aws-lambda';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { SYNC_TRIGGER_BUDGET, clientConfig } from '../common/aws.ts';
+import { dynamoDbDocumentClient } from '../common/aws-clients.ts';
+import { SYNC_TRIGGER_BUDGET } from '../common/budgets.ts';
 import { ENV, readInt, readString } from '../common/config.ts';
 import { toPublicError } from '../common/errors.ts';
 import { logger } from '../common/logger.ts';
@@ -13,7 +12,7 @@ import { handleSignIn } from './sign-in.ts';
 
 const tableName = readString(ENV.tableName);
 const auditRetentionDays = readInt(ENV.auditRetentionDays, { min: 1, max: 3650, default: 90 });
-const db = DynamoDBDocumentClient.from(new DynamoDBClient(clientConfig(SYNC_TRIGGER_BUDGET)));
+const db = dynamoDbDocumentClient(SYNC_TRIGGER_BUDGET);
 
 export const handler = async (event: PostAuthenticationTriggerEvent, context?: Context): Promise<PostAuthenticationTriggerEvent> => {
   if (context) logger.addContext(context);

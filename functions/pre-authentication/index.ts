@@ -3,9 +3,8 @@
  * refuses attempts for a locked login. Logic in ./check.ts and ./attempts.ts; see docs/lockout.md.
  */
 import type { Context, PreAuthenticationTriggerEvent } from 'aws-lambda';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { SYNC_TRIGGER_BUDGET, clientConfig } from '../common/aws.ts';
+import { dynamoDbDocumentClient } from '../common/aws-clients.ts';
+import { SYNC_TRIGGER_BUDGET } from '../common/budgets.ts';
 import { ENV, readLockout, readString } from '../common/config.ts';
 import { toPublicError } from '../common/errors.ts';
 import { logger } from '../common/logger.ts';
@@ -13,7 +12,7 @@ import { checkSignInAttempt } from './check.ts';
 
 const settings = readLockout();
 const tableName = readString(ENV.tableName);
-const db = DynamoDBDocumentClient.from(new DynamoDBClient(clientConfig(SYNC_TRIGGER_BUDGET)));
+const db = dynamoDbDocumentClient(SYNC_TRIGGER_BUDGET);
 
 export const handler = async (event: PreAuthenticationTriggerEvent, context?: Context): Promise<PreAuthenticationTriggerEvent> => {
   if (context) logger.addContext(context);

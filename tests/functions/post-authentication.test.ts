@@ -1,5 +1,6 @@
 import { ConditionalCheckFailedException, DynamoDBClient, InternalServerError } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { mockClient, type AwsClientStub } from 'aws-sdk-client-mock';
 import { expect } from 'chai';
 import sinon from 'sinon';
@@ -9,6 +10,7 @@ import { DEDUPE_WINDOW_SECONDS, invocationHash, recordSignIn, type RecordDeps } 
 import { handleSignIn } from '../../functions/post-authentication/sign-in.ts';
 import { CLIENT_ID, EMAIL, SUB, confirmedUserAttributes, lambdaContext, postAuthenticationEvent } from '../fixtures/events.ts';
 import { withEnvironment } from '../fixtures/env.ts';
+import { withAwsEndpoint } from '../fixtures/aws-endpoint.ts';
 
 const T0 = Date.UTC(2025, 0, 1, 12, 0, 0);
 const ISO0 = new Date(T0).toISOString();
@@ -184,15 +186,19 @@ describe('post-authentication', () => {
 
   describe('handler', () => {
     withEnvironment({ TABLE_NAME: 'users', AUDIT_RETENTION_DAYS: '7' });
+    // The handler's client is the synchronous triggers' own (functions/common/aws-clients.ts): a loopback endpoint answers it.
+    const aws = withAwsEndpoint();
+    beforeEach(() => aws.reset());
 
     it('returns the event unchanged and writes to the configured table with the configured retention', async () => {
       const { handler } = await loadHandler();
-      ddb.on(PutCommand).resolves({}).on(UpdateCommand).resolves({}).on(DeleteCommand).resolves({});
+      aws.on('PutItem', () => ({})).on('UpdateItem', () => ({})).on('DeleteItem', () => ({}));
       const event = postAuthenticationEvent();
       expect(await handler(event, lambdaContext('post-authentication'))).to.equal(event);
-      const audit = puts()[1]!;
+      const audit = aws.inputs('PutItem')[1]!;
       expect(audit.TableName).to.equal('users');
-      expect((audit.Item!.expiresAt as number) - Math.floor(new Date(audit.Item!.at as string).getTime() / 1000)).to.equal(7 * 86_400);
+      const item = unmarshall(audit.Item as Parameters<typeof unmarshall>[0]);
+      expect((item.expiresAt as number) - Math.floor(new Date(item.at as string).getTime() / 1000)).to.equal(7 * 86_400);
     });
 
     it('throws the generic message for a malformed event', async () => {

@@ -8,6 +8,7 @@ import { postConfirmation, type PostConfirmationDeps } from '../../functions/pos
 import { EMAIL, NAME, POOL_ID, SUB, confirmedUserAttributes, postConfirmationEvent } from '../fixtures/events.ts';
 import { captureLogs, quietLogger } from '../fixtures/logs.ts';
 import { withEnvironment } from '../fixtures/env.ts';
+import { awsJsonError, withAwsEndpoint } from '../fixtures/aws-endpoint.ts';
 
 const TABLE = 'cognito-triggers-test';
 const NOW = Date.UTC(2025, 4, 6, 7, 8, 9);
@@ -132,20 +133,24 @@ describe('post-confirmation', () => {
 
   describe('handler', () => {
     withEnvironment({ AWS_REGION: 'eu-west-1', TABLE_NAME: TABLE });
+    // The handler's client is the synchronous triggers' own (functions/common/aws-clients.ts): a loopback endpoint answers it.
+    const aws = withAwsEndpoint();
+    beforeEach(() => aws.reset());
 
     it('runs end to end with TABLE_NAME alone: one put, the event returned to Cognito', async () => {
       const { handler } = await import('../../functions/post-confirmation/index.ts');
+      aws.on('PutItem', () => ({}));
       const event = postConfirmationEvent();
       expect(await handler(event)).to.equal(event);
-      expect(ddb.calls()).to.have.length(1);
-      expect(ddb.commandCalls(PutCommand)[0]!.args[0].input.TableName).to.equal(TABLE);
+      expect(aws.operations()).to.deep.equal(['PutItem']);
+      expect(aws.inputs('PutItem')[0]!.TableName).to.equal(TABLE);
       // A retry of the same confirmation is answered the same way.
       expect(await handler(structuredClone(event))).to.deep.equal(event);
     });
 
     it('turns a profile write failure into the generic message, and skips ConfirmForgotPassword', async () => {
       const { handler } = await import('../../functions/post-confirmation/index.ts');
-      ddb.on(PutCommand).rejects(Object.assign(new Error('down'), { name: 'InternalServerError' }));
+      aws.on('PutItem', () => awsJsonError('InternalServerError', 500, 'down'));
       const error = await handler(postConfirmationEvent({ userPoolId: POOL_ID })).catch((e: unknown) => e);
       expect(error).to.include({ name: 'UserFacingError', reason: 'internal' });
       const skipped = postConfirmationEvent({ triggerSource: 'PostConfirmation_ConfirmForgotPassword' });

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import { CONFIG_DOC, README, renderConfigDoc, renderReadme } from '../../infra/config-doc.ts';
-import { CONFIG_DIR, configFields, ConfigValidationError, loadConfig, overrideVariable } from '../../infra/config.ts';
+import { CONFIG_DIR, configFields, ConfigValidationError, loadConfig, memoryMbFor, overrideVariable } from '../../infra/config.ts';
 import { remoteStateFromEnv } from '../../infra/backend.ts';
 
 function loadError(env: Record<string, string>, configDir?: string): string {
@@ -24,6 +24,14 @@ describe('configuration', () => {
     expect(config.lockout).to.deep.include({ maxAttempts: 5, lockSeconds: 300, failMode: 'closed' });
     expect(config.workflow).to.deep.equal({ reminderDelaySeconds: 86_400, deletionDelaySeconds: 86_400 });
     expect(config.legacyPool.create).to.equal(true);
+  });
+
+  it('sizes each function kind\'s memory on its own, overridable per kind', () => {
+    expect(loadConfig({ env: {} }).functionMemoryMb).to.deep.equal({ syncTrigger: 512, asyncTrigger: 512, workflowTask: 256, asyncTask: 256 });
+    const config = loadConfig({ env: { CT_FUNCTION_MEMORY_MB_WORKFLOW_TASK: '128' } });
+    expect(memoryMbFor(config, 'workflow-task')).to.equal(128);
+    expect(memoryMbFor(config, 'sync-trigger')).to.equal(512);
+    expect(loadError({ CT_FUNCTION_MEMORY_MB_SYNC_TRIGGER: '64' })).to.include('functionMemoryMb.syncTrigger');
   });
 
   it('overlays config/<ENV>.json on the defaults', () => {

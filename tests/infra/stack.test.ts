@@ -10,7 +10,7 @@ import { KmsKey } from '@cdktf/provider-aws/lib/kms-key';
 import { SfnStateMachine } from '@cdktf/provider-aws/lib/sfn-state-machine';
 import { FUNCTIONS, type FunctionName } from '../../functions/catalog.ts';
 import { ENV } from '../../functions/common/config.ts';
-import { stackName } from '../../infra/config.ts';
+import { memoryMbFor, stackName } from '../../infra/config.ts';
 import type { PolicyStatement } from '../../infra/iam.ts';
 import { UNSCOPABLE_STREAM_ACTIONS } from '../../infra/function-policies.ts';
 import { LOG_DELIVERY_ACTIONS } from '../../infra/reminder-workflow.ts';
@@ -107,6 +107,7 @@ for (const mode of ['custom-senders', 'cognito'] as const) {
         if (kind === 'sync-trigger') expect(fn.timeout, `${name} timeout`).to.be.at.most(5);
         else if (kind === 'async-task') expect(fn.timeout, `${name} timeout`).to.equal(20);
         else expect(fn.timeout, `${name} timeout`).to.be.within(6, 29);
+        expect(fn.memory_size, `${name} memory`).to.equal(memoryMbFor(s.config, kind));
       }
     });
 
