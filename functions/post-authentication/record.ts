@@ -12,6 +12,7 @@ import { createHash } from 'node:crypto';
 import type { PostAuthenticationTriggerEvent } from 'aws-lambda';
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { clearLockout, lockoutLogin, type DocumentSender } from '../common/lockout.ts';
+import { PASSWORDLESS_SK, SIGN_IN_MARKER_SECONDS, passwordlessPk, type AuditedMethod } from '../common/passwordless.ts';
 
 /** What recording a sign-in needs. */
 export interface RecordDeps {
@@ -39,6 +40,8 @@ export interface RecordResult {
   readonly auditWritten: boolean;
   readonly profileUpdated: boolean;
   readonly lockoutCleared: boolean;
+  /** How the user signed in. */
+  readonly method: AuditedMethod;
 }
 
 /** The event fields that stay the same across Cognito's retries of one invocation. */
@@ -113,6 +116,19 @@ async function conditional(write: Promise<unknown>): Promise<boolean> {
   }
 }
 
+/**
+ * How this sign-in was made. Cognito's event does not say, so verify-auth-challenge-response leaves a
+ * marker when it accepts a link or code, moments before Cognito calls this trigger; without a fresh
+ * marker the sign-in was a password's. A marker is only read, so a retry of this trigger audits the
+ * same method; a password sign-in within a minute of a passwordless one would be audited as that method.
+ */
+async function signInMethod(deps: RecordDeps, login: string, at: number): Promise<AuditedMethod> {
+  const output = await deps.db.send(new GetCommand({ TableName: deps.tableName, Key: { pk: passwordlessPk(login), sk: PASSWORDLESS_SK.signIn }, ConsistentRead: true }));
+  const marker = output?.Item;
+  const fresh = typeof marker?.at === 'number' && Math.abs(at - marker.at) <= SIGN_IN_MARKER_SECONDS * 1000;
+  return fresh && (marker.method === 'magic-link' || marker.method === 'code') ? marker.method : 'password';
+}
+
 /** Records one successful sign-in. Throws only when DynamoDB fails; every write is safe to repeat. */
 export async function recordSignIn(deps: RecordDeps, event: PostAuthenticationTriggerEvent): Promise<RecordResult> {
   const attributes = event.request.userAttributes;
@@ -122,6 +138,8 @@ export async function recordSignIn(deps: RecordDeps, event: PostAuthenticationTr
   const { at, retry } = await pinSignInTime(deps, hash);
   const atIso = new Date(at).toISOString();
   const email = typeof attributes.email === 'string' && attributes.email.trim() !== '' ? attributes.email.trim() : undefined;
+  const login = lockoutLogin({ userName: event.userName, email });
+  const method = await signInMethod(deps, login, at);
 
   const audit = conditional(
     deps.db.send(
@@ -133,6 +151,7 @@ export async function recordSignIn(deps: RecordDeps, event: PostAuthenticationTr
           at: atIso,
           clientId: event.callerContext?.clientId ?? '',
           triggerSource: event.triggerSource,
+          method,
           // The only device or network data Cognito puts in this event; it is set only when the pool remembers devices.
           ...(typeof event.request.newDeviceUsed === 'boolean' ? { device: { newDeviceUsed: event.request.newDeviceUsed } } : {}),
           expiresAt: Math.floor(at / 1000) + deps.auditRetentionDays * 86_400,
@@ -157,9 +176,8 @@ export async function recordSignIn(deps: RecordDeps, event: PostAuthenticationTr
     ),
   );
 
-  const login = lockoutLogin({ userName: event.userName, email });
   const cleared = clearLockout(deps.db, deps.tableName, login).then((previous) => previous !== undefined);
 
   const [auditWritten, profileUpdated, lockoutCleared] = await Promise.all([audit, profile, cleared]);
-  return { retry, at: atIso, auditWritten, profileUpdated, lockoutCleared };
+  return { retry, at: atIso, auditWritten, profileUpdated, lockoutCleared, method };
 }
