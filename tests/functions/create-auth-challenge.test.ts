@@ -53,7 +53,7 @@ describe('create-auth-challenge', () => {
   });
 
   it('asks again when the client names no method it supports', async () => {
-    for (const clientMetadata of [{}, { signInMethod: 'sms' }, { signInMethod: 'LINK' }]) {
+    for (const clientMetadata of [{}, { signInMethod: 'sms' }, { signInMethod: 'LINK' }] as Array<Record<string, string>>) {
       expect((await createChallenge(deps, createAuthChallengeEvent({ session: [method], clientMetadata }))).challengeMetadata).to.equal('METHOD');
     }
     expect(sent).to.deep.equal([]);
