@@ -58,6 +58,9 @@ export const TRIGGER_NAMES = {
   post_authentication: 'PostAuthentication',
   pre_token_generation: 'PreTokenGeneration',
   user_migration: 'UserMigration',
+  define_auth_challenge: 'DefineAuthChallenge',
+  create_auth_challenge: 'CreateAuthChallenge',
+  verify_auth_challenge_response: 'VerifyAuthChallengeResponse',
   custom_email_sender: 'CustomEmailSender',
   custom_sms_sender: 'CustomSMSSender',
 } as const;
