@@ -44,8 +44,19 @@ export interface RecordResult {
   readonly method: AuditedMethod;
 }
 
-/** The event fields that stay the same across Cognito's retries of one invocation. */
-export function invocationHash(event: PostAuthenticationTriggerEvent): string {
+/** A passwordless sign-in's marker, as left by verify-auth-challenge-response. */
+export interface SignInMarker {
+  readonly method: Exclude<AuditedMethod, 'password'>;
+  /** Epoch milliseconds of the verification. */
+  readonly at: number;
+}
+
+/**
+ * The event fields that stay the same across Cognito's retries of one invocation, and the passwordless
+ * marker when there is one: it is only read, so it is as stable across retries as the event, and it
+ * tells apart two passwordless sign-ins whose events are otherwise identical.
+ */
+export function invocationHash(event: PostAuthenticationTriggerEvent, marker?: SignInMarker): string {
   const request = event.request;
   const stable = {
     userPoolId: event.userPoolId,
@@ -55,6 +66,7 @@ export function invocationHash(event: PostAuthenticationTriggerEvent): string {
     newDeviceUsed: request.newDeviceUsed ?? null,
     userAttributes: sortedEntries(request.userAttributes),
     clientMetadata: sortedEntries(request.clientMetadata),
+    ...(marker ? { signIn: marker } : {}),
   };
   return createHash('sha256').update(JSON.stringify(stable)).digest('hex');
 }
@@ -122,11 +134,11 @@ async function conditional(write: Promise<unknown>): Promise<boolean> {
  * marker the sign-in was a password's. A marker is only read, so a retry of this trigger audits the
  * same method; a password sign-in within a minute of a passwordless one would be audited as that method.
  */
-async function signInMethod(deps: RecordDeps, login: string, at: number): Promise<AuditedMethod> {
+async function signInMarker(deps: RecordDeps, login: string): Promise<SignInMarker | undefined> {
   const output = await deps.db.send(new GetCommand({ TableName: deps.tableName, Key: { pk: passwordlessPk(login), sk: PASSWORDLESS_SK.signIn }, ConsistentRead: true }));
-  const marker = output?.Item;
-  const fresh = typeof marker?.at === 'number' && Math.abs(at - marker.at) <= SIGN_IN_MARKER_SECONDS * 1000;
-  return fresh && (marker.method === 'magic-link' || marker.method === 'code') ? marker.method : 'password';
+  const item = output?.Item;
+  const fresh = typeof item?.at === 'number' && Math.abs(deps.now() - item.at) <= SIGN_IN_MARKER_SECONDS * 1000;
+  return fresh && (item.method === 'magic-link' || item.method === 'code') ? { method: item.method, at: item.at } : undefined;
 }
 
 /** Records one successful sign-in. Throws only when DynamoDB fails; every write is safe to repeat. */
@@ -134,12 +146,13 @@ export async function recordSignIn(deps: RecordDeps, event: PostAuthenticationTr
   const attributes = event.request.userAttributes;
   const sub = attributes.sub;
   if (typeof sub !== 'string' || sub === '') throw new Error('post-authentication event without a sub');
-  const hash = invocationHash(event);
-  const { at, retry } = await pinSignInTime(deps, hash);
-  const atIso = new Date(at).toISOString();
   const email = typeof attributes.email === 'string' && attributes.email.trim() !== '' ? attributes.email.trim() : undefined;
   const login = lockoutLogin({ userName: event.userName, email });
-  const method = await signInMethod(deps, login, at);
+  const marker = await signInMarker(deps, login);
+  const method: AuditedMethod = marker?.method ?? 'password';
+  const hash = invocationHash(event, marker);
+  const { at, retry } = await pinSignInTime(deps, hash);
+  const atIso = new Date(at).toISOString();
 
   const audit = conditional(
     deps.db.send(

@@ -109,7 +109,7 @@ describe('post-authentication', () => {
 
     it('reads the marker when the store does not return ALL_OLD, and claims it again if it vanished meanwhile', async () => {
       ddb.on(PutCommand).rejectsOnce(conditionFailed()).resolves({});
-      ddb.on(GetCommand).resolvesOnce({ Item: { at: T0 - 2_000 } });
+      ddb.on(GetCommand, { Key: { sk: 'MARKER' } }).resolvesOnce({ Item: { at: T0 - 2_000 } });
       ddb.on(UpdateCommand).resolves({}).on(DeleteCommand).resolves({});
       expect(await recordSignIn(deps(), postAuthenticationEvent())).to.include({ retry: true, at: new Date(T0 - 2_000).toISOString() });
       expect(ddb.commandCalls(GetCommand)[0]!.args[0].input).to.deep.include({ ConsistentRead: true });
@@ -135,6 +135,15 @@ describe('post-authentication', () => {
       marker(T0, 'sms');
       clock = T0 + 1;
       expect(await recordSignIn(deps(), postAuthenticationEvent())).to.include({ method: 'password' });
+    });
+
+    it('tells two passwordless sign-ins with identical events apart by their verification, and a retry of one from the other', async () => {
+      const event = postAuthenticationEvent();
+      const first = { method: 'code', at: T0 - 900 } as const;
+      const second = { method: 'code', at: T0 - 100 } as const;
+      expect(invocationHash(event, first)).to.not.equal(invocationHash(event, second));
+      expect(invocationHash(event, first)).to.equal(invocationHash(postAuthenticationEvent(), { ...first }));
+      expect(invocationHash(event)).to.not.equal(invocationHash(event, first));
     });
 
     it('gives up after three rounds of a marker that can be neither claimed nor read', async () => {
