@@ -157,6 +157,28 @@ describe('pre-token-generation', () => {
       expect(output).to.not.include('merry');
     });
 
+    it('answers V3_0 events: a user sign-in in the V2 shape with the email suppressed, a client-credentials token unchanged and unrefused', async () => {
+      const { handler } = await import('../../functions/pre-token-generation/index.ts');
+      // Under V3_0 Cognito sends user sign-ins with version "3" and the V2 request and response.
+      const signIn: PreTokenGenerationV2TriggerEvent = { ...preTokenGenerationV2Event({ triggerSource: 'TokenGeneration_Authentication' }), version: '3' };
+      const answered = await handler(signIn);
+      expect(answered.response.claimsAndScopeOverrideDetails.idTokenGeneration?.claimsToSuppress).to.deep.equal(['email', 'email_verified']);
+      expect(answered.response.claimsAndScopeOverrideDetails).to.not.have.property('claimsToSuppress');
+      const machine = {
+        version: '3',
+        region: REGION,
+        userPoolId: POOL_ID,
+        triggerSource: 'TokenGeneration_ClientCredentials',
+        userName: CLIENT_ID,
+        callerContext: { awsSdkVersion: 'aws-sdk-unknown-unknown', clientId: CLIENT_ID },
+        request: { userAttributes: {}, groupConfiguration: {}, scopes: ['notes/read', 'notes/write'] },
+        response: { claimsAndScopeOverrideDetails: { accessTokenGeneration: { scopesToAdd: ['notes/audit'] } } },
+      } satisfies PreTokenGenerationV3TriggerEvent;
+      // No user and no email: the domain policy has nothing to refuse, and the machine's own overrides stay.
+      const result = await handler(machine as unknown as PreTokenGenerationV2TriggerEvent);
+      expect(result.response).to.deep.equal({ claimsAndScopeOverrideDetails: { accessTokenGeneration: { scopesToAdd: ['notes/audit'] } } });
+    });
+
     it('turns a broken event into the generic message', async () => {
       const { handler } = await import('../../functions/pre-token-generation/index.ts');
       const error = await handler(null as unknown as PreTokenGenerationTriggerEvent).catch((e: unknown) => e);

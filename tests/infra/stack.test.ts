@@ -465,6 +465,12 @@ describe('stack options', () => {
   it('switches the pre-token-generation event version and the feature plan from config', () => {
     const s = synthesize(testConfig({ preTokenGenerationVersion: 'V2_0', userPoolTier: 'PLUS' }));
     expectResource(s, CognitoUserPool, { user_pool_tier: 'PLUS', lambda_config: { pre_token_generation_config: { lambda_version: 'V2_0' } } });
+    const m2m = synthesize(testConfig({ preTokenGenerationVersion: 'V3_0', userPoolTier: 'ESSENTIALS' }));
+    expectResource(m2m, CognitoUserPool, { user_pool_tier: 'ESSENTIALS', lambda_config: { pre_token_generation_config: { lambda_version: 'V3_0' } } });
+  });
+
+  it('refuses passwordless sign-in without the app URL its links point at', () => {
+    expect(() => testConfig({ passwordless: { enabled: true }, email: { appUrl: '' } })).to.throw(/passwordless\.enabled = true: needs email\.appUrl/);
   });
 
   it('reads an existing legacy pool from config instead of creating one', () => {
