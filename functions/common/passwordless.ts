@@ -12,10 +12,10 @@
  *   or the code. A wrong answer re-presents the same challenge, up to {@link MAX_WRONG_ANSWERS}.
  *
  * Secrets never leave the create trigger except in the message to the user: the challenge's private
- * parameters and the table hold {@link secretHash} only.
+ * parameters and the table hold {@link secretHash} only. The table items are in ./passwordless-items.ts,
+ * apart from this module so that define-auth-challenge, which reads only the event, bundles no DynamoDB client.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { loginKeyId } from './lockout.ts';
 
 /** The only challenge this flow issues. */
 export const CUSTOM_CHALLENGE = 'CUSTOM_CHALLENGE';
@@ -111,26 +111,6 @@ export function parsePrivateParameters(params: Readonly<Record<string, string>> 
   if (!Number.isSafeInteger(until)) return undefined;
   return { step, challengeId: challengeId!, hash: hash!, validUntil: until };
 }
-
-const KEY_PREFIX = 'PASSWORDLESS#';
-
-/** Partition key of a login's passwordless items: the lockout's login id, so every alias shares them. */
-export function passwordlessPk(login: string): string {
-  return `${KEY_PREFIX}${loginKeyId(login)}`;
-}
-
-/** Sort keys of the items under {@link passwordlessPk}. */
-export const PASSWORDLESS_SK = {
-  /** How many messages went out lately; see functions/create-auth-challenge/throttle.ts. */
-  throttle: 'THROTTLE',
-  /** One issued link or code: its hash, expiry and, once used, when. */
-  challenge: (challengeId: string) => `CHALLENGE#${challengeId}`,
-  /** The last passwordless sign-in, which post-authentication reads to audit the method. */
-  signIn: 'SIGN-IN',
-} as const;
-
-/** How long the sign-in marker counts as the method of the sign-in that follows it. */
-export const SIGN_IN_MARKER_SECONDS = 60;
 
 /** The audited method of a verified round. */
 export function auditedMethod(step: SignInMethod): AuditedMethod {

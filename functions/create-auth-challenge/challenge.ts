@@ -14,20 +14,8 @@ import { GENERIC_MESSAGE, UserFacingError, errorName } from '../common/errors.ts
 import type { DomainPolicy } from '../common/identity.ts';
 import { lockoutLogin, type DocumentSender } from '../common/lockout.ts';
 import { emailDomain, fingerprint, logger } from '../common/logger.ts';
-import {
-  CODE_DIGITS,
-  CUSTOM_CHALLENGE,
-  PASSWORDLESS_SK,
-  linkToken,
-  parseRound,
-  passwordlessPk,
-  privateParameters,
-  requestedMethod,
-  roundMetadata,
-  secretHash,
-  type PrivateChallenge,
-  type SignInMethod,
-} from '../common/passwordless.ts';
+import { CODE_DIGITS, CUSTOM_CHALLENGE, linkToken, parseRound, privateParameters, requestedMethod, roundMetadata, secretHash, type PrivateChallenge, type SignInMethod } from '../common/passwordless.ts';
+import { PASSWORDLESS_SK, passwordlessPk } from '../common/passwordless-items.ts';
 import { checkRecipient } from '../common/recipient-policy.ts';
 import { takeMessageAllowance } from './throttle.ts';
 

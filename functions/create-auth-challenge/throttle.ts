@@ -7,7 +7,7 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { PasswordlessSettings } from '../common/config.ts';
 import type { DocumentSender } from '../common/lockout.ts';
-import { PASSWORDLESS_SK, passwordlessPk } from '../common/passwordless.ts';
+import { PASSWORDLESS_SK, passwordlessPk } from '../common/passwordless-items.ts';
 
 const HOUR_MS = 3_600_000;
 

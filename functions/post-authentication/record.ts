@@ -12,7 +12,8 @@ import { createHash } from 'node:crypto';
 import type { PostAuthenticationTriggerEvent } from 'aws-lambda';
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { clearLockout, lockoutLogin, type DocumentSender } from '../common/lockout.ts';
-import { PASSWORDLESS_SK, SIGN_IN_MARKER_SECONDS, passwordlessPk, type AuditedMethod } from '../common/passwordless.ts';
+import { type AuditedMethod } from '../common/passwordless.ts';
+import { PASSWORDLESS_SK, SIGN_IN_MARKER_SECONDS, passwordlessPk } from '../common/passwordless-items.ts';
 
 /** What recording a sign-in needs. */
 export interface RecordDeps {

@@ -11,18 +11,8 @@ import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { errorName } from '../common/errors.ts';
 import { lockoutLogin, type DocumentSender } from '../common/lockout.ts';
 import { fingerprint, logger } from '../common/logger.ts';
-import {
-  CODE_DIGITS,
-  PASSWORDLESS_SK,
-  SIGN_IN_MARKER_SECONDS,
-  auditedMethod,
-  hashesEqual,
-  parseLinkToken,
-  parsePrivateParameters,
-  passwordlessPk,
-  secretHash,
-  type PrivateChallenge,
-} from '../common/passwordless.ts';
+import { CODE_DIGITS, auditedMethod, hashesEqual, parseLinkToken, parsePrivateParameters, secretHash, type PrivateChallenge } from '../common/passwordless.ts';
+import { PASSWORDLESS_SK, SIGN_IN_MARKER_SECONDS, passwordlessPk } from '../common/passwordless-items.ts';
 
 export interface VerifyDeps {
   readonly db: DocumentSender;

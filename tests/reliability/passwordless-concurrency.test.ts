@@ -9,7 +9,7 @@ import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { PasswordlessSettings } from '../../functions/common/config.ts';
 import { UserFacingError } from '../../functions/common/errors.ts';
 import { createDomainPolicy } from '../../functions/common/identity.ts';
-import { PASSWORDLESS_SK, passwordlessPk } from '../../functions/common/passwordless.ts';
+import { PASSWORDLESS_SK, passwordlessPk } from '../../functions/common/passwordless-items.ts';
 import { THROTTLED_MESSAGE, createChallenge, type ChallengeDeps } from '../../functions/create-auth-challenge/challenge.ts';
 import { verifyAnswer } from '../../functions/verify-auth-challenge-response/verify.ts';
 import { createAuthChallengeEvent, verifyAuthChallengeEvent, type SessionEntry } from '../fixtures/events.ts';
