@@ -32,10 +32,10 @@ export const ENV = {
   sendgridApiBaseUrl: 'SENDGRID_API_BASE_URL',
   twilioSecretArn: 'TWILIO_SECRET_ARN',
   twilioApiBaseUrl: 'TWILIO_API_BASE_URL',
-  passwordlessLinkUrl: 'PASSWORDLESS_LINK_URL',
-  passwordlessValiditySeconds: 'PASSWORDLESS_VALIDITY_SECONDS',
-  passwordlessMinIntervalSeconds: 'PASSWORDLESS_MIN_INTERVAL_SECONDS',
-  passwordlessMaxPerHour: 'PASSWORDLESS_MAX_PER_HOUR',
+  passwordlessLinkUrl: 'SIGN_IN_LINK_URL',
+  passwordlessValiditySeconds: 'SIGN_IN_VALIDITY_SECONDS',
+  passwordlessMinIntervalSeconds: 'SIGN_IN_MESSAGE_INTERVAL_SECONDS',
+  passwordlessMaxPerHour: 'SIGN_IN_MESSAGES_PER_HOUR',
 } as const;
 
 /** Names of the variables a function may read; anything else in its environment is a stack bug. */

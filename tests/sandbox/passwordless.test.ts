@@ -15,6 +15,7 @@ import {
   type InitiateAuthCommandOutput,
 } from '@aws-sdk/client-cognito-identity-provider';
 import { DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
+import type { ConsoleState } from '../../sandbox/console/state.ts';
 import { startSandbox, type Sandbox } from '../../sandbox/index.ts';
 import { rejection as rejectionOf } from '../fixtures/promises.ts';
 import { claims, codeIn } from '../fixtures/sandbox.ts';
@@ -42,6 +43,7 @@ describe('sandbox: passwordless sign-in (magic link and emailed code)', function
   const audits = async () =>
     (await dynamo.send(new QueryCommand({ TableName: sandbox.endpoints.dynamodb.tableName, KeyConditionExpression: 'pk = :pk AND begins_with(sk, :login)', ExpressionAttributeValues: { ':pk': { S: `USER#${sub}` }, ':login': { S: 'LOGIN#' } }, ConsistentRead: true }))).Items ?? [];
   const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  const consoleMessages = async () => ((await (await fetch(`${sandbox.endpoints.console.url}api/state`)).json()) as ConsoleState).messages.filter((m) => m.to === EMAIL);
 
   before(async function () {
     this.timeout(180_000);
@@ -71,6 +73,8 @@ describe('sandbox: passwordless sign-in (magic link and emailed code)', function
     expect(mail?.subject).to.equal('Samwise Gamgee, your The Shire sign-in link');
     const link = new URL(/(http:\/\/localhost:3000\/sign-in\/link#\S+)/.exec(mail!.text)![1]!);
     const token = new URLSearchParams(link.hash.slice(1)).get('token')!;
+    // The console page shows the link, ready to open.
+    expect((await consoleMessages()).map((m) => m.link)).to.deep.equal([link.href]);
     const signedIn = await answer(EMAIL, challenge.Session, token);
     expect(claims(signedIn.AuthenticationResult?.IdToken).sub).to.equal(sub);
     // Pre-token generation applies on this path too: no email claims in the ID token.
@@ -85,6 +89,7 @@ describe('sandbox: passwordless sign-in (magic link and emailed code)', function
     const challenge = await ask(EMAIL, 'code');
     expect(challenge.ChallengeParameters).to.include({ step: 'code' });
     const code = codeIn((await mailTo(EMAIL)).at(-1)!);
+    expect((await consoleMessages()).find((m) => m.subject?.endsWith('sign-in code'))?.code).to.deep.equal({ label: 'Sign-in code', value: code });
     const wrong = await answer(EMAIL, challenge.Session, code === '000000' ? '000001' : '000000');
     expect(wrong.ChallengeName, 'the same challenge again').to.equal('CUSTOM_CHALLENGE');
     expect(wrong.ChallengeParameters).to.include({ step: 'code' });
