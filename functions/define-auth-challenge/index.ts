@@ -11,8 +11,8 @@ import { decide, respond } from './decide.ts';
 export const handler = async (event: DefineAuthChallengeTriggerEvent, context?: Context): Promise<DefineAuthChallengeTriggerEvent> => {
   if (context) logger.addContext(context);
   try {
-    const decision = decide(event.request?.session);
-    const line = { user: fingerprint(String(event.userName ?? '')), rounds: event.request?.session?.length ?? 0, ...decision };
+    const decision = decide(event?.request?.session);
+    const line = { user: fingerprint(String(event?.userName ?? '')), rounds: Array.isArray(event?.request?.session) ? event.request.session.length : 0, ...decision };
     if (decision.next === 'fail') logger.warn('custom sign-in failed', line);
     else logger.info('custom sign-in step', line);
     return respond(event, decision);

@@ -16,7 +16,7 @@ const db = DynamoDBDocumentClient.from(new DynamoDBClient(clientConfig(SYNC_TRIG
 
 export const handler = async (event: VerifyAuthChallengeResponseTriggerEvent, context?: Context): Promise<VerifyAuthChallengeResponseTriggerEvent> => {
   if (context) logger.addContext(context);
-  const user = fingerprint(String(event.userName ?? ''));
+  const user = fingerprint(String(event?.userName ?? ''));
   try {
     const verdict = await verifyAnswer({ db, tableName, now: Date.now }, event);
     if (verdict.correct) logger.info('custom challenge answered', { user });
