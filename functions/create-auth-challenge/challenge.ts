@@ -26,11 +26,20 @@ export interface ChallengeDeps {
   readonly settings: PasswordlessSettings;
   readonly branding: BrandingSettings;
   readonly policy: DomainPolicy;
-  /** Renders and sends the message; rejects when the provider fails. */
-  readonly send: (to: string, kind: 'MagicLink' | 'SignInCode', context: { name?: string; email: string; code?: string; link?: string }) => Promise<void>;
+  /** Renders and sends the message; rejects when the provider fails or `signal` aborts. */
+  readonly send: (to: string, kind: 'MagicLink' | 'SignInCode', context: { name?: string; email: string; code?: string; link?: string }, signal: AbortSignal) => Promise<void>;
   /** Epoch milliseconds. */
   readonly now: () => number;
+  /** Time for every call of one invocation together; defaults to {@link CREATE_DEADLINE_MS}. */
+  readonly deadlineMs?: number;
 }
+
+/**
+ * The throttle, the challenge item and the email share this deadline: each call alone may take up to
+ * 3 s under the synchronous clients' budget, so without a shared bound three slow calls in a row would
+ * outlast Cognito's 5 s.
+ */
+export const CREATE_DEADLINE_MS = 4_000;
 
 /** Shown when a login asks for messages faster than the throttle allows; it names no account. */
 export const THROTTLED_MESSAGE = 'A sign-in message was sent a moment ago. Use it, or wait a minute and ask again';
@@ -101,9 +110,10 @@ function standIn(deps: ChallengeDeps, step: SignInMethod): PrivateChallenge {
 
 async function issue(deps: ChallengeDeps, event: CreateAuthChallengeTriggerEvent, login: string, step: SignInMethod): Promise<Response> {
   const user = fingerprint(login);
+  const signal = AbortSignal.timeout(deps.deadlineMs ?? CREATE_DEADLINE_MS);
   let allowed: boolean;
   try {
-    allowed = await takeMessageAllowance(deps, login);
+    allowed = await takeMessageAllowance(deps, login, signal);
   } catch (error) {
     logger.error('message throttle unavailable; nothing sent', { user, error: errorName(error) });
     throw new UserFacingError('throttle-unavailable', GENERIC_MESSAGE, { cause: error });
@@ -128,12 +138,13 @@ async function issue(deps: ChallengeDeps, event: CreateAuthChallengeTriggerEvent
       Item: { pk: passwordlessPk(login), sk: PASSWORDLESS_SK.challenge(challengeId), step, hash: challenge.hash, validUntil, expiresAt: Math.ceil(validUntil / 1000) + 3600 },
       ConditionExpression: 'attribute_not_exists(pk)',
     }),
+    { abortSignal: signal },
   );
   const name = event.request.userAttributes.given_name || event.request.userAttributes.name;
   const context = { ...(name ? { name } : {}), email: recipient };
   try {
-    if (step === 'code') await deps.send(recipient, 'SignInCode', { ...context, code: secret });
-    else await deps.send(recipient, 'MagicLink', { ...context, link: `${deps.settings.linkUrl}#${new URLSearchParams({ token: linkToken(challengeId, secret) })}` });
+    if (step === 'code') await deps.send(recipient, 'SignInCode', { ...context, code: secret }, signal);
+    else await deps.send(recipient, 'MagicLink', { ...context, link: `${deps.settings.linkUrl}#${new URLSearchParams({ token: linkToken(challengeId, secret) })}` }, signal);
   } catch (error) {
     logger.error('sign-in message could not be sent', { user, step, domain: emailDomain(recipient), error: errorName(error) });
     throw new UserFacingError('delivery-failed', GENERIC_MESSAGE, { cause: error });

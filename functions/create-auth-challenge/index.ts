@@ -24,7 +24,8 @@ const deps: ChallengeDeps = {
   settings: readPasswordless(),
   branding,
   policy: readDomainPolicyFromEnv(),
-  send: (to, kind, c) => sendEmail(ses, from, to, renderEmail(kind, { branding, recipient: { ...(c.name ? { name: c.name } : {}), email: c.email }, ...(c.code ? { code: c.code } : {}), ...(c.link ? { link: c.link } : {}) })),
+  send: (to, kind, c, signal) =>
+    sendEmail(ses, from, to, renderEmail(kind, { branding, recipient: { ...(c.name ? { name: c.name } : {}), email: c.email }, ...(c.code ? { code: c.code } : {}), ...(c.link ? { link: c.link } : {}) }), signal),
   now: Date.now,
 };
 

@@ -31,7 +31,7 @@ function isConditionFailure(error: unknown): boolean {
  * the last is over an hour old) or counts within the current one, and each write's condition holds
  * the limits, so of two parallel requests at the limit exactly one passes.
  */
-export async function takeMessageAllowance(deps: ThrottleDeps, login: string): Promise<boolean> {
+export async function takeMessageAllowance(deps: ThrottleDeps, login: string, signal?: AbortSignal): Promise<boolean> {
   const now = deps.now();
   const Key = { pk: passwordlessPk(login), sk: PASSWORDLESS_SK.throttle };
   const values = { ':now': now, ':intervalAgo': now - deps.settings.minIntervalSeconds * 1000, ':hourAgo': now - HOUR_MS, ':ttl': Math.ceil((now + HOUR_MS) / 1000) };
@@ -45,6 +45,7 @@ export async function takeMessageAllowance(deps: ThrottleDeps, login: string): P
           ConditionExpression: condition,
           ExpressionAttributeValues: { ...values, ...extra },
         }),
+        signal ? { abortSignal: signal } : {},
       );
       return true;
     } catch (error) {

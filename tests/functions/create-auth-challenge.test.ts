@@ -131,6 +131,18 @@ describe('create-auth-challenge', () => {
     expect(sent).to.deep.equal([]);
   });
 
+  it('gives the throttle, the challenge item and the email one shared deadline, so slow calls cannot outlast Cognito', async () => {
+    const hanging = { send: (_command: unknown, options?: { abortSignal?: AbortSignal }) => new Promise((_resolve, reject) => options?.abortSignal?.addEventListener('abort', () => reject(options.abortSignal!.reason))) };
+    const started = performance.now();
+    const error = await createChallenge({ ...deps, db: hanging as never, deadlineMs: 50 }, createAuthChallengeEvent({ session: [method], clientMetadata: { signInMethod: 'code' } })).catch((e: unknown) => e);
+    expect(error).to.be.instanceOf(UserFacingError).and.include({ reason: 'throttle-unavailable' });
+    expect(performance.now() - started).to.be.below(2_000);
+    let signal: AbortSignal | undefined;
+    await createChallenge({ ...deps, send: async (_to, _kind, _context, s) => void (signal = s) }, createAuthChallengeEvent({ session: [method], clientMetadata: { signInMethod: 'code' } }));
+    expect(signal?.aborted).to.equal(false);
+    expect(ddb.calls().every((c) => (c.args as unknown[])[1] !== undefined)).to.equal(true);
+  });
+
   it('fails with the generic message when the email cannot be sent, and logs no secret', async () => {
     let code = '';
     deps = { ...deps, send: async (_to, _kind, context) => {
