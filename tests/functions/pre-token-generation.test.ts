@@ -4,7 +4,7 @@ import { UserFacingError } from '../../functions/common/errors.ts';
 import { createDomainPolicy } from '../../functions/common/identity.ts';
 import { responseShape, suppressEmailClaims } from '../../functions/pre-token-generation/claims.ts';
 import { enforceDomainPolicy } from '../../functions/pre-token-generation/policy.ts';
-import { CLIENT_ID, POOL_ID, REGION, SOURCES, confirmedUserAttributes, preTokenGenerationV1Event, preTokenGenerationV2Event } from '../fixtures/events.ts';
+import { SOURCES, clientCredentialsV3Event, confirmedUserAttributes, preTokenGenerationV1Event, preTokenGenerationV2Event } from '../fixtures/events.ts';
 import { withEnvironment } from '../fixtures/env.ts';
 import { captureLogs } from '../fixtures/logs.ts';
 
@@ -81,16 +81,7 @@ describe('pre-token-generation', () => {
   });
 
   it('leaves machine-to-machine (client credentials) events alone: they have no ID token', () => {
-    const event = {
-      version: '3',
-      region: REGION,
-      userPoolId: POOL_ID,
-      triggerSource: 'TokenGeneration_ClientCredentials',
-      userName: CLIENT_ID,
-      callerContext: { awsSdkVersion: 'aws-sdk-unknown-unknown', clientId: CLIENT_ID },
-      request: { userAttributes: {}, groupConfiguration: {}, scopes: ['notes/read'] },
-      response: { claimsAndScopeOverrideDetails: {} },
-    } satisfies PreTokenGenerationV3TriggerEvent;
+    const event = clientCredentialsV3Event();
     // The V3 client-credentials event is outside TokenEvent's union on purpose; this checks the guard.
     const result = suppressEmailClaims(event as unknown as PreTokenGenerationV2TriggerEvent);
     expect(result.response).to.deep.equal({ claimsAndScopeOverrideDetails: {} });
@@ -164,16 +155,7 @@ describe('pre-token-generation', () => {
       const answered = await handler(signIn);
       expect(answered.response.claimsAndScopeOverrideDetails.idTokenGeneration?.claimsToSuppress).to.deep.equal(['email', 'email_verified']);
       expect(answered.response.claimsAndScopeOverrideDetails).to.not.have.property('claimsToSuppress');
-      const machine = {
-        version: '3',
-        region: REGION,
-        userPoolId: POOL_ID,
-        triggerSource: 'TokenGeneration_ClientCredentials',
-        userName: CLIENT_ID,
-        callerContext: { awsSdkVersion: 'aws-sdk-unknown-unknown', clientId: CLIENT_ID },
-        request: { userAttributes: {}, groupConfiguration: {}, scopes: ['notes/read', 'notes/write'] },
-        response: { claimsAndScopeOverrideDetails: { accessTokenGeneration: { scopesToAdd: ['notes/audit'] } } },
-      } satisfies PreTokenGenerationV3TriggerEvent;
+      const machine = clientCredentialsV3Event({ scopes: ['notes/read', 'notes/write'], response: { claimsAndScopeOverrideDetails: { accessTokenGeneration: { scopesToAdd: ['notes/audit'] } } } });
       // No user and no email: the domain policy has nothing to refuse, and the machine's own overrides stay.
       const result = await handler(machine as unknown as PreTokenGenerationV2TriggerEvent);
       expect(result.response).to.deep.equal({ claimsAndScopeOverrideDetails: { accessTokenGeneration: { scopesToAdd: ['notes/audit'] } } });
