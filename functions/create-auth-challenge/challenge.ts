@@ -90,9 +90,8 @@ export async function createChallenge(deps: ChallengeDeps, event: CreateAuthChal
     if (!method) return methodRound();
     return issue(deps, event as CreateAuthChallengeTriggerEvent, login, method);
   }
-  // A wrong answer: the same link or code stays valid, with the same hash, until it expires.
-  const recipient = recipientOf(event as CreateAuthChallengeTriggerEvent, deps.policy);
-  if (!recipient) return secretRound(standIn(deps, round.step));
+  // A wrong answer: the same link or code stays valid, with the same hash and expiry, until it expires.
+  // Everyone's challenge is in the table (see `issue`), so this step looks the same for every caller.
   const stored = await deps.db.send(new GetCommand({ TableName: deps.tableName, Key: { pk: passwordlessPk(login), sk: PASSWORDLESS_SK.challenge(round.challengeId) }, ConsistentRead: true }));
   const item = stored.Item;
   if (!item || typeof item.hash !== 'string' || typeof item.validUntil !== 'number' || item.step !== round.step) {
@@ -101,11 +100,6 @@ export async function createChallenge(deps: ChallengeDeps, event: CreateAuthChal
   }
   logger.info('challenge re-presented after a wrong answer', { user, step: round.step });
   return secretRound({ step: round.step, challengeId: round.challengeId, hash: item.hash, validUntil: item.validUntil });
-}
-
-/** Private parameters for someone who is sent nothing: shaped like real ones, matching no answer. */
-function standIn(deps: ChallengeDeps, step: SignInMethod): PrivateChallenge {
-  return { step, challengeId: randomBytes(16).toString('hex'), hash: randomBytes(32).toString('hex'), validUntil: deps.now() + deps.settings.validitySeconds * 1000 };
 }
 
 async function issue(deps: ChallengeDeps, event: CreateAuthChallengeTriggerEvent, login: string, step: SignInMethod): Promise<Response> {
@@ -123,15 +117,13 @@ async function issue(deps: ChallengeDeps, event: CreateAuthChallengeTriggerEvent
     throw new UserFacingError('throttled', THROTTLED_MESSAGE);
   }
   const recipient = recipientOf(event, deps.policy);
-  if (!recipient) {
-    logger.info('sign-in message not sent', { user, step, reason: event.request.userNotFound ? 'user-not-found' : 'no-allowed-verified-email' });
-    return secretRound(standIn(deps, step));
-  }
-
   const challengeId = randomBytes(16).toString('hex');
   const secret = step === 'code' ? newCode() : randomBytes(32).toString('base64url');
   const validUntil = deps.now() + deps.settings.validitySeconds * 1000;
-  const challenge: PrivateChallenge = { step, challengeId, hash: secretHash(challengeId, step, secret), validUntil };
+  // Someone who is sent nothing gets a challenge like anyone's, stored the same way, whose hash is of
+  // no secret at all (random bytes), so no answer matches it and a retry re-presents it unchanged.
+  const hash = recipient ? secretHash(challengeId, step, secret) : randomBytes(32).toString('hex');
+  const challenge: PrivateChallenge = { step, challengeId, hash, validUntil };
   await deps.db.send(
     new PutCommand({
       TableName: deps.tableName,
@@ -140,6 +132,10 @@ async function issue(deps: ChallengeDeps, event: CreateAuthChallengeTriggerEvent
     }),
     { abortSignal: signal },
   );
+  if (!recipient) {
+    logger.info('sign-in message not sent', { user, step, reason: event.request.userNotFound ? 'user-not-found' : 'no-allowed-verified-email' });
+    return secretRound(challenge);
+  }
   const name = event.request.userAttributes.given_name || event.request.userAttributes.name;
   const context = { ...(name ? { name } : {}), email: recipient };
   try {

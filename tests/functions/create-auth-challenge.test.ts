@@ -28,7 +28,9 @@ describe('create-auth-challenge', () => {
   after(() => ddb.restore());
   let sent: Sent[];
   let deps: ChallengeDeps;
+  let clock = T0;
   beforeEach(() => {
+    clock = T0;
     ddb.reset();
     ddb.on(UpdateCommand).resolves({}).on(PutCommand).resolves({});
     sent = [];
@@ -41,7 +43,7 @@ describe('create-auth-challenge', () => {
       send: async (to, kind, context) => {
         sent.push({ to, kind, context });
       },
-      now: () => T0,
+      now: () => clock,
     };
   });
 
@@ -110,8 +112,19 @@ describe('create-auth-challenge', () => {
       expect(shape(other)).to.deep.equal(shape(real));
     }
     expect(sent).to.deep.equal([]);
-    // The throttle counts them all alike, so its refusal cannot tell them apart either.
+    // The throttle counts them all alike and every challenge is stored alike, so neither tells them apart.
     expect(ddb.commandCalls(UpdateCommand)).to.have.length(4);
+    expect(ddb.commandCalls(PutCommand)).to.have.length(4);
+  });
+
+  it('re-presents an unknown user\'s challenge after a wrong answer exactly as a real one\'s, expiry included', async () => {
+    const unknown = { userNotFound: true, userName: 'nobody@gmail.com' };
+    const first = await createChallenge(deps, createAuthChallengeEvent({ ...unknown, session: [method], clientMetadata: { signInMethod: 'code' } }));
+    ddb.on(GetCommand).resolves({ Item: ddb.commandCalls(PutCommand)[0]!.args[0].input.Item });
+    clock += 30_000;
+    const wrong: SessionEntry = { challengeName: 'CUSTOM_CHALLENGE', challengeResult: false, challengeMetadata: first.challengeMetadata };
+    expect(await createChallenge(deps, createAuthChallengeEvent({ ...unknown, session: [method, wrong] }))).to.deep.equal(first);
+    expect(sent).to.deep.equal([]);
   });
 
   it('refuses a new message while the throttle says no, without naming the account, and sends nothing', async () => {

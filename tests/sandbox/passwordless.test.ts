@@ -135,6 +135,8 @@ describe('sandbox: passwordless sign-in (magic link and emailed code)', function
     expect(challenge.ChallengeParameters!.step).to.equal('code');
     let step: InitiateAuthCommandOutput = challenge;
     for (let i = 0; i < 2; i++) step = await answer(typed, step.Session, '123456');
+    // Re-presented unchanged after wrong answers, as a real user's challenge is.
+    expect(step.ChallengeParameters).to.deep.equal(challenge.ChallengeParameters);
     expect(await rejection(answer(typed, step.Session, '123456'))).to.include({ name: 'NotAuthorizedException', message: 'Incorrect username or password.' });
     expect(await mailTo(typed)).to.deep.equal([]);
   });
