@@ -136,13 +136,13 @@ describe('sandbox with aws-amplify v6 defaults', function () {
   });
 
   it('signs in without a password (CUSTOM_WITHOUT_SRP): asks for a code, then answers with the one mailed through SES', async () => {
-    await app.createUser('hamfast@gmail.com', PASSWORD, { name: 'Hamfast Gamgee' });
-    const sub = (await app.getUser('hamfast@gmail.com')).UserAttributes!.find((a) => a.Name === 'sub')!.Value!;
-    const started = await signIn({ username: 'hamfast@gmail.com', options: { authFlowType: 'CUSTOM_WITHOUT_SRP' } });
+    await app.createUser('odo.proudfoot@gmail.com', PASSWORD, { name: 'Odo Proudfoot' });
+    const sub = (await app.getUser('odo.proudfoot@gmail.com')).UserAttributes!.find((a) => a.Name === 'sub')!.Value!;
+    const started = await signIn({ username: 'odo.proudfoot@gmail.com', options: { authFlowType: 'CUSTOM_WITHOUT_SRP' } });
     expect(started.nextStep).to.deep.include({ signInStep: 'CONFIRM_SIGN_IN_WITH_CUSTOM_CHALLENGE', additionalInfo: { step: 'method', USERNAME: started.nextStep.signInStep === 'CONFIRM_SIGN_IN_WITH_CUSTOM_CHALLENGE' ? started.nextStep.additionalInfo?.USERNAME : '' } });
     const asked = await confirmSignIn({ challengeResponse: 'code', options: { clientMetadata: { signInMethod: 'code' } } });
     expect(asked.nextStep.signInStep).to.equal('CONFIRM_SIGN_IN_WITH_CUSTOM_CHALLENGE');
-    const mail = (await app.sandbox.stores.ses()).filter((m) => m.to === 'hamfast@gmail.com').at(-1)!;
+    const mail = (await app.sandbox.stores.ses()).filter((m) => m.to === 'odo.proudfoot@gmail.com').at(-1)!;
     const code = /Sign-in code: (\d{6})/.exec(mail.text)![1]!;
     const done = await confirmSignIn({ challengeResponse: code });
     expect(done).to.deep.equal({ isSignedIn: true, nextStep: { signInStep: 'DONE' } });
