@@ -90,6 +90,23 @@ export const ConfigSchema = z
           ctx.addIssue({ code: 'custom', path: ['clientId'], message: 'must be an app client id when legacyPool.create is false' });
         }
       }),
+    passwordless: z.strictObject({
+      enabled: z
+        .boolean()
+        .describe('Passwordless sign-in: the app client allows `CUSTOM_AUTH`, and the define, create and verify auth challenge triggers email a magic link or a 6-digit code. Needs `email.appUrl`, where the link points. See docs/functions.md ("Passwordless sign-in").'),
+      linkPath: z
+        .string()
+        .regex(/^\/[A-Za-z0-9/_.~-]*$/, 'must be a path such as /sign-in/link')
+        .describe('Page of the app (under `email.appUrl`) that a magic link opens; the link\'s secret goes in the URL fragment, which browsers never send to a server.'),
+      validityMinutes: z
+        .number()
+        .int()
+        .min(3)
+        .max(15)
+        .describe('How long a link or code can be used. It is also the app client\'s auth session validity, since a link is bound to its sign-in session (Cognito allows 3 to 15 minutes).'),
+      minIntervalSeconds: seconds(3600).describe('Least time between two sign-in messages to one login.'),
+      maxPerHour: z.number().int().min(1).max(100).describe('Most sign-in messages to one login in an hour.'),
+    }),
     audit: z.strictObject({
       retentionDays: z.number().int().min(1).max(3650).describe('Days a sign-in audit record is kept before DynamoDB expires it.'),
     }),
@@ -127,8 +144,8 @@ export const ConfigSchema = z
     }),
     userPoolTier: z.enum(['LITE', 'ESSENTIALS', 'PLUS']).describe('Cognito feature plan of the user pool.'),
     preTokenGenerationVersion: z
-      .enum(['V1_0', 'V2_0'])
-      .describe('Event version of the pre-token-generation trigger. `V2_0` (access-token customisation) needs the ESSENTIALS or PLUS feature plan.'),
+      .enum(['V1_0', 'V2_0', 'V3_0'])
+      .describe('Event version of the pre-token-generation trigger. `V2_0` (access-token customisation) and `V3_0` (also machine-to-machine tokens of the client-credentials grant, which the trigger passes through unchanged) need the ESSENTIALS or PLUS feature plan.'),
     functionMemoryMb: z.strictObject({
       syncTrigger: memoryMb('the synchronous triggers, which a user waits for'),
       asyncTrigger: memoryMb('the custom email and SMS senders'),
@@ -138,8 +155,11 @@ export const ConfigSchema = z
     tags: z.record(z.string().regex(/^[\w .:/=+@-]{1,128}$/), z.string().max(256)).describe('Tags on every resource (`key=value,key=value` in the variable).'),
   })
   .superRefine((c, ctx) => {
-    if (c.preTokenGenerationVersion === 'V2_0' && c.userPoolTier === 'LITE') {
-      ctx.addIssue({ code: 'custom', path: ['preTokenGenerationVersion'], message: 'V2_0 needs userPoolTier ESSENTIALS or PLUS' });
+    if (c.preTokenGenerationVersion !== 'V1_0' && c.userPoolTier === 'LITE') {
+      ctx.addIssue({ code: 'custom', path: ['preTokenGenerationVersion'], message: `${c.preTokenGenerationVersion} needs userPoolTier ESSENTIALS or PLUS` });
+    }
+    if (c.passwordless.enabled && c.email.appUrl === '') {
+      ctx.addIssue({ code: 'custom', path: ['passwordless', 'enabled'], message: 'needs email.appUrl, where a magic link points' });
     }
   });
 

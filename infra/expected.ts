@@ -2,12 +2,14 @@
  * The resources a configuration must produce, by Terraform type. The offline plan and the tests check
  * the plan against this, so a resource that silently disappears (or appears) fails the build.
  */
-import { FUNCTIONS, SENDER_FUNCTIONS } from '../functions/catalog.ts';
+import { FUNCTIONS, PASSWORDLESS_FUNCTIONS, SENDER_FUNCTIONS } from '../functions/catalog.ts';
 import type { Config } from './config.ts';
 
-/** Functions deployed in a delivery mode. */
-export function deployedFunctions(config: Pick<Config, 'deliveryMode'>): (typeof FUNCTIONS)[number][] {
-  return FUNCTIONS.filter((f) => config.deliveryMode === 'custom-senders' || !SENDER_FUNCTIONS.includes(f.name));
+/** Functions deployed by a configuration: the senders in custom-senders mode, the challenge triggers with passwordless sign-in. */
+export function deployedFunctions(config: Pick<Config, 'deliveryMode' | 'passwordless'>): (typeof FUNCTIONS)[number][] {
+  return FUNCTIONS.filter(
+    (f) => (config.deliveryMode === 'custom-senders' || !SENDER_FUNCTIONS.includes(f.name)) && (config.passwordless.enabled || !PASSWORDLESS_FUNCTIONS.includes(f.name)),
+  );
 }
 
 /** Functions whose policy names the user pool, which therefore needs a second, separate policy. */

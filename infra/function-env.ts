@@ -73,6 +73,22 @@ export function functionEnvironment(name: FunctionName, config: Config, refs: Re
         [ENV.legacyClientId]: refs.legacy.clientId,
         [ENV.legacyRegion]: refs.legacy.region,
       };
+    case 'define-auth-challenge':
+      // Decides from the event alone.
+      return {};
+    case 'create-auth-challenge':
+      return {
+        [ENV.tableName]: refs.tableName,
+        ...branding,
+        ...sender,
+        ...domainPolicy,
+        [ENV.passwordlessLinkUrl]: `${config.email.appUrl}${config.passwordless.linkPath}`,
+        [ENV.passwordlessValiditySeconds]: String(config.passwordless.validityMinutes * 60),
+        [ENV.passwordlessMinIntervalSeconds]: String(config.passwordless.minIntervalSeconds),
+        [ENV.passwordlessMaxPerHour]: String(config.passwordless.maxPerHour),
+      };
+    case 'verify-auth-challenge-response':
+      return { [ENV.tableName]: refs.tableName };
     case 'custom-email-sender':
       return {
         [ENV.kmsKeyArn]: required(refs.kmsKeyArn, 'the KMS key', name),

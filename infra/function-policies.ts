@@ -89,13 +89,38 @@ export function functionGrants(name: FunctionName, t: GrantTargets): FunctionGra
     case 'post-authentication':
       // One statement per action and item kind (functions/post-authentication/record.ts): the dedupe marker
       // is put, the audit entry put and the profile updated (both USER#), the attempt state deleted. Nothing
-      // else: it can neither delete a profile nor write a lockout counter.
+      // else: it can neither delete a profile nor write a lockout counter. It reads the method
+      // verify-auth-challenge-response left for a passwordless sign-in.
       return {
         own: [
           allowItems('PinSignInTime', ['dynamodb:PutItem'], t.tableArn, [ITEM_PREFIX.dedupe]),
           allowItems('AuditSignIn', ['dynamodb:PutItem'], t.tableArn, [ITEM_PREFIX.user]),
           allowItems('RecordLastLogin', ['dynamodb:UpdateItem'], t.tableArn, [ITEM_PREFIX.user]),
           allowItems('ClearAttemptState', ['dynamodb:DeleteItem'], t.tableArn, [ITEM_PREFIX.lockout]),
+          allowItems('ReadSignInMethod', ['dynamodb:GetItem'], t.tableArn, [ITEM_PREFIX.passwordless]),
+        ],
+        pool: [],
+      };
+    case 'define-auth-challenge':
+      return { own: [], pool: [] };
+    case 'create-auth-challenge':
+      // Counts messages (UpdateItem on the throttle), stores a challenge's hash (PutItem), reads it back to
+      // re-present it after a wrong answer (GetItem); nothing else in the table, and mail only as the sender.
+      return {
+        own: [
+          allowItems('ThrottleMessages', ['dynamodb:UpdateItem'], t.tableArn, [ITEM_PREFIX.passwordless]),
+          allowItems('StoreChallengeHash', ['dynamodb:PutItem'], t.tableArn, [ITEM_PREFIX.passwordless]),
+          allowItems('ReadChallengeHash', ['dynamodb:GetItem'], t.tableArn, [ITEM_PREFIX.passwordless]),
+          sendEmail,
+        ],
+        pool: [],
+      };
+    case 'verify-auth-challenge-response':
+      // Marks a challenge used (conditional UpdateItem) and leaves the sign-in method for the audit (PutItem).
+      return {
+        own: [
+          allowItems('ConsumeChallenge', ['dynamodb:UpdateItem'], t.tableArn, [ITEM_PREFIX.passwordless]),
+          allowItems('MarkSignInMethod', ['dynamodb:PutItem'], t.tableArn, [ITEM_PREFIX.passwordless]),
         ],
         pool: [],
       };

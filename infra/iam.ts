@@ -54,6 +54,8 @@ export const ITEM_PREFIX = {
   user: 'USER#',
   lockout: 'LOCKOUT#',
   dedupe: 'DEDUPE#',
+  /** Passwordless sign-in: a login's message throttle, its links and codes, its last sign-in method. */
+  passwordless: 'PASSWORDLESS#',
   /** Powertools idempotency records: `idempotency#<function name>`. */
   idempotency: 'idempotency#',
 } as const;

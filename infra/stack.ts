@@ -169,6 +169,7 @@ export class CognitoTriggersStack extends TerraformStack {
       triggers,
       senderKeyArn: this.senderKey?.arn,
       preTokenGenerationVersion: config.preTokenGenerationVersion,
+      ...(config.passwordless.enabled ? { passwordless: { sessionMinutes: config.passwordless.validityMinutes } } : {}),
       tier: config.userPoolTier,
       fromAddress: config.email.fromAddress,
       fromName: config.email.fromName,

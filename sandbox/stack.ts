@@ -15,6 +15,7 @@ import { FUNCTIONS, SENDER_FUNCTIONS, type FunctionKind, type FunctionName, type
 import { CLIENT_READ_ATTRIBUTES, CLIENT_WRITE_ATTRIBUTES, VERIFY_BEFORE_UPDATE } from '../functions/common/attributes.ts';
 import { ENV } from '../functions/common/config.ts';
 import { OVERRIDE_PREFIX } from '../infra/config.ts';
+import { deployedFunctions } from '../infra/expected.ts';
 import type { StreamViewType } from './dynamodb/stream.ts';
 
 export const ROOT = path.resolve(import.meta.dirname, '..');
@@ -43,6 +44,8 @@ export interface StackClient {
   readonly name: string;
   readonly explicitAuthFlows: readonly string[];
   readonly preventUserExistenceErrors: boolean;
+  /** `auth_session_validity`: minutes a sign-in session (SRP, custom challenges) may be answered; Cognito's default is 3. */
+  readonly authSessionValidity?: number;
   readonly accessTokenValidity?: number;
   readonly idTokenValidity?: number;
   readonly refreshTokenValidity?: number;
@@ -272,6 +275,7 @@ export function readSynthesizedStack(file: string): SandboxStack {
         name: str(c.name) ?? name,
         explicitAuthFlows: (c.explicit_auth_flows as string[] | undefined) ?? [],
         preventUserExistenceErrors: str(c.prevent_user_existence_errors) === 'ENABLED',
+        ...(num(c.auth_session_validity) !== undefined ? { authSessionValidity: num(c.auth_session_validity) } : {}),
         ...(Array.isArray(c.read_attributes) ? { readAttributes: c.read_attributes as string[] } : {}),
         ...(Array.isArray(c.write_attributes) ? { writeAttributes: c.write_attributes as string[] } : {}),
         ...(num(c.access_token_validity) !== undefined ? { accessTokenValidity: num(c.access_token_validity) } : {}),
@@ -296,7 +300,7 @@ export function readSynthesizedStack(file: string): SandboxStack {
     const a = attrs.get(`aws_cognito_user_pool.${name}`)!;
     const lc = block(r.lambda_config) ?? {};
     const triggers: Partial<Record<TriggerSlot, string>> = {};
-    for (const slot of ['pre_sign_up', 'custom_message', 'post_confirmation', 'pre_authentication', 'post_authentication', 'user_migration'] as const) {
+    for (const slot of ['pre_sign_up', 'custom_message', 'post_confirmation', 'pre_authentication', 'post_authentication', 'user_migration', 'define_auth_challenge', 'create_auth_challenge', 'verify_auth_challenge_response'] as const) {
       const fn = functionByArnRef(lc[slot]);
       if (fn) triggers[slot] = fn;
     }
@@ -522,7 +526,7 @@ export async function contractStack(environment: string, deliveryMode?: 'custom-
   const tableArn = `arn:aws:dynamodb:${region}:${accountId}:table/${tableName}`;
   const failureQueue = `arn:aws:sqs:${region}:${accountId}:${name}-welcome-email-failures`;
   const welcome = WELCOME_EMAIL_STREAM;
-  const functions: StackFunction[] = FUNCTIONS.filter((f) => mode === 'custom-senders' || !(SENDER_FUNCTIONS as readonly string[]).includes(f.name)).map((f) => ({
+  const functions: StackFunction[] = deployedFunctions(config).map((f) => ({
     name: f.name,
     functionName: fnName(f.name),
     arn: fnArn(f.name),
@@ -563,8 +567,9 @@ export async function contractStack(environment: string, deliveryMode?: 'custom-
         {
           id: clientIdFor(`${name}:client`),
           name: `${name}-app`,
-          explicitAuthFlows: ['ALLOW_USER_PASSWORD_AUTH', 'ALLOW_USER_SRP_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH'],
+          explicitAuthFlows: ['ALLOW_USER_PASSWORD_AUTH', 'ALLOW_USER_SRP_AUTH', ...(config.passwordless.enabled ? ['ALLOW_CUSTOM_AUTH'] : []), 'ALLOW_REFRESH_TOKEN_AUTH'],
           preventUserExistenceErrors: true,
+          ...(config.passwordless.enabled ? { authSessionValidity: config.passwordless.validityMinutes } : {}),
           accessTokenValidity: tokens.accessTokenMinutes,
           idTokenValidity: tokens.idTokenMinutes,
           refreshTokenValidity: tokens.refreshTokenDays,

@@ -166,9 +166,21 @@ function configuredStackDir(config: Config): string {
   return dir;
 }
 
+/**
+ * The configuration planned for a delivery mode: the configured one for its own mode; for the other,
+ * the same with passwordless sign-in switched the other way (and a placeholder app URL for its links
+ * when the configuration has none), so the two plans cover both delivery modes and both settings.
+ */
+export function modeConfig(mode: DeliveryMode, configured: Config = loadConfig()): Config {
+  if (mode === configured.deliveryMode) return configured;
+  const passwordless = !configured.passwordless.enabled;
+  const appUrl = passwordless && configured.email.appUrl === '' ? { email: { appUrl: 'https://app.example.com' } } : {};
+  return loadConfig({ overrides: { deliveryMode: mode, passwordless: { enabled: passwordless }, ...appUrl } });
+}
+
 /** Synthesizes the stack for a delivery mode into .build/synth-<mode>/ and returns its directory. */
-function synthMode(mode: DeliveryMode): string {
-  const config = loadConfig({ overrides: { deliveryMode: mode } });
+function synthMode(mode: DeliveryMode, configured: Config): string {
+  const config = modeConfig(mode, configured);
   const outdir = path.join(root, '.build', `synth-${mode}`);
   const name = stackName(config);
   const app = new App({ outdir });
@@ -180,7 +192,7 @@ function synthMode(mode: DeliveryMode): string {
 /** The stack directory of each mode: the configured one from cdktf.out/, the other synthesized here. */
 function stackDirs(configured: Config): Record<DeliveryMode, string> {
   const dirs = {} as Record<DeliveryMode, string>;
-  for (const mode of MODES) dirs[mode] = mode === configured.deliveryMode ? configuredStackDir(configured) : synthMode(mode);
+  for (const mode of MODES) dirs[mode] = mode === configured.deliveryMode ? configuredStackDir(configured) : synthMode(mode, configured);
   return dirs;
 }
 
@@ -267,9 +279,8 @@ async function planOffline(): Promise<void> {
       const out = planJsonPath(mode, config.deliveryMode);
       writeFileSync(out, shown.stdout);
 
-      const modeConfig = loadConfig({ overrides: { deliveryMode: mode } });
       const plan = JSON.parse(shown.stdout) as PlanJson;
-      const problems = checkPlan(plan, expectedResourceCounts(modeConfig));
+      const problems = checkPlan(plan, expectedResourceCounts(modeConfig(mode, config)));
       const total = plan.resource_changes?.length ?? 0;
       if (problems.length > 0) failures.push(`plan ${mode}:\n  ${problems.join('\n  ')}`);
       console.log(

@@ -69,7 +69,7 @@ describe('post-authentication', () => {
       ddb.on(PutCommand).resolves({}).on(UpdateCommand).resolves({}).on(DeleteCommand).resolves({ Attributes: { pk: `LOCKOUT#${EMAIL}`, sk: 'STATE', attempts: 2, windowStart: T0 - 1 } });
       const event = postAuthenticationEvent({ newDeviceUsed: true });
       const result = await recordSignIn(deps(), event);
-      expect(result).to.deep.equal({ retry: false, at: ISO0, auditWritten: true, profileUpdated: true, lockoutCleared: true });
+      expect(result).to.deep.equal({ retry: false, at: ISO0, auditWritten: true, profileUpdated: true, lockoutCleared: true, method: 'password' });
 
       const hash = invocationHash(event);
       const [marker, audit] = puts();
@@ -85,6 +85,7 @@ describe('post-authentication', () => {
           at: ISO0,
           clientId: CLIENT_ID,
           triggerSource: 'PostAuthentication_Authentication',
+          method: 'password',
           device: { newDeviceUsed: true },
           expiresAt: T0 / 1000 + 30 * 86_400,
         },
@@ -103,14 +104,14 @@ describe('post-authentication', () => {
       ddb.on(PutCommand).rejectsOnce(conditionFailed({ at: { N: String(firstAt) }, expiresAt: { N: '1' } })).rejects(conditionFailed());
       ddb.on(UpdateCommand).rejects(conditionFailed()).on(DeleteCommand).resolves({});
       const result = await recordSignIn(deps(), postAuthenticationEvent());
-      expect(result).to.deep.equal({ retry: true, at: new Date(firstAt).toISOString(), auditWritten: false, profileUpdated: false, lockoutCleared: false });
+      expect(result).to.deep.equal({ retry: true, at: new Date(firstAt).toISOString(), auditWritten: false, profileUpdated: false, lockoutCleared: false, method: 'password' });
       expect(puts()[1]!.Item!.sk).to.match(new RegExp(`^LOGIN#${new Date(firstAt).toISOString()}#`));
-      expect(ddb.commandCalls(GetCommand)).to.have.length(0);
+      expect(ddb.commandCalls(GetCommand).filter((c) => String(c.args[0].input.Key?.pk).startsWith('DEDUPE#'))).to.have.length(0);
     });
 
     it('reads the marker when the store does not return ALL_OLD, and claims it again if it vanished meanwhile', async () => {
       ddb.on(PutCommand).rejectsOnce(conditionFailed()).resolves({});
-      ddb.on(GetCommand).resolvesOnce({ Item: { at: T0 - 2_000 } });
+      ddb.on(GetCommand, { Key: { sk: 'MARKER' } }).resolvesOnce({ Item: { at: T0 - 2_000 } });
       ddb.on(UpdateCommand).resolves({}).on(DeleteCommand).resolves({});
       expect(await recordSignIn(deps(), postAuthenticationEvent())).to.include({ retry: true, at: new Date(T0 - 2_000).toISOString() });
       expect(ddb.commandCalls(GetCommand)[0]!.args[0].input).to.deep.include({ ConsistentRead: true });
@@ -120,6 +121,31 @@ describe('post-authentication', () => {
       ddb.on(GetCommand).resolves({});
       ddb.on(UpdateCommand).resolves({}).on(DeleteCommand).resolves({});
       expect(await recordSignIn(deps(), postAuthenticationEvent())).to.include({ retry: false, at: ISO0 });
+    });
+
+    it('audits the method a passwordless sign-in left a marker for moments before, and a password otherwise', async () => {
+      ddb.on(PutCommand).resolves({}).on(UpdateCommand).resolves({}).on(DeleteCommand).resolves({});
+      const marker = (at: number, method: string) => ddb.on(GetCommand, { Key: { pk: `PASSWORDLESS#${EMAIL}`, sk: 'SIGN-IN' } }).resolves({ Item: { method, at } });
+      marker(T0 - 800, 'magic-link');
+      expect(await recordSignIn(deps(), postAuthenticationEvent())).to.include({ method: 'magic-link' });
+      expect(puts()[1]!.Item).to.include({ method: 'magic-link' });
+      marker(T0 - 500, 'code');
+      expect(await recordSignIn(deps(), postAuthenticationEvent({ newDeviceUsed: false }))).to.include({ method: 'code' });
+      // A marker older than a minute belongs to an earlier sign-in; one naming anything else is ignored.
+      marker(T0 - 61_000, 'code');
+      expect(await recordSignIn(deps(), postAuthenticationEvent({ newDeviceUsed: true }))).to.include({ method: 'password' });
+      marker(T0, 'sms');
+      clock = T0 + 1;
+      expect(await recordSignIn(deps(), postAuthenticationEvent())).to.include({ method: 'password' });
+    });
+
+    it('tells two passwordless sign-ins with identical events apart by their verification, and a retry of one from the other', async () => {
+      const event = postAuthenticationEvent();
+      const first = { method: 'code', at: T0 - 900 } as const;
+      const second = { method: 'code', at: T0 - 100 } as const;
+      expect(invocationHash(event, first)).to.not.equal(invocationHash(event, second));
+      expect(invocationHash(event, first)).to.equal(invocationHash(postAuthenticationEvent(), { ...first }));
+      expect(invocationHash(event)).to.not.equal(invocationHash(event, first));
     });
 
     it('gives up after three rounds of a marker that can be neither claimed nor read', async () => {

@@ -110,6 +110,7 @@ describe('configuration', () => {
   it('rejects a lock shorter than the first lock, a V2_0 trigger on LITE, and a missing existing legacy pool', () => {
     expect(loadError({ CT_LOCKOUT_LOCK_SECONDS: '600', CT_LOCKOUT_MAX_LOCK_SECONDS: '60' })).to.include('lockout.maxLockSeconds = 60');
     expect(loadError({ CT_PRE_TOKEN_GENERATION_VERSION: 'V2_0', CT_USER_POOL_TIER: 'LITE' })).to.include('preTokenGenerationVersion = "V2_0"');
+    expect(loadError({ CT_PRE_TOKEN_GENERATION_VERSION: 'V3_0', CT_USER_POOL_TIER: 'LITE' })).to.include('preTokenGenerationVersion = "V3_0": V3_0 needs userPoolTier ESSENTIALS or PLUS');
     expect(loadError({ CT_LEGACY_POOL_CREATE: 'false' })).to.include('legacyPool.userPoolId = ""');
     expect(loadError({ CT_LOGS_RETENTION_DAYS: '42' })).to.include('logs.retentionDays = 42');
   });

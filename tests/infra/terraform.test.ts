@@ -2,9 +2,9 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:f
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
-import { loadConfig } from '../../infra/config.ts';
+import { loadConfig, type Config } from '../../infra/config.ts';
 import { expectedResourceCounts } from '../../infra/expected.ts';
-import { checkPlan, cliConfig, findProviderMirror, OFFLINE_OVERRIDE, planJsonPath, type PlanJson } from '../../scripts/terraform.ts';
+import { checkPlan, cliConfig, findProviderMirror, modeConfig, OFFLINE_OVERRIDE, planJsonPath, type PlanJson } from '../../scripts/terraform.ts';
 
 describe('terraform CLI config', () => {
   let tmp: string;
@@ -72,12 +72,14 @@ for (const mode of ['custom-senders', 'cognito'] as const) {
   describe(`offline plan of the ${mode} mode`, () => {
     let plan: PlanJson;
     let expected: Record<string, number>;
+    let planned: Config;
     before(function () {
       const configured = loadConfig();
       const file = planJsonPath(mode, configured.deliveryMode);
       if (!existsSync(file)) throw new Error(`${file} is missing: run \`make plan-offline\` first`);
       plan = JSON.parse(readFileSync(file, 'utf8')) as PlanJson;
-      expected = expectedResourceCounts(loadConfig({ overrides: { deliveryMode: mode } }));
+      planned = modeConfig(mode, configured);
+      expected = expectedResourceCounts(planned);
     });
 
     it('only creates, and creates every expected resource', () => {
@@ -89,7 +91,15 @@ for (const mode of ['custom-senders', 'cognito'] as const) {
       const types = new Set(plan.resource_changes!.map((rc) => rc.type));
       for (const type of ['aws_kms_key', 'aws_kms_key_policy', 'aws_secretsmanager_secret']) expect(types.has(type), type).to.equal(mode === 'custom-senders');
       const functions = plan.resource_changes!.filter((rc) => rc.type === 'aws_lambda_function').length;
-      expect(functions).to.equal(mode === 'custom-senders' ? 12 : 10);
+      expect(functions).to.equal((mode === 'custom-senders' ? 12 : 10) + (planned.passwordless.enabled ? 3 : 0));
+    });
+
+    it('wires the challenge triggers and CUSTOM_AUTH exactly when its configuration turns passwordless sign-in on', () => {
+      const client = plan.resource_changes!.find((rc) => rc.type === 'aws_cognito_user_pool_client' && !rc.address.includes('legacy'))!;
+      const after = (rc: { change: object }) => (rc.change as { after?: Record<string, any> }).after!;
+      const wired = plan.resource_changes!.some((rc) => rc.type === 'aws_lambda_function' && rc.address.includes('create-auth-challenge'));
+      expect(wired).to.equal(planned.passwordless.enabled);
+      expect(after(client).explicit_auth_flows.includes('ALLOW_CUSTOM_AUTH')).to.equal(planned.passwordless.enabled);
     });
   });
 }
