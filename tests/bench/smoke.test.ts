@@ -12,6 +12,7 @@ import path from 'node:path';
 import { FUNCTIONS } from '../../functions/catalog.ts';
 import { LAMBDA_NODE_MAJOR } from '../../functions/runtime.ts';
 import { COLD_PATHS } from '../../bench/lib/paths.ts';
+import { SDK_FREE_FUNCTIONS } from '../../scripts/build.ts';
 
 const root = path.resolve(import.meta.dirname, '../..');
 
@@ -152,8 +153,9 @@ describe('benchmark smoke run (bench/run.ts --smoke)', function () {
   it('builds the naive baseline with the SDKs our own clients replace and reports the same-source baseline beside it', () => {
     const senders = results.functions.filter((f) => f.kind === 'async-trigger');
     expect(senders.map((f) => f.name)).to.have.members(['custom-email-sender', 'custom-sms-sender']);
-    // The senders' vendor SDKs and the AWS SDK clients of the synchronous triggers that call AWS (bench/naive/).
-    const substituted = (f: (typeof results.functions)[number]) => f.kind === 'async-trigger' || (f.kind === 'sync-trigger' && !['custom-message', 'pre-token-generation'].includes(f.name));
+    // The senders' vendor SDKs and the AWS SDK clients of the synchronous triggers that call AWS through our client (bench/naive/).
+    const noAwsCalls = ['custom-message', 'pre-token-generation', 'define-auth-challenge'];
+    const substituted = (f: (typeof results.functions)[number]) => f.kind === 'async-trigger' || (SDK_FREE_FUNCTIONS.has(f.name) && !noAwsCalls.includes(f.name));
     for (const f of results.functions) {
       if (!substituted(f)) {
         // Nothing to substitute: the two naive builds are byte-identical, so only one is measured.
