@@ -218,7 +218,8 @@ describe('post-authentication', () => {
 
     it('returns the event unchanged and writes to the configured table with the configured retention', async () => {
       const { handler } = await loadHandler();
-      aws.on('PutItem', () => ({})).on('UpdateItem', () => ({})).on('DeleteItem', () => ({}));
+      // GetItem: the passwordless sign-in marker, absent for a password sign-in.
+      aws.on('GetItem', () => ({})).on('PutItem', () => ({})).on('UpdateItem', () => ({})).on('DeleteItem', () => ({}));
       const event = postAuthenticationEvent();
       expect(await handler(event, lambdaContext('post-authentication'))).to.equal(event);
       const audit = aws.inputs('PutItem')[1]!;
