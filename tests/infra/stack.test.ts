@@ -392,7 +392,7 @@ for (const mode of ['custom-senders', 'cognito'] as const) {
     });
 
     it(`outputs the ids and ARNs a deployment needs${mode === 'cognito' ? ', without a KMS key' : ', including the KMS key'}`, () => {
-      const common = ['region', 'user_pool_id', 'user_pool_client_id', 'table_name', 'welcome_email_failures_queue_url', 'state_machine_arn', 'legacy_user_pool_id', 'legacy_client_id', 'alarm_topic_arn'];
+      const common = ['region', 'user_pool_id', 'user_pool_client_id', 'table_name', 'welcome_email_failures_queue_url', 'state_machine_arn', 'legacy_user_pool_id', 'legacy_client_id', 'alarm_topic_arn', 'web_acl_arn'];
       const senders = ['kms_key_arn', 'sendgrid_secret_arn', 'twilio_secret_arn'];
       expect(Object.keys(s.json.output).sort()).to.deep.equal((mode === 'custom-senders' ? [...common, ...senders] : common).sort());
     });
