@@ -62,7 +62,7 @@ function expectedGrants(s: Synthesized, name: FunctionName): string[] {
   const own: Record<FunctionName, () => string[]> = {
     'pre-sign-up': () => pairs(['states:StartExecution'], [machine]),
     'custom-message': () => [],
-    'post-confirmation': () => pairs(['dynamodb:PutItem'], [table]),
+    'post-confirmation': () => pairs(['dynamodb:PutItem', 'dynamodb:DeleteItem'], [table]),
     'pre-authentication': () => pairs(['dynamodb:UpdateItem'], [table]),
     'post-authentication': () => pairs(['dynamodb:PutItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'], [table]),
     'pre-token-generation': () => [],
@@ -176,7 +176,7 @@ for (const mode of ['custom-senders', 'cognito'] as const) {
     it('confines every item grant to the item kinds its function owns (dynamodb:LeadingKeys)', () => {
       // Per statement: send-welcome-email may write idempotency records, and only update profiles.
       const owned: Partial<Record<FunctionName, string[][]>> = {
-        'post-confirmation': [['USER#*']],
+        'post-confirmation': [['USER#*'], ['LOCKOUT#*']],
         'send-welcome-email': [['idempotency#*'], ['USER#*']],
         'pre-authentication': [['LOCKOUT#*']],
         'post-authentication': [['DEDUPE#*'], ['USER#*'], ['USER#*'], ['LOCKOUT#*']],
@@ -239,7 +239,7 @@ for (const mode of ['custom-senders', 'cognito'] as const) {
       expect(naming).to.deep.equal([]);
       const fnName = ref('aws_lambda_function', welcomeId, 'function_name');
       expect(Object.values(resources(s, 'aws_lambda_permission')).filter((p) => p.function_name === fnName)).to.deep.equal([]);
-      expect(roleStatements(s, roleId(s, 'post-confirmation')).flatMap((st) => st.Action)).to.deep.equal(['logs:CreateLogStream', 'logs:PutLogEvents', 'dynamodb:PutItem']);
+      expect(roleStatements(s, roleId(s, 'post-confirmation')).flatMap((st) => st.Action)).to.deep.equal(['logs:CreateLogStream', 'logs:PutLogEvents', 'dynamodb:PutItem', 'dynamodb:DeleteItem']);
       expect(resources(s, 'aws_lambda_function_event_invoke_config'), 'no asynchronous invocation left to configure').to.deep.equal({});
     });
 
