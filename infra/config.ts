@@ -57,6 +57,15 @@ export const ConfigSchema = z
         failMode: z
           .enum(['closed', 'open'])
           .describe('When the attempt counter cannot be reached: `closed` refuses the sign-in, `open` lets it through.'),
+        quickLogin: z
+          .enum(['off', 'double', 'lock'])
+          .describe('Keycloak\'s quick-login check: an attempt on a login less than `quickLoginMilliseconds` after its previous one counts twice (`double`) or engages the lock at once (`lock`); `off` counts every attempt once.'),
+        quickLoginMilliseconds: z
+          .number()
+          .int()
+          .min(1)
+          .max(60_000)
+          .describe('The quick-login interval: attempts closer together than this are treated as scripted when `quickLogin` is not `off`.'),
       })
       .refine((l) => l.maxLockSeconds >= l.lockSeconds, { path: ['maxLockSeconds'], message: 'must not be below lockout.lockSeconds' }),
     workflow: z.strictObject({
@@ -142,6 +151,35 @@ export const ConfigSchema = z
       idTokenMinutes: z.number().int().min(5).max(1440).describe('ID token validity.'),
       refreshTokenDays: z.number().int().min(1).max(3650).describe('Refresh token validity.'),
     }),
+    waf: z.strictObject({
+      enabled: z
+        .boolean()
+        .describe('Attach an AWS WAF web ACL to the user pool with two per-IP rate-based rules (sign-in calls; sign-up and recovery calls) and an alarm on blocked requests. See docs/lockout.md.'),
+      signInLimit: z
+        .number()
+        .int()
+        .min(10)
+        .max(2_000_000_000)
+        .describe('Requests one IP may send to InitiateAuth and RespondToAuthChallenge within `windowSeconds` before WAF blocks it.'),
+      signUpLimit: z
+        .number()
+        .int()
+        .min(10)
+        .max(2_000_000_000)
+        .describe('Requests one IP may send to SignUp, ConfirmSignUp, ForgotPassword, ConfirmForgotPassword and ResendConfirmationCode within `windowSeconds` before WAF blocks it.'),
+      windowSeconds: z
+        .union([z.literal(60), z.literal(120), z.literal(300), z.literal(600)])
+        .describe('Evaluation window of both rate rules: 60, 120, 300 or 600 seconds (the windows WAF offers).'),
+    }),
+    threatProtection: z.strictObject({
+      mode: z
+        .enum(['off', 'audit', 'enforced'])
+        .describe('Cognito threat protection (`aws_cognito_risk_configuration`, PLUS tier only): `audit` records risk without acting, `enforced` blocks compromised credentials on sign-in, sign-up and password change and takes the account-takeover actions below.'),
+      lowRisk: z.enum(['NO_ACTION', 'MFA_IF_CONFIGURED', 'MFA_REQUIRED', 'BLOCK']).describe('Account-takeover action on a low-risk sign-in.'),
+      mediumRisk: z.enum(['NO_ACTION', 'MFA_IF_CONFIGURED', 'MFA_REQUIRED', 'BLOCK']).describe('Account-takeover action on a medium-risk sign-in.'),
+      highRisk: z.enum(['NO_ACTION', 'MFA_IF_CONFIGURED', 'MFA_REQUIRED', 'BLOCK']).describe('Account-takeover action on a high-risk sign-in.'),
+      notify: z.boolean().describe('Email the user (the project\'s account-takeover template) whenever an account-takeover action is taken.'),
+    }),
     userPoolTier: z.enum(['LITE', 'ESSENTIALS', 'PLUS']).describe('Cognito feature plan of the user pool.'),
     preTokenGenerationVersion: z
       .enum(['V1_0', 'V2_0', 'V3_0'])
@@ -160,6 +198,11 @@ export const ConfigSchema = z
     }
     if (c.passwordless.enabled && c.email.appUrl === '') {
       ctx.addIssue({ code: 'custom', path: ['passwordless', 'enabled'], message: 'needs email.appUrl, where a magic link points' });
+    }
+    // Cognito offers threat protection on the Plus feature plan only; on another plan the risk
+    // configuration would fail at apply, after the rest of the stack had changed.
+    if (c.threatProtection.mode !== 'off' && c.userPoolTier !== 'PLUS') {
+      ctx.addIssue({ code: 'custom', path: ['threatProtection', 'mode'], message: `threat protection needs userPoolTier PLUS (it is ${c.userPoolTier}); set threatProtection.mode to off or userPoolTier to PLUS` });
     }
   });
 

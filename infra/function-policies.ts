@@ -69,7 +69,14 @@ export function functionGrants(name: FunctionName, t: GrantTargets): FunctionGra
       return { own: [], pool: [] };
     case 'post-confirmation':
       // Saves the profile; the table's stream carries the welcome email on from there (functions/post-confirmation/confirm.ts).
-      return { own: [allowItems('SaveProfile', ['dynamodb:PutItem'], t.tableArn, [ITEM_PREFIX.user])], pool: [] };
+      // After a password reset it deletes the login's attempt state, and no other item.
+      return {
+        own: [
+          allowItems('SaveProfile', ['dynamodb:PutItem'], t.tableArn, [ITEM_PREFIX.user]),
+          allowItems('ClearLockAfterReset', ['dynamodb:DeleteItem'], t.tableArn, [ITEM_PREFIX.lockout]),
+        ],
+        pool: [],
+      };
     case 'send-welcome-email':
       // Its event source mapping reads the stream with this role and reports what it gave up on to the queue;
       // the function sends once through the idempotency records and marks the profile SENT.

@@ -51,6 +51,11 @@ export interface UserPoolProps {
   readonly sesIdentityArn: string;
   /** Refuse deletion of the pool. */
   readonly deletionProtection: boolean;
+  /**
+   * Cognito threat protection's mode (PLUS tier): `AUDIT` scores risk, `ENFORCED` also acts on it
+   * through the pool's risk configuration (infra/threat-protection.ts). Absent: off.
+   */
+  readonly advancedSecurityMode?: 'AUDIT' | 'ENFORCED';
   /** Token validities of the app client. */
   readonly tokens: { readonly accessTokenMinutes: number; readonly idTokenMinutes: number; readonly refreshTokenDays: number };
 }
@@ -115,6 +120,7 @@ export class UserPool extends Construct {
         sourceArn: props.sesIdentityArn,
       },
       lambdaConfig,
+      ...(props.advancedSecurityMode ? { userPoolAddOns: { advancedSecurityMode: props.advancedSecurityMode } } : {}),
     });
     this.client = new CognitoUserPoolClient(this, 'client', {
       name: `${props.name}-app`,

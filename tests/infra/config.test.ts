@@ -115,6 +115,30 @@ describe('configuration', () => {
     expect(loadError({ CT_LOGS_RETENTION_DAYS: '42' })).to.include('logs.retentionDays = 42');
   });
 
+  it('refuses threat protection on every tier but PLUS, naming the field, and accepts it on PLUS', () => {
+    for (const tier of ['LITE', 'ESSENTIALS']) {
+      for (const mode of ['audit', 'enforced']) {
+        const message = loadError({ CT_USER_POOL_TIER: tier, CT_THREAT_PROTECTION_MODE: mode });
+        expect(message).to.include(`threatProtection.mode = "${mode}"`).and.include(`needs userPoolTier PLUS (it is ${tier})`);
+      }
+    }
+    expect(loadConfig({ env: { CT_USER_POOL_TIER: 'PLUS', CT_THREAT_PROTECTION_MODE: 'enforced' } }).threatProtection.mode).to.equal('enforced');
+    expect(loadConfig({ env: { CT_USER_POOL_TIER: 'LITE' } }).threatProtection.mode).to.equal('off');
+  });
+
+  it('refuses WAF limits below the 10 requests WAF accepts, and windows WAF does not offer', () => {
+    expect(loadError({ CT_WAF_SIGN_IN_LIMIT: '9' })).to.include('waf.signInLimit = 9').and.include('CT_WAF_SIGN_IN_LIMIT');
+    expect(loadError({ CT_WAF_SIGN_UP_LIMIT: '1.5' })).to.include('waf.signUpLimit = 1.5');
+    expect(loadError({ CT_WAF_WINDOW_SECONDS: '90' })).to.include('waf.windowSeconds = 90');
+    expect(loadConfig({ env: { CT_WAF_WINDOW_SECONDS: '600' } }).waf.windowSeconds).to.equal(600);
+  });
+
+  it('keeps the quick-login check off by default and refuses an unknown mode', () => {
+    expect(loadConfig({ env: {} }).lockout).to.deep.include({ quickLogin: 'off', quickLoginMilliseconds: 1000 });
+    expect(loadError({ CT_LOCKOUT_QUICK_LOGIN: 'triple' })).to.include('lockout.quickLogin = "triple"');
+    expect(loadError({ CT_LOCKOUT_QUICK_LOGIN_MILLISECONDS: '0' })).to.include('lockout.quickLoginMilliseconds = 0');
+  });
+
   it('rejects a boolean that is not true or false, showing what was typed', () => {
     expect(loadError({ CT_DELETION_PROTECTION: 'yes' })).to.include('deletionProtection = "yes"');
   });

@@ -68,7 +68,7 @@ function expectedGrants(s: Synthesized, name: FunctionName): string[] {
   const own: Record<FunctionName, () => string[]> = {
     'pre-sign-up': () => pairs(['states:StartExecution'], [machine]),
     'custom-message': () => [],
-    'post-confirmation': () => pairs(['dynamodb:PutItem'], [table]),
+    'post-confirmation': () => pairs(['dynamodb:PutItem', 'dynamodb:DeleteItem'], [table]),
     'pre-authentication': () => pairs(['dynamodb:UpdateItem'], [table]),
     'post-authentication': () => pairs(['dynamodb:PutItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem'], [table]),
     'pre-token-generation': () => [],
@@ -196,7 +196,7 @@ for (const [mode, passwordless] of [['custom-senders', true], ['cognito', false]
     it('confines every item grant to the item kinds its function owns (dynamodb:LeadingKeys)', () => {
       // Per statement: send-welcome-email may write idempotency records, and only update profiles.
       const owned: Partial<Record<FunctionName, string[][]>> = {
-        'post-confirmation': [['USER#*']],
+        'post-confirmation': [['USER#*'], ['LOCKOUT#*']],
         'send-welcome-email': [['idempotency#*'], ['USER#*']],
         'pre-authentication': [['LOCKOUT#*']],
         'post-authentication': [['DEDUPE#*'], ['USER#*'], ['USER#*'], ['LOCKOUT#*'], ['PASSWORDLESS#*']],
@@ -262,7 +262,7 @@ for (const [mode, passwordless] of [['custom-senders', true], ['cognito', false]
       expect(naming).to.deep.equal([]);
       const fnName = ref('aws_lambda_function', welcomeId, 'function_name');
       expect(Object.values(resources(s, 'aws_lambda_permission')).filter((p) => p.function_name === fnName)).to.deep.equal([]);
-      expect(roleStatements(s, roleId(s, 'post-confirmation')).flatMap((st) => st.Action)).to.deep.equal(['logs:CreateLogStream', 'logs:PutLogEvents', 'dynamodb:PutItem']);
+      expect(roleStatements(s, roleId(s, 'post-confirmation')).flatMap((st) => st.Action)).to.deep.equal(['logs:CreateLogStream', 'logs:PutLogEvents', 'dynamodb:PutItem', 'dynamodb:DeleteItem']);
       expect(resources(s, 'aws_lambda_function_event_invoke_config'), 'no asynchronous invocation left to configure').to.deep.equal({});
     });
 
@@ -417,7 +417,7 @@ for (const [mode, passwordless] of [['custom-senders', true], ['cognito', false]
     });
 
     it(`outputs the ids and ARNs a deployment needs${mode === 'cognito' ? ', without a KMS key' : ', including the KMS key'}`, () => {
-      const common = ['region', 'user_pool_id', 'user_pool_client_id', 'table_name', 'welcome_email_failures_queue_url', 'state_machine_arn', 'legacy_user_pool_id', 'legacy_client_id', 'alarm_topic_arn'];
+      const common = ['region', 'user_pool_id', 'user_pool_client_id', 'table_name', 'welcome_email_failures_queue_url', 'state_machine_arn', 'legacy_user_pool_id', 'legacy_client_id', 'alarm_topic_arn', 'web_acl_arn'];
       const senders = ['kms_key_arn', 'sendgrid_secret_arn', 'twilio_secret_arn'];
       expect(Object.keys(s.json.output).sort()).to.deep.equal((mode === 'custom-senders' ? [...common, ...senders] : common).sort());
     });
