@@ -57,15 +57,6 @@ export const ConfigSchema = z
         failMode: z
           .enum(['closed', 'open'])
           .describe('When the attempt counter cannot be reached: `closed` refuses the sign-in, `open` lets it through.'),
-        quickLogin: z
-          .enum(['off', 'double', 'lock'])
-          .describe('Keycloak\'s quick-login check: an attempt on a login less than `quickLoginMilliseconds` after its previous one counts twice (`double`) or engages the lock at once (`lock`); `off` counts every attempt once.'),
-        quickLoginMilliseconds: z
-          .number()
-          .int()
-          .min(1)
-          .max(60_000)
-          .describe('The quick-login interval: attempts closer together than this are treated as scripted when `quickLogin` is not `off`.'),
       })
       .refine((l) => l.maxLockSeconds >= l.lockSeconds, { path: ['maxLockSeconds'], message: 'must not be below lockout.lockSeconds' }),
     workflow: z.strictObject({

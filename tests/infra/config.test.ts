@@ -133,12 +133,6 @@ describe('configuration', () => {
     expect(loadConfig({ env: { CT_WAF_WINDOW_SECONDS: '600' } }).waf.windowSeconds).to.equal(600);
   });
 
-  it('keeps the quick-login check off by default and refuses an unknown mode', () => {
-    expect(loadConfig({ env: {} }).lockout).to.deep.include({ quickLogin: 'off', quickLoginMilliseconds: 1000 });
-    expect(loadError({ CT_LOCKOUT_QUICK_LOGIN: 'triple' })).to.include('lockout.quickLogin = "triple"');
-    expect(loadError({ CT_LOCKOUT_QUICK_LOGIN_MILLISECONDS: '0' })).to.include('lockout.quickLoginMilliseconds = 0');
-  });
-
   it('rejects a boolean that is not true or false, showing what was typed', () => {
     expect(loadError({ CT_DELETION_PROTECTION: 'yes' })).to.include('deletionProtection = "yes"');
   });
