@@ -185,10 +185,11 @@ describe('post-confirmation', () => {
       aws.on('PutItem', () => awsJsonError('InternalServerError', 500, 'down'));
       const error = await handler(postConfirmationEvent({ userPoolId: POOL_ID })).catch((e: unknown) => e);
       expect(error).to.include({ name: 'UserFacingError', reason: 'internal' });
-      ddb.on(DeleteCommand).resolves({});
+      aws.on('DeleteItem', () => ({}));
       const reset = postConfirmationEvent({ triggerSource: 'PostConfirmation_ConfirmForgotPassword' });
       expect(await handler(reset)).to.equal(reset);
-      expect(ddb.commandCalls(DeleteCommand)).to.have.length(1);
+      expect(aws.inputs('DeleteItem')).to.have.length(1);
+      expect(aws.inputs('DeleteItem')[0]!.TableName).to.equal(TABLE);
     });
   });
 });
