@@ -7,7 +7,8 @@
  *                                                          cdktf.out/plan-<variant>.json, and fails unless each
  *                                                          plan only creates exactly the expected resources
  *
- * The variants (VARIANTS) are both delivery modes, as configured and with threat protection. The configured
+ * The variants (VARIANTS) are both delivery modes, as configured and with threat protection; the other
+ * delivery mode's variants also switch passwordless sign-in the other way (variantConfig). The configured
  * stack is the one `make synth` wrote to cdktf.out/; the others are synthesized here into .build/. Terraform gets its own CLI config (.build/terraform/terraform.rc) that installs
  * hashicorp/aws from a filesystem mirror when one is found (TF_PROVIDER_MIRROR, or discovered in the
  * standard plugin locations) and from the registry otherwise.
