@@ -91,7 +91,7 @@ interface LoadFigures {
 }
 
 /** The cold path: a fresh process loads the bundle and runs its first invocation against the stub. */
-interface ColdPathFigures {
+export interface ColdPathFigures {
   /** Median CPU time of the first invocation alone. */
   firstCallCpuMs: number;
   /** Median wall time of the first invocation alone, in the child. */

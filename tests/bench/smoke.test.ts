@@ -13,17 +13,9 @@ import { FUNCTIONS } from '../../functions/catalog.ts';
 import { LAMBDA_NODE_MAJOR } from '../../functions/runtime.ts';
 import { COLD_PATHS } from '../../bench/lib/paths.ts';
 import { SDK_FREE_FUNCTIONS } from '../../scripts/build.ts';
+import type { ColdPathFigures as ColdPath } from '../../bench/run.ts';
 
 const root = path.resolve(import.meta.dirname, '../..');
-
-interface ColdPath {
-  firstCallCpuMs: number;
-  firstCallMs: number;
-  cpuAboveNodeMs: number;
-  aboveNodeMs: number;
-  peakRssMiB: number;
-  rawCpuMs: number[];
-}
 
 interface SmokeResults {
   meta: { mode: string; date: string; machine: { nproc: number; cpuModel: string; node: string; functionsNode: string } };
