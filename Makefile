@@ -17,7 +17,7 @@ TSX := node --import tsx
 ON_LAMBDA_NODE := PATH="$(CURDIR)/node_modules/node/bin:$$PATH"
 INSTALL_STAMP := node_modules/.install-stamp
 
-.PHONY: help install build synth validate plan-offline typecheck browser test test-unit reliability reliability-report demo sandbox example bench bench-smoke \
+.PHONY: help install build synth validate plan-offline typecheck browser test test-unit reliability reliability-report demo sandbox example bench bench-smoke bench-profile \
         plan deploy destroy outputs bootstrap iam-policies plan-summary unlock resend-welcome docs clean
 
 help: ## List every target
@@ -81,6 +81,10 @@ bench: build ## Measure cold starts, warm latency, sandbox latency, build and sy
 
 bench-smoke: build ## One quick round of the benchmark, to keep it working
 	$(TSX) bench/run.ts --smoke
+
+FN ?= pre-authentication
+bench-profile: $(INSTALL_STAMP) ## Where one function's cold start goes (FN=<function>): --cpu-prof of load and first invocation, ours and naive, by package
+	$(TSX) bench/profile.ts $(FN)
 
 plan: synth ## terraform plan against real AWS for ENV (needs credentials and, for shared state, TF_STATE_BUCKET)
 	$(TSX) scripts/deploy.ts plan

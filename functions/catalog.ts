@@ -26,6 +26,9 @@ export type TriggerSlot =
   | 'post_authentication'
   | 'pre_token_generation'
   | 'user_migration'
+  | 'define_auth_challenge'
+  | 'create_auth_challenge'
+  | 'verify_auth_challenge_response'
   | 'custom_email_sender'
   | 'custom_sms_sender';
 
@@ -46,6 +49,9 @@ export const FUNCTIONS = [
   { name: 'post-authentication', kind: 'sync-trigger', trigger: 'post_authentication', description: 'Audits each sign-in and clears the attempt counter' },
   { name: 'pre-token-generation', kind: 'sync-trigger', trigger: 'pre_token_generation', description: 'Removes the email claims from ID tokens' },
   { name: 'user-migration', kind: 'sync-trigger', trigger: 'user_migration', description: 'Moves users lazily from the legacy provider' },
+  { name: 'define-auth-challenge', kind: 'sync-trigger', trigger: 'define_auth_challenge', description: 'Decides each step of a passwordless sign-in' },
+  { name: 'create-auth-challenge', kind: 'sync-trigger', trigger: 'create_auth_challenge', description: 'Emails a magic link or a one-time code, throttled per login' },
+  { name: 'verify-auth-challenge-response', kind: 'sync-trigger', trigger: 'verify_auth_challenge_response', description: 'Accepts a magic link or code once, before it expires' },
   { name: 'custom-email-sender', kind: 'async-trigger', trigger: 'custom_email_sender', description: 'Decrypts Cognito codes and emails them through SendGrid' },
   { name: 'custom-sms-sender', kind: 'async-trigger', trigger: 'custom_sms_sender', description: 'Decrypts Cognito codes and texts them through Twilio' },
   { name: 'send-reminder', kind: 'workflow-task', description: 'Reminds a user who has not confirmed yet' },
@@ -57,3 +63,6 @@ export type FunctionName = (typeof FUNCTIONS)[number]['name'];
 
 /** The functions that only exist when Cognito hands delivery to our own senders. */
 export const SENDER_FUNCTIONS: readonly FunctionName[] = ['custom-email-sender', 'custom-sms-sender'];
+
+/** The functions that only exist when passwordless sign-in is on (`passwordless.enabled`). */
+export const PASSWORDLESS_FUNCTIONS: readonly FunctionName[] = ['define-auth-challenge', 'create-auth-challenge', 'verify-auth-challenge-response'];

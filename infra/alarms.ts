@@ -8,6 +8,7 @@ import type { FailureQueue } from './failure-queue.ts';
 import { policyDocument } from './iam.ts';
 import type { ReminderWorkflow } from './reminder-workflow.ts';
 import type { ProjectFunction } from './lambda-function.ts';
+import type { UserPoolWaf } from './waf.ts';
 
 /** CloudWatch namespace of the metrics the log filters publish. */
 export const METRIC_NAMESPACE = 'CognitoTriggers';
@@ -48,6 +49,8 @@ export interface AlarmsProps {
   readonly welcomeFailures: FailureQueue;
   /** The sign-up reminder workflow. */
   readonly workflow: ReminderWorkflow;
+  /** The user pool's web ACL, when there is one: its blocked requests raise an alarm. */
+  readonly webAcl?: UserPoolWaf;
 }
 
 /** What one alarm watches, besides the settings all alarms share. */
@@ -187,6 +190,16 @@ export class Alarms extends Construct {
       dimensions: { StateMachineArn: props.workflow.arn },
       statistic: 'Sum',
     });
+    if (props.webAcl) {
+      alarm({
+        suffix: 'waf-blocked-requests',
+        description: `The user pool's web ACL (${props.webAcl.name}) blocked requests: an IP went over a per-IP rate limit on sign-in or on sign-up and recovery, a sign of password spraying, credential stuffing or a sign-up flood (or of a shared address such as a NAT with many legitimate users). Runbook: docs/deploying.md, section 11 (Alarms).`,
+        namespace: 'AWS/WAFV2',
+        metricName: 'BlockedRequests',
+        dimensions: { WebACL: props.webAcl.name, Region: props.region, Rule: 'ALL' },
+        statistic: 'Sum',
+      });
+    }
     this.alarms = alarms;
     this.errorLogFilters = filters;
   }

@@ -8,6 +8,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import type { FunctionKind } from '../functions/catalog.ts';
 
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
 const EMAIL = /^[^@\s<>"]+@[^@\s<>"]+\.[^@\s<>"]+$/;
@@ -18,6 +19,9 @@ export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 36
 
 const httpUrl = z.url({ protocol: /^https?$/ }).refine((v) => !v.endsWith('/'), 'must not end with a slash');
 const seconds = (max: number) => z.number().int().min(1).max(max);
+
+/** One function kind's memory: Lambda gives CPU in proportion, so this sets its cold start too (docs/performance.md, "Memory"). */
+const memoryMb = (who: string) => z.number().int().min(128).max(10_240).describe(`Memory of ${who}, in MB; Lambda gives CPU in proportion.`);
 
 export const ConfigSchema = z
   .strictObject({
@@ -86,6 +90,23 @@ export const ConfigSchema = z
           ctx.addIssue({ code: 'custom', path: ['clientId'], message: 'must be an app client id when legacyPool.create is false' });
         }
       }),
+    passwordless: z.strictObject({
+      enabled: z
+        .boolean()
+        .describe('Passwordless sign-in: the app client allows `CUSTOM_AUTH`, and the define, create and verify auth challenge triggers email a magic link or a 6-digit code. Needs `email.appUrl`, where the link points. See docs/functions.md ("Passwordless sign-in").'),
+      linkPath: z
+        .string()
+        .regex(/^\/[A-Za-z0-9/_.~-]*$/, 'must be a path such as /sign-in/link')
+        .describe('Page of the app (under `email.appUrl`) that a magic link opens; the link\'s secret goes in the URL fragment, which browsers never send to a server.'),
+      validityMinutes: z
+        .number()
+        .int()
+        .min(3)
+        .max(15)
+        .describe('How long a link or code can be used. It is also the app client\'s auth session validity, since a link is bound to its sign-in session (Cognito allows 3 to 15 minutes).'),
+      minIntervalSeconds: seconds(3600).describe('Least time between two sign-in messages to one login.'),
+      maxPerHour: z.number().int().min(1).max(100).describe('Most sign-in messages to one login in an hour.'),
+    }),
     audit: z.strictObject({
       retentionDays: z.number().int().min(1).max(3650).describe('Days a sign-in audit record is kept before DynamoDB expires it.'),
     }),
@@ -121,21 +142,75 @@ export const ConfigSchema = z
       idTokenMinutes: z.number().int().min(5).max(1440).describe('ID token validity.'),
       refreshTokenDays: z.number().int().min(1).max(3650).describe('Refresh token validity.'),
     }),
+    waf: z.strictObject({
+      enabled: z
+        .boolean()
+        .describe('Attach an AWS WAF web ACL to the user pool with two per-IP rate-based rules (sign-in calls; sign-up and recovery calls) and an alarm on blocked requests. See docs/lockout.md.'),
+      signInLimit: z
+        .number()
+        .int()
+        .min(10)
+        .max(2_000_000_000)
+        .describe('Requests one IP may send to InitiateAuth and RespondToAuthChallenge within `windowSeconds` before WAF blocks it.'),
+      signUpLimit: z
+        .number()
+        .int()
+        .min(10)
+        .max(2_000_000_000)
+        .describe('Requests one IP may send to SignUp, ConfirmSignUp, ForgotPassword, ConfirmForgotPassword and ResendConfirmationCode within `windowSeconds` before WAF blocks it.'),
+      windowSeconds: z
+        .union([z.literal(60), z.literal(120), z.literal(300), z.literal(600)])
+        .describe('Evaluation window of both rate rules: 60, 120, 300 or 600 seconds (the windows WAF offers).'),
+    }),
+    threatProtection: z.strictObject({
+      mode: z
+        .enum(['off', 'audit', 'enforced'])
+        .describe('Cognito threat protection (`aws_cognito_risk_configuration`, PLUS tier only): `audit` records risk without acting, `enforced` blocks compromised credentials on sign-in, sign-up and password change and takes the account-takeover actions below.'),
+      lowRisk: z.enum(['NO_ACTION', 'MFA_IF_CONFIGURED', 'MFA_REQUIRED', 'BLOCK']).describe('Account-takeover action on a low-risk sign-in.'),
+      mediumRisk: z.enum(['NO_ACTION', 'MFA_IF_CONFIGURED', 'MFA_REQUIRED', 'BLOCK']).describe('Account-takeover action on a medium-risk sign-in.'),
+      highRisk: z.enum(['NO_ACTION', 'MFA_IF_CONFIGURED', 'MFA_REQUIRED', 'BLOCK']).describe('Account-takeover action on a high-risk sign-in.'),
+      notify: z.boolean().describe('Email the user (the project\'s account-takeover template) whenever an account-takeover action is taken.'),
+    }),
     userPoolTier: z.enum(['LITE', 'ESSENTIALS', 'PLUS']).describe('Cognito feature plan of the user pool.'),
     preTokenGenerationVersion: z
-      .enum(['V1_0', 'V2_0'])
-      .describe('Event version of the pre-token-generation trigger. `V2_0` (access-token customisation) needs the ESSENTIALS or PLUS feature plan.'),
-    functionMemoryMb: z.number().int().min(128).max(10_240).describe('Memory of every function; Lambda gives CPU in proportion.'),
+      .enum(['V1_0', 'V2_0', 'V3_0'])
+      .describe('Event version of the pre-token-generation trigger. `V2_0` (access-token customisation) and `V3_0` (also machine-to-machine tokens of the client-credentials grant, which the trigger passes through unchanged) need the ESSENTIALS or PLUS feature plan.'),
+    functionMemoryMb: z.strictObject({
+      syncTrigger: memoryMb('the synchronous triggers, which a user waits for'),
+      asyncTrigger: memoryMb('the custom email and SMS senders'),
+      workflowTask: memoryMb('the reminder workflow\'s tasks'),
+      asyncTask: memoryMb('send-welcome-email, on the table\'s stream'),
+    }),
     tags: z.record(z.string().regex(/^[\w .:/=+@-]{1,128}$/), z.string().max(256)).describe('Tags on every resource (`key=value,key=value` in the variable).'),
   })
   .superRefine((c, ctx) => {
-    if (c.preTokenGenerationVersion === 'V2_0' && c.userPoolTier === 'LITE') {
-      ctx.addIssue({ code: 'custom', path: ['preTokenGenerationVersion'], message: 'V2_0 needs userPoolTier ESSENTIALS or PLUS' });
+    if (c.preTokenGenerationVersion !== 'V1_0' && c.userPoolTier === 'LITE') {
+      ctx.addIssue({ code: 'custom', path: ['preTokenGenerationVersion'], message: `${c.preTokenGenerationVersion} needs userPoolTier ESSENTIALS or PLUS` });
+    }
+    if (c.passwordless.enabled && c.email.appUrl === '') {
+      ctx.addIssue({ code: 'custom', path: ['passwordless', 'enabled'], message: 'needs email.appUrl, where a magic link points' });
+    }
+    // Cognito offers threat protection on the Plus feature plan only; on another plan the risk
+    // configuration would fail at apply, after the rest of the stack had changed.
+    if (c.threatProtection.mode !== 'off' && c.userPoolTier !== 'PLUS') {
+      ctx.addIssue({ code: 'custom', path: ['threatProtection', 'mode'], message: `threat protection needs userPoolTier PLUS (it is ${c.userPoolTier}); set threatProtection.mode to off or userPoolTier to PLUS` });
     }
   });
 
 /** The validated configuration. */
 export type Config = z.infer<typeof ConfigSchema>;
+
+const MEMORY_FIELD = {
+  'sync-trigger': 'syncTrigger',
+  'async-trigger': 'asyncTrigger',
+  'workflow-task': 'workflowTask',
+  'async-task': 'asyncTask',
+} as const satisfies Record<FunctionKind, keyof Config['functionMemoryMb']>;
+
+/** The memory, in MB, of a function of `kind`: `functionMemoryMb` holds one figure per kind. */
+export function memoryMbFor(config: Pick<Config, 'functionMemoryMb'>, kind: FunctionKind): number {
+  return config.functionMemoryMb[MEMORY_FIELD[kind]];
+}
 
 /** A synth-stopping configuration problem; the message names every bad field and value. */
 export class ConfigValidationError extends Error {

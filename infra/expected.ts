@@ -30,13 +30,16 @@ export function expectedResourceCounts(config: Config): Record<string, number> {
     const asyncTriggers = fns.filter((f) => f.kind === 'async-trigger').length;
     Object.assign(counts, {
       aws_cloudwatch_log_metric_filter: fns.length,
-      // Per function ERROR lines and Lambda errors, dropped events of async triggers, the failure queue, the workflow.
-      aws_cloudwatch_metric_alarm: 2 * fns.length + asyncTriggers + 2,
+      // Per function ERROR lines and Lambda errors, dropped events of async triggers, the failure queue, the workflow,
+      // and the web ACL's blocked requests.
+      aws_cloudwatch_metric_alarm: 2 * fns.length + asyncTriggers + 2 + (config.waf.enabled ? 1 : 0),
       aws_sns_topic: ownTopic,
       aws_sns_topic_policy: ownTopic,
       aws_sns_topic_subscription: ownTopic && config.alarms.email !== '' ? 1 : 0,
     });
   }
+  if (config.waf.enabled) Object.assign(counts, { aws_wafv2_web_acl: 1, aws_wafv2_web_acl_association: 1 });
+  if (config.threatProtection.mode !== 'off') counts.aws_cognito_risk_configuration = 1;
   if (senders) {
     Object.assign(counts, { aws_kms_key: 1, aws_kms_alias: 1, aws_kms_key_policy: 1, aws_secretsmanager_secret: 2 });
   }

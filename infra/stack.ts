@@ -5,7 +5,7 @@ import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { FUNCTIONS, type FunctionName } from '../functions/catalog.ts';
 import { Alarms } from './alarms.ts';
 import { addStateBackend, type RemoteState } from './backend.ts';
-import { stackName, type Config } from './config.ts';
+import { memoryMbFor, stackName, type Config } from './config.ts';
 import { DataTable } from './data-table.ts';
 import { EmailIdentity } from './email-identity.ts';
 import { FailureQueue } from './failure-queue.ts';
@@ -16,7 +16,9 @@ import { ReminderWorkflow } from './reminder-workflow.ts';
 import { SenderKey } from './sender-key.ts';
 import { StreamTrigger } from './stream-trigger.ts';
 import { ProjectFunction } from './lambda-function.ts';
+import { ThreatProtection } from './threat-protection.ts';
 import { UserPool, type TriggerWiring } from './user-pool.ts';
+import { UserPoolWaf } from './waf.ts';
 import { WELCOME_EMAIL_STREAM } from './welcome-email-stream.ts';
 
 /** Where `make build` writes the zips. */
@@ -55,6 +57,10 @@ export class CognitoTriggersStack extends TerraformStack {
   readonly senderKey?: SenderKey;
   /** Present in custom-senders mode. */
   readonly secrets?: ProviderSecrets;
+  /** The user pool's web ACL; present when `waf.enabled`. */
+  readonly waf?: UserPoolWaf;
+  /** The pool's risk configuration; present unless `threatProtection.mode` is off. */
+  readonly threatProtection?: ThreatProtection;
 
   constructor(scope: Construct, id: string, props: CognitoTriggersStackProps) {
     super(scope, id);
@@ -123,7 +129,7 @@ export class CognitoTriggersStack extends TerraformStack {
         statements: functionGrants(spec.name, grantTargets(stateMachineArn)).own,
         logLevel: config.logs.level,
         logRetentionDays: config.logs.retentionDays,
-        memoryMb: config.functionMemoryMb,
+        memoryMb: memoryMbFor(config, spec.kind),
         accountId: config.awsAccountId,
         startAfter,
       });
@@ -167,13 +173,34 @@ export class CognitoTriggersStack extends TerraformStack {
       triggers,
       senderKeyArn: this.senderKey?.arn,
       preTokenGenerationVersion: config.preTokenGenerationVersion,
+      ...(config.passwordless.enabled ? { passwordless: { sessionMinutes: config.passwordless.validityMinutes } } : {}),
       tier: config.userPoolTier,
       fromAddress: config.email.fromAddress,
       fromName: config.email.fromName,
       sesIdentityArn: this.email.senderArn,
       deletionProtection: config.deletionProtection,
       tokens: config.tokens,
+      ...(config.threatProtection.mode === 'off' ? {} : { advancedSecurityMode: config.threatProtection.mode === 'audit' ? 'AUDIT' : 'ENFORCED' }),
     });
+    if (config.threatProtection.mode !== 'off') {
+      this.threatProtection = new ThreatProtection(this, 'threat-protection', {
+        userPoolId: this.userPool.pool.id,
+        actions: { low: config.threatProtection.lowRisk, medium: config.threatProtection.mediumRisk, high: config.threatProtection.highRisk },
+        notify: config.threatProtection.notify,
+        branding: { appName: config.email.appName, ...(config.email.appUrl ? { appUrl: config.email.appUrl } : {}) },
+        from: `${config.email.fromName} <${config.email.fromAddress}>`,
+        sesIdentityArn: this.email.senderArn,
+      });
+    }
+    if (config.waf.enabled) {
+      this.waf = new UserPoolWaf(this, 'waf', {
+        name: `${prefix}-user-pool`,
+        userPoolArn: this.userPool.arn,
+        signInLimit: config.waf.signInLimit,
+        signUpLimit: config.waf.signUpLimit,
+        windowSeconds: config.waf.windowSeconds,
+      });
+    }
 
     const withPool: GrantTargets = { ...grantTargets(this.workflow.arn), userPoolArn: this.userPool.arn };
     for (const name of POOL_SCOPED_FUNCTIONS) fns[name]!.addPolicy('this-user-pool', functionGrants(name, withPool).pool);
@@ -192,6 +219,7 @@ export class CognitoTriggersStack extends TerraformStack {
         functions: deployed.map((f) => fns[f.name]!),
         welcomeFailures: this.welcomeFailures,
         workflow: this.workflow,
+        ...(this.waf ? { webAcl: this.waf } : {}),
       });
     }
 
@@ -206,6 +234,7 @@ export class CognitoTriggersStack extends TerraformStack {
     output('state_machine_arn', this.workflow.arn, 'Sign-up reminder state machine ARN');
     output('legacy_user_pool_id', this.legacy.userPoolId, 'Legacy user pool id (user migration source)');
     output('legacy_client_id', this.legacy.clientId, 'Legacy app client id');
+    if (this.waf) output('web_acl_arn', this.waf.webAcl.arn, 'AWS WAF web ACL holding the per-IP rate limits of the user pool');
     if (this.alarms) output('alarm_topic_arn', this.alarms.topicArn, 'SNS topic every alarm notifies');
     if (this.senderKey && this.secrets) {
       output('kms_key_arn', this.senderKey.arn, 'KMS key ARN of the custom senders');

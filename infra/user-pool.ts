@@ -19,9 +19,13 @@ export const PASSWORD_RULES = {
   temporaryPasswordValidityDays: 3,
 } as const;
 
-/** The functions filling each `lambda_config` slot. Sender slots are present only in custom-senders mode. */
-export type TriggerWiring = Readonly<Record<Exclude<TriggerSlot, 'custom_email_sender' | 'custom_sms_sender'>, ProjectFunction>> &
-  Readonly<Partial<Record<'custom_email_sender' | 'custom_sms_sender', ProjectFunction>>>;
+/** Slots filled only in custom-senders mode. */
+type SenderSlot = 'custom_email_sender' | 'custom_sms_sender';
+/** Slots filled only with passwordless sign-in. */
+type ChallengeSlot = 'define_auth_challenge' | 'create_auth_challenge' | 'verify_auth_challenge_response';
+
+/** The functions filling each `lambda_config` slot. Sender slots are present only in custom-senders mode, challenge slots only with passwordless sign-in. */
+export type TriggerWiring = Readonly<Record<Exclude<TriggerSlot, SenderSlot | ChallengeSlot>, ProjectFunction>> & Readonly<Partial<Record<SenderSlot | ChallengeSlot, ProjectFunction>>>;
 
 export interface UserPoolProps {
   /** Pool name (also the app client's name prefix). */
@@ -31,7 +35,12 @@ export interface UserPoolProps {
   /** KMS key ARN Cognito encrypts sender codes with; required when the sender slots are filled. */
   readonly senderKeyArn?: string;
   /** Event version of the pre-token-generation trigger. */
-  readonly preTokenGenerationVersion: 'V1_0' | 'V2_0';
+  readonly preTokenGenerationVersion: 'V1_0' | 'V2_0' | 'V3_0';
+  /**
+   * Passwordless sign-in: the client allows CUSTOM_AUTH and its sign-in session lasts as long as a link
+   * or code (minutes). Requires the three challenge slots filled; absent, none may be.
+   */
+  readonly passwordless?: { readonly sessionMinutes: number };
   /** Cognito feature plan. */
   readonly tier: 'LITE' | 'ESSENTIALS' | 'PLUS';
   /** Sender address; an SES identity verified in this account. */
@@ -42,6 +51,11 @@ export interface UserPoolProps {
   readonly sesIdentityArn: string;
   /** Refuse deletion of the pool. */
   readonly deletionProtection: boolean;
+  /**
+   * Cognito threat protection's mode (PLUS tier): `AUDIT` scores risk, `ENFORCED` also acts on it
+   * through the pool's risk configuration (infra/threat-protection.ts). Absent: off.
+   */
+  readonly advancedSecurityMode?: 'AUDIT' | 'ENFORCED';
   /** Token validities of the app client. */
   readonly tokens: { readonly accessTokenMinutes: number; readonly idTokenMinutes: number; readonly refreshTokenDays: number };
 }
@@ -65,6 +79,11 @@ export class UserPool extends Construct {
     if (senders && (!t.custom_email_sender || !t.custom_sms_sender || !props.senderKeyArn)) {
       throw new Error('Custom senders need both sender functions and a KMS key');
     }
+    const challengeSlots = [t.define_auth_challenge, t.create_auth_challenge, t.verify_auth_challenge_response];
+    const challenges = challengeSlots.every((fn) => fn !== undefined);
+    if (challenges !== (props.passwordless !== undefined) || (!challenges && challengeSlots.some((fn) => fn !== undefined))) {
+      throw new Error('Passwordless sign-in needs all three challenge functions, and the challenge functions need passwordless sign-in');
+    }
     const lambdaConfig: CognitoUserPoolLambdaConfig = {
       preSignUp: t.pre_sign_up.arn,
       customMessage: t.custom_message.arn,
@@ -73,6 +92,9 @@ export class UserPool extends Construct {
       postAuthentication: t.post_authentication.arn,
       userMigration: t.user_migration.arn,
       preTokenGenerationConfig: { lambdaArn: t.pre_token_generation.arn, lambdaVersion: props.preTokenGenerationVersion },
+      ...(challenges
+        ? { defineAuthChallenge: t.define_auth_challenge!.arn, createAuthChallenge: t.create_auth_challenge!.arn, verifyAuthChallengeResponse: t.verify_auth_challenge_response!.arn }
+        : {}),
       ...(senders
         ? {
             kmsKeyId: props.senderKeyArn,
@@ -98,12 +120,15 @@ export class UserPool extends Construct {
         sourceArn: props.sesIdentityArn,
       },
       lambdaConfig,
+      ...(props.advancedSecurityMode ? { userPoolAddOns: { advancedSecurityMode: props.advancedSecurityMode } } : {}),
     });
     this.client = new CognitoUserPoolClient(this, 'client', {
       name: `${props.name}-app`,
       userPoolId: this.pool.id,
       generateSecret: false,
-      explicitAuthFlows: ['ALLOW_USER_PASSWORD_AUTH', 'ALLOW_USER_SRP_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH'],
+      explicitAuthFlows: ['ALLOW_USER_PASSWORD_AUTH', 'ALLOW_USER_SRP_AUTH', ...(props.passwordless ? ['ALLOW_CUSTOM_AUTH'] : []), 'ALLOW_REFRESH_TOKEN_AUTH'],
+      // A magic link is bound to its sign-in session, so the session lasts as long as the link.
+      ...(props.passwordless ? { authSessionValidity: props.passwordless.sessionMinutes } : {}),
       // Explicit lists rather than Cognito's defaults: the client writes the profile and never a verification
       // flag (a user who could set email_verified would verify an address without the code), stated and
       // tested here instead of left to whatever the default grants.

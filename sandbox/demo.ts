@@ -13,10 +13,11 @@ import {
   ConfirmSignUpCommand,
   GetUserAttributeVerificationCodeCommand,
   InitiateAuthCommand,
+  RespondToAuthChallengeCommand,
   SignUpCommand,
   VerifyUserAttributeCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
-import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, GetItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { profileKey, WELCOME_STATUS } from '../functions/common/table.ts';
 import { startSandbox, type Sandbox } from './index.ts';
@@ -141,6 +142,29 @@ async function journey(sandbox: Sandbox): Promise<void> {
     const r = await signIn('frodo@gmail.com', PASSWORD);
     check(r.AuthenticationResult?.AccessToken, 'no tokens after the lock');
     return `${locked.message} — signed in again after ${seconds} s`;
+  });
+
+  await step('Frodo signs in without his password: a magic link, then an emailed code; the audit records each method', async () => {
+    const answer = (session: string | undefined, value: string, signInMethod?: string) =>
+      cognito.send(new RespondToAuthChallengeCommand({ ClientId: clientId, ChallengeName: 'CUSTOM_CHALLENGE', Session: session, ChallengeResponses: { USERNAME: 'frodo@gmail.com', ANSWER: value }, ...(signInMethod ? { ClientMetadata: { signInMethod } } : {}) }));
+    const passwordless = async (method: 'link' | 'code', secretOf: (m: StoredMessage) => string) => {
+      const before = (await ses('frodo@gmail.com')).length;
+      const first = await cognito.send(new InitiateAuthCommand({ ClientId: clientId, AuthFlow: 'CUSTOM_AUTH', AuthParameters: { USERNAME: 'frodo@gmail.com' } }));
+      const challenge = await answer(first.Session, method, method);
+      const mail = (await ses('frodo@gmail.com')).slice(before);
+      check(mail.length === 1, `${mail.length} sign-in emails for the ${method}`);
+      const r = await answer(challenge.Session, secretOf(mail[0]!));
+      check(r.AuthenticationResult?.AccessToken, `no tokens for the ${method}`);
+      return mail[0]!;
+    };
+    const link = await passwordless('link', (m) => new URLSearchParams(new URL(/(https?:\/\/\S+#token=\S+)/.exec(m.text)![1]!).hash.slice(1)).get('token')!);
+    // The sandbox allows one sign-in message per login per second.
+    await new Promise((r) => setTimeout(r, 1_100));
+    const emailed = await passwordless('code', code);
+    const audit = await dynamo.send(new QueryCommand({ TableName: table, KeyConditionExpression: 'pk = :pk AND begins_with(sk, :login)', ExpressionAttributeValues: { ':pk': { S: `USER#${frodo}` }, ':login': { S: 'LOGIN#' } }, ConsistentRead: true }));
+    const methods = (audit.Items ?? []).map((i) => i.method?.S);
+    check(methods.includes('magic-link') && methods.includes('code'), `audited methods ${methods.join(', ')}`);
+    return `“${link.subject}”, then “${emailed.subject}”; audited ${methods.join(', ')}`;
   });
 
   await step('Samwise signs up and never confirms: reminded, then deleted, and told so', async () => {

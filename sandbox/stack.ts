@@ -43,6 +43,8 @@ export interface StackClient {
   readonly name: string;
   readonly explicitAuthFlows: readonly string[];
   readonly preventUserExistenceErrors: boolean;
+  /** `auth_session_validity`: minutes a sign-in session (SRP, custom challenges) may be answered; Cognito's default is 3. */
+  readonly authSessionValidity?: number;
   readonly accessTokenValidity?: number;
   readonly idTokenValidity?: number;
   readonly refreshTokenValidity?: number;
@@ -272,6 +274,7 @@ export function readSynthesizedStack(file: string): SandboxStack {
         name: str(c.name) ?? name,
         explicitAuthFlows: (c.explicit_auth_flows as string[] | undefined) ?? [],
         preventUserExistenceErrors: str(c.prevent_user_existence_errors) === 'ENABLED',
+        ...(num(c.auth_session_validity) !== undefined ? { authSessionValidity: num(c.auth_session_validity) } : {}),
         ...(Array.isArray(c.read_attributes) ? { readAttributes: c.read_attributes as string[] } : {}),
         ...(Array.isArray(c.write_attributes) ? { writeAttributes: c.write_attributes as string[] } : {}),
         ...(num(c.access_token_validity) !== undefined ? { accessTokenValidity: num(c.access_token_validity) } : {}),
@@ -296,7 +299,7 @@ export function readSynthesizedStack(file: string): SandboxStack {
     const a = attrs.get(`aws_cognito_user_pool.${name}`)!;
     const lc = block(r.lambda_config) ?? {};
     const triggers: Partial<Record<TriggerSlot, string>> = {};
-    for (const slot of ['pre_sign_up', 'custom_message', 'post_confirmation', 'pre_authentication', 'post_authentication', 'user_migration'] as const) {
+    for (const slot of ['pre_sign_up', 'custom_message', 'post_confirmation', 'pre_authentication', 'post_authentication', 'user_migration', 'define_auth_challenge', 'create_auth_challenge', 'verify_auth_challenge_response'] as const) {
       const fn = functionByArnRef(lc[slot]);
       if (fn) triggers[slot] = fn;
     }

@@ -20,6 +20,7 @@ const docFile = path.join(root, 'docs', 'reliability.md');
 /** Report sections, in order, with what each proves. */
 const AREAS: ReadonlyArray<[string, string, string]> = [
   ['lockout', 'Lockout under concurrency', 'Parallel sign-in attempts through the real pre-authentication logic against dynalite, and end to end through the sandbox.'],
+  ['passwordless', 'Passwordless sign-in', 'Magic links and emailed codes through the real create and verify logic against dynalite, and end to end through the sandbox: single use under parallel answers, the message throttle, the lockout and the audit.'],
   ['retries and idempotency', 'Retries and idempotency', 'The same event replayed as Cognito and Lambda retry it, against the real bundles in the sandbox.'],
   ['faults', 'Faults per dependency', 'Errors of the SDK\'s real classes, resets and hangs injected by a proxy in front of the real local service (or the sandbox\'s provider stand-ins).'],
   ['timeouts', 'Hung dependencies and Cognito\'s 5 s', 'A black-hole TCP server (accepts, never answers) behind every AWS endpoint, with the production client settings from functions/common/aws.ts. The only time bounds the suite asserts.'],

@@ -27,7 +27,7 @@ import { parseArgs } from 'node:util';
 import type { FunctionName } from '../functions/catalog.ts';
 import { fingerprint } from '../functions/common/logger.ts';
 import { PARTITION_KEY, PROFILE_SK, profileKey, SORT_KEY, subOfUserPartition, WELCOME_STATUS } from '../functions/common/table.ts';
-import { welcomeRequest, WELCOME_MEMORY_SECONDS, type DroppedRecord } from '../functions/send-welcome-email/welcome.ts';
+import { welcomeRequest, WELCOME_MEMORY_SECONDS, type DroppedRecord } from '../functions/send-welcome-email/logic.ts';
 import { EXIT, isMain, tableAndRegion, UsageError } from './lib/cli.ts';
 
 /** Exit codes: 0 done (everything found was delivered, or nothing was found), 1 something failed, 2 bad usage. */
@@ -135,7 +135,7 @@ export interface PendingProfile {
   readonly item: Readonly<Record<string, unknown>>;
 }
 
-/** Everything send-welcome-email reads from the new image (functions/send-welcome-email/welcome.ts), and no more. */
+/** Everything send-welcome-email reads from the new image (functions/send-welcome-email/logic.ts), and no more. */
 export const PROJECTED = [PARTITION_KEY, SORT_KEY, 'sub', 'userPoolId', 'email', 'name', 'givenName', 'welcomeEmail', 'confirmedAt'] as const;
 
 /** The scan's parameters, without the page's start key. */

@@ -1,14 +1,15 @@
 /**
  * Terraform checks that need no AWS account and no internet.
  *
- *   node --import tsx scripts/terraform.ts validate       terraform init -backend=false + validate, both delivery modes
- *   node --import tsx scripts/terraform.ts plan-offline   terraform plan with placeholder credentials, both modes;
+ *   node --import tsx scripts/terraform.ts validate       terraform init -backend=false + validate, every variant
+ *   node --import tsx scripts/terraform.ts plan-offline   terraform plan with placeholder credentials, every variant;
  *                                                          writes cdktf.out/plan.json (configured mode) and
- *                                                          cdktf.out/plan-<other mode>.json, and fails unless each
+ *                                                          cdktf.out/plan-<variant>.json, and fails unless each
  *                                                          plan only creates exactly the expected resources
  *
- * The configured stack is the one `make synth` wrote to cdktf.out/; the other delivery mode is synthesized
- * here into .build/. Terraform gets its own CLI config (.build/terraform/terraform.rc) that installs
+ * The variants (VARIANTS) are both delivery modes, as configured and with threat protection; the other
+ * delivery mode's variants also switch passwordless sign-in the other way (variantConfig). The configured
+ * stack is the one `make synth` wrote to cdktf.out/; the others are synthesized here into .build/. Terraform gets its own CLI config (.build/terraform/terraform.rc) that installs
  * hashicorp/aws from a filesystem mirror when one is found (TF_PROVIDER_MIRROR, or discovered in the
  * standard plugin locations) and from the registry otherwise.
  */
@@ -29,11 +30,35 @@ export const BUILD_DIR = path.join(root, '.build', 'terraform');
 const PROVIDER = 'registry.terraform.io/hashicorp/aws';
 
 type DeliveryMode = Config['deliveryMode'];
-const MODES: readonly DeliveryMode[] = ['custom-senders', 'cognito'];
 
-/** Where the plan JSON of a mode goes: plan.json for the configured mode, plan-<mode>.json for the other. */
-export function planJsonPath(mode: DeliveryMode, configured: DeliveryMode): string {
-  return path.join(root, 'cdktf.out', mode === configured ? 'plan.json' : `plan-${mode}.json`);
+/**
+ * What threat protection needs, for the variants that check it: the PLUS feature plan and an enforced risk
+ * configuration. The configured stack plans the per-IP limits (`waf.enabled` is on by default).
+ */
+export const THREAT_PROTECTION = { userPoolTier: 'PLUS', threatProtection: { mode: 'enforced' } } as const;
+
+/** A stack the Terraform checks cover: one delivery mode, with or without threat protection. */
+export interface StackVariant {
+  readonly name: string;
+  readonly overrides: { readonly deliveryMode: DeliveryMode } & Readonly<Record<string, unknown>>;
+}
+
+/** Both delivery modes as configured, then each with threat protection: every combination that changes which resources exist. */
+export const VARIANTS: readonly StackVariant[] = [
+  { name: 'custom-senders', overrides: { deliveryMode: 'custom-senders' } },
+  { name: 'cognito', overrides: { deliveryMode: 'cognito' } },
+  { name: 'custom-senders-threat-protection', overrides: { deliveryMode: 'custom-senders', ...THREAT_PROTECTION } },
+  { name: 'cognito-threat-protection', overrides: { deliveryMode: 'cognito', ...THREAT_PROTECTION } },
+];
+
+/** The configured stack is the variant of its delivery mode with no further overrides. */
+function isConfigured(variant: StackVariant, configured: DeliveryMode): boolean {
+  return variant.name === configured;
+}
+
+/** Where the plan JSON of a variant goes: plan.json for the configured one, plan-<variant>.json for the others. */
+export function planJsonPath(variant: string, configured: DeliveryMode): string {
+  return path.join(root, 'cdktf.out', variant === configured ? 'plan.json' : `plan-${variant}.json`);
 }
 
 function hasProvider(dir: string): boolean {
@@ -166,10 +191,24 @@ function configuredStackDir(config: Config): string {
   return dir;
 }
 
-/** Synthesizes the stack for a delivery mode into .build/synth-<mode>/ and returns its directory. */
-function synthMode(mode: DeliveryMode): string {
-  const config = loadConfig({ overrides: { deliveryMode: mode } });
-  const outdir = path.join(root, '.build', `synth-${mode}`);
+/**
+ * The configuration planned for a variant: the configured one for the configured stack. The variants of
+ * the other delivery mode switch passwordless sign-in the other way (with a placeholder app URL for its
+ * links when the configuration has none), so the plans cover both delivery modes and both settings;
+ * a variant's further overrides (threat protection) apply on top.
+ */
+export function variantConfig(variant: StackVariant, configured: Config = loadConfig()): Config {
+  if (isConfigured(variant, configured.deliveryMode)) return configured;
+  const { deliveryMode, ...further } = variant.overrides;
+  const passwordless = deliveryMode === configured.deliveryMode ? configured.passwordless.enabled : !configured.passwordless.enabled;
+  const appUrl = passwordless && configured.email.appUrl === '' ? { email: { appUrl: 'https://app.example.com' } } : {};
+  return loadConfig({ overrides: { deliveryMode, passwordless: { enabled: passwordless }, ...appUrl, ...further } });
+}
+
+/** Synthesizes the stack of a variant into .build/synth-<variant>/ and returns its directory. */
+function synthVariant(variant: StackVariant, configured: Config): string {
+  const config = variantConfig(variant, configured);
+  const outdir = path.join(root, '.build', `synth-${variant.name}`);
   const name = stackName(config);
   const app = new App({ outdir });
   new CognitoTriggersStack(app, name, { config, remoteState: remoteStateFromEnv(process.env, { stackName: name, region: config.region }) });
@@ -177,10 +216,10 @@ function synthMode(mode: DeliveryMode): string {
   return path.join(outdir, 'stacks', name);
 }
 
-/** The stack directory of each mode: the configured one from cdktf.out/, the other synthesized here. */
-function stackDirs(configured: Config): Record<DeliveryMode, string> {
-  const dirs = {} as Record<DeliveryMode, string>;
-  for (const mode of MODES) dirs[mode] = mode === configured.deliveryMode ? configuredStackDir(configured) : synthMode(mode);
+/** The stack directory of each variant: the configured one from cdktf.out/, the others synthesized here. */
+function stackDirs(configured: Config): Record<string, string> {
+  const dirs: Record<string, string> = {};
+  for (const v of VARIANTS) dirs[v.name] = isConfigured(v, configured.deliveryMode) ? configuredStackDir(configured) : synthVariant(v, configured);
   return dirs;
 }
 
@@ -193,11 +232,12 @@ async function validate(): Promise<void> {
   const env = terraformEnv();
   const dirs = stackDirs(config);
   await Promise.all(
-    MODES.map(async (mode) => {
+    VARIANTS.map(async ({ name }) => {
       const started = performance.now();
-      await init(dirs[mode], env, ['-backend=false'], mode, initInputs(readTf(dirs[mode])));
-      const out = await run(['validate', '-no-color'], dirs[mode], env, mode);
-      console.log(`validate ${mode}: ${out.stdout.trim()} (${Math.round(performance.now() - started)} ms, ${path.relative(root, dirs[mode])})`);
+      const dir = dirs[name]!;
+      await init(dir, env, ['-backend=false'], name, initInputs(readTf(dir)));
+      const out = await run(['validate', '-no-color'], dir, env, name);
+      console.log(`validate ${name}: ${out.stdout.trim()} (${Math.round(performance.now() - started)} ms, ${path.relative(root, dir)})`);
     }),
   );
 }
@@ -249,15 +289,17 @@ async function planOffline(): Promise<void> {
   const dirs = stackDirs(config);
   const failures: string[] = [];
   await Promise.all(
-    MODES.map(async (mode) => {
+    VARIANTS.map(async (variant) => {
+      const mode = variant.name;
+      const dir = dirs[mode]!;
       const started = performance.now();
       // A copy, so the override and local state never touch the synthesized stack.
       const work = path.join(BUILD_DIR, `plan-${mode}`);
       mkdirSync(work, { recursive: true });
-      copyFileSync(path.join(dirs[mode], 'cdk.tf.json'), path.join(work, 'cdk.tf.json'));
+      copyFileSync(path.join(dir, 'cdk.tf.json'), path.join(work, 'cdk.tf.json'));
       const assets = path.join(work, 'assets');
       rmSync(assets, { recursive: true, force: true });
-      if (existsSync(path.join(dirs[mode], 'assets'))) symlinkSync(path.join(dirs[mode], 'assets'), assets, 'dir');
+      if (existsSync(path.join(dir, 'assets'))) symlinkSync(path.join(dir, 'assets'), assets, 'dir');
       writeFileSync(path.join(work, 'offline_override.tf.json'), JSON.stringify(OFFLINE_OVERRIDE, null, 2));
       for (const stale of ['offline.tfstate', 'tfplan']) rmSync(path.join(work, stale), { force: true });
 
@@ -267,9 +309,8 @@ async function planOffline(): Promise<void> {
       const out = planJsonPath(mode, config.deliveryMode);
       writeFileSync(out, shown.stdout);
 
-      const modeConfig = loadConfig({ overrides: { deliveryMode: mode } });
       const plan = JSON.parse(shown.stdout) as PlanJson;
-      const problems = checkPlan(plan, expectedResourceCounts(modeConfig));
+      const problems = checkPlan(plan, expectedResourceCounts(variantConfig(variant, config)));
       const total = plan.resource_changes?.length ?? 0;
       if (problems.length > 0) failures.push(`plan ${mode}:\n  ${problems.join('\n  ')}`);
       console.log(

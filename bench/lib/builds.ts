@@ -36,21 +36,23 @@ export const FULL_PACKAGE_FOR: Readonly<Record<string, string>> = {
 };
 
 /**
- * Our provider modules that call a vendor's REST API, and the naive module that does the same through
- * the vendor's SDK with the same exported interface.
+ * Our modules that call a service without its SDK, and the naive module that does the same through
+ * the SDK with the same exported interface: the senders' providers, which call SendGrid's and
+ * Twilio's REST APIs, and the synchronous triggers' AWS clients (functions/common/aws-clients.ts).
  */
 export const VENDOR_SDK_MODULE_FOR: Readonly<Record<string, string>> = {
   [path.join(repoRoot, 'functions/common/providers/sendgrid.ts')]: path.join(repoRoot, 'bench/naive/sendgrid.ts'),
   [path.join(repoRoot, 'functions/common/providers/twilio.ts')]: path.join(repoRoot, 'bench/naive/twilio.ts'),
+  [path.join(repoRoot, 'functions/common/aws-clients.ts')]: path.join(repoRoot, 'bench/naive/aws-clients.ts'),
 };
 
-/** Resolves imports of our REST provider modules to their vendor-SDK versions in bench/naive/. */
+/** Resolves imports of those modules to their SDK versions in bench/naive/. */
 function vendorSdkProviders(): Plugin {
   const naiveModules = new Set(Object.values(VENDOR_SDK_MODULE_FOR));
   return {
     name: 'vendor-sdk-providers',
     setup(b) {
-      b.onResolve({ filter: /providers\/(sendgrid|twilio)\.ts$/ }, (args) => {
+      b.onResolve({ filter: /(providers\/(sendgrid|twilio)|aws-clients)\.ts$/ }, (args) => {
         // The naive modules re-export the shipped secret parsers, so their own imports stay as written.
         if (naiveModules.has(args.importer)) return undefined;
         const naive = VENDOR_SDK_MODULE_FOR[path.resolve(args.resolveDir, args.path)];

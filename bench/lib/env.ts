@@ -42,6 +42,10 @@ const DUMMY: Partial<Record<EnvName, string>> = {
   [ENV.sendgridApiBaseUrl]: 'https://api.sendgrid.com',
   [ENV.twilioSecretArn]: `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:bench-twilio-AbCdEf`,
   [ENV.twilioApiBaseUrl]: 'https://api.twilio.com',
+  [ENV.passwordlessLinkUrl]: 'https://app.example.com/sign-in/link',
+  [ENV.passwordlessValiditySeconds]: '900',
+  [ENV.passwordlessMinIntervalSeconds]: '60',
+  [ENV.passwordlessMaxPerHour]: '5',
 };
 
 /**

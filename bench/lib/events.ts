@@ -4,9 +4,11 @@
  * reminder workflow sends it. The warm benchmark replays each 1,000 times.
  */
 import type {
+  CreateAuthChallengeTriggerEvent,
   CustomEmailSenderSignUpTriggerEvent,
   CustomMessageSignUpTriggerEvent,
   CustomSMSSenderSignUpTriggerEvent,
+  DefineAuthChallengeTriggerEvent,
   DynamoDBStreamEvent,
   PostAuthenticationTriggerEvent,
   PostConfirmationConfirmSignUpTriggerEvent,
@@ -14,8 +16,10 @@ import type {
   PreSignUpEmailTriggerEvent,
   PreTokenGenerationAuthenticationTriggerEvent,
   UserMigrationAuthenticationTriggerEvent,
+  VerifyAuthChallengeResponseTriggerEvent,
 } from 'aws-lambda';
 import type { FunctionName } from '../../functions/catalog.ts';
+import { privateParameters, secretHash } from '../../functions/common/passwordless.ts';
 import { BENCH_REGION } from './env.ts';
 
 /** The pool every benchmark event comes from; Cognito also binds sender codes to it. */
@@ -28,6 +32,9 @@ const base = {
   userName: SUB,
   callerContext: { awsSdkVersion: 'aws-sdk-unknown-unknown', clientId: 'benchclientid000000000000' },
 };
+/** The method round is answered and a code asked for: the step that sends. */
+const methodChosen = [{ challengeName: 'CUSTOM_CHALLENGE' as const, challengeResult: false, challengeMetadata: 'METHOD' }];
+const CHALLENGE_ID = '0123456789abcdef0123456789abcdef';
 const attributes = {
   sub: SUB,
   email: 'frodo@gmail.com',
@@ -96,6 +103,33 @@ export function benchEvent(name: FunctionName, inputs: EventInputs): unknown {
         request: { password: 'correct horse battery staple' },
         response: { userAttributes: {}, desiredDeliveryMediums: ['EMAIL'] },
       } satisfies UserMigrationAuthenticationTriggerEvent;
+    case 'define-auth-challenge':
+      return {
+        ...base,
+        triggerSource: 'DefineAuthChallenge_Authentication',
+        request: { userAttributes: attributes, session: methodChosen, clientMetadata: { signInMethod: 'code' } },
+        response: { issueTokens: false, failAuthentication: false },
+      } satisfies DefineAuthChallengeTriggerEvent;
+    case 'create-auth-challenge':
+      // The stub accepts every conditional write, so each replay passes the throttle and sends.
+      return {
+        ...base,
+        triggerSource: 'CreateAuthChallenge_Authentication',
+        request: { userAttributes: attributes, challengeName: 'CUSTOM_CHALLENGE', session: methodChosen, clientMetadata: { signInMethod: 'code' } },
+        response: { publicChallengeParameters: {}, privateChallengeParameters: {}, challengeMetadata: '' },
+      } satisfies CreateAuthChallengeTriggerEvent;
+    case 'verify-auth-challenge-response':
+      // The right code, consumed by a conditional write the stub accepts: the path of a successful sign-in.
+      return {
+        ...base,
+        triggerSource: 'VerifyAuthChallengeResponse_Authentication',
+        request: {
+          userAttributes: attributes,
+          privateChallengeParameters: privateParameters({ step: 'code', challengeId: CHALLENGE_ID, hash: secretHash(CHALLENGE_ID, 'code', '042917'), validUntil: Date.UTC(2100, 0, 1) }),
+          challengeAnswer: '042917',
+        },
+        response: { answerCorrect: false },
+      } satisfies VerifyAuthChallengeResponseTriggerEvent;
     case 'custom-email-sender':
       return {
         ...base,

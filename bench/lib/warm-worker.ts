@@ -5,9 +5,9 @@
  * exactly its own environment, like a Lambda execution environment. Its stdout (the function's
  * log lines) goes to /dev/null: writing them is part of the measured cost, reading them is not.
  */
-import { randomUUID } from 'node:crypto';
 import { Agent, request } from 'node:http';
 import { createRequire } from 'node:module';
+import { lambdaContext } from './cold-child.cjs';
 
 /** What the parent asks for. */
 export interface WarmRequest {
@@ -34,23 +34,6 @@ export interface WarmReply {
 }
 
 type Handler = (event: unknown, context: unknown) => Promise<unknown>;
-
-function lambdaContext(functionName: string) {
-  return {
-    callbackWaitsForEmptyEventLoop: true,
-    functionName,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:us-east-1:123456789012:function:${functionName}`,
-    memoryLimitInMB: '256',
-    awsRequestId: randomUUID(),
-    logGroupName: `/aws/lambda/${functionName}`,
-    logStreamName: 'bench',
-    getRemainingTimeInMillis: () => 5_000,
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
-}
 
 async function loopbackFloor(stubUrl: string, count: number): Promise<number> {
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });

@@ -2,6 +2,7 @@
 import { fork } from 'node:child_process';
 import path from 'node:path';
 import type { FunctionName } from '../../functions/catalog.ts';
+import { lambdaNode } from '../../sandbox/lambda/node.ts';
 import { functionEnv } from './env.ts';
 import { quantile, round } from './stats.ts';
 import type { StubServer } from './stub-server.ts';
@@ -36,6 +37,8 @@ export async function measureWarm(
   stub.resetCounts();
   const warmup = Math.min(100, Math.max(5, Math.floor(invocations / 10)));
   const child = fork(WORKER, [], {
+    // The Lambda runtime's Node.js, as for the cold starts.
+    execPath: lambdaNode(),
     // tsx by absolute URL: the worker runs in the bundle's directory, where no node_modules exist.
     execArgv: ['--import', import.meta.resolve('tsx')],
     env: functionEnv(name, stub.url),

@@ -32,6 +32,10 @@ export const ENV = {
   sendgridApiBaseUrl: 'SENDGRID_API_BASE_URL',
   twilioSecretArn: 'TWILIO_SECRET_ARN',
   twilioApiBaseUrl: 'TWILIO_API_BASE_URL',
+  passwordlessLinkUrl: 'SIGN_IN_LINK_URL',
+  passwordlessValiditySeconds: 'SIGN_IN_VALIDITY_SECONDS',
+  passwordlessMinIntervalSeconds: 'SIGN_IN_MESSAGE_INTERVAL_SECONDS',
+  passwordlessMaxPerHour: 'SIGN_IN_MESSAGES_PER_HOUR',
 } as const;
 
 /** Names of the variables a function may read; anything else in its environment is a stack bug. */
@@ -238,4 +242,26 @@ export function readSendGrid(env: Env = process.env): ProviderSettings {
 
 export function readTwilio(env: Env = process.env): ProviderSettings {
   return { secretArn: readArn(ENV.twilioSecretArn, env), apiBaseUrl: readUrl(ENV.twilioApiBaseUrl, env) };
+}
+
+/** Passwordless sign-in: how long a link or code lives and how often one may be sent. */
+export interface PasswordlessSettings {
+  /** Page of the app a magic link opens; the secret goes in its fragment. */
+  readonly linkUrl: string;
+  /** How long a link or code can be used, and how long Cognito keeps the sign-in session open. */
+  readonly validitySeconds: number;
+  /** Least time between two messages to one login. */
+  readonly minIntervalSeconds: number;
+  /** Most messages to one login in an hour. */
+  readonly maxPerHour: number;
+}
+
+export function readPasswordless(env: Env = process.env): PasswordlessSettings {
+  return {
+    linkUrl: readUrl(ENV.passwordlessLinkUrl, env),
+    // Cognito keeps a custom-auth session for at most 15 minutes, and a link is bound to its session.
+    validitySeconds: readInt(ENV.passwordlessValiditySeconds, { min: 60, max: 900, default: 900 }, env),
+    minIntervalSeconds: readInt(ENV.passwordlessMinIntervalSeconds, { min: 1, max: 3600, default: 60 }, env),
+    maxPerHour: readInt(ENV.passwordlessMaxPerHour, { min: 1, max: 100, default: 5 }, env),
+  };
 }

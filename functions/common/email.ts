@@ -44,8 +44,8 @@ export function formatFromAddress(from: SenderIdentity): string {
   return `${encodedWords(name)} <${from.address}>`;
 }
 
-/** Sends `email` to `to` from `from`. Rejects on any SES error (throttling, rejection, timeout). */
-export async function sendEmail(ses: Pick<SESv2Client, 'send'>, from: SenderIdentity, to: string, email: RenderedEmail): Promise<void> {
+/** Sends `email` to `to` from `from`. Rejects on any SES error (throttling, rejection, timeout) or when `signal` aborts. */
+export async function sendEmail(ses: Pick<SESv2Client, 'send'>, from: SenderIdentity, to: string, email: RenderedEmail, signal?: AbortSignal): Promise<void> {
   if (!to || /[\s<>,;]/.test(to) || !to.includes('@')) {
     throw new TypeError('The recipient is not a single email address');
   }
@@ -63,5 +63,6 @@ export async function sendEmail(ses: Pick<SESv2Client, 'send'>, from: SenderIden
         },
       },
     }),
+    signal ? { abortSignal: signal } : {},
   );
 }

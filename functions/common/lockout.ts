@@ -56,10 +56,17 @@ function isAsciiSpace(code: number): boolean {
  * Two logins share a key only when their normalised forms are equal (or SHA-256 collides).
  */
 export function lockoutKey(login: string): { pk: string; sk: string } {
+  return lockoutItemKey(loginKeyId(login));
+}
+
+/**
+ * The part of a partition key that names a login, as {@link lockoutKey} derives it; passwordless
+ * sign-in keys its throttle and challenges by the same id, so both see one login wherever it is typed.
+ */
+export function loginKeyId(login: string): string {
   const normalised = normaliseLogin(login);
   const plain = normalised.length <= MAX_PLAIN_LOGIN_LENGTH && PRINTABLE_ASCII.test(normalised) && !normalised.startsWith(HASHED);
-  const id = plain ? normalised : `${HASHED}${createHash('sha256').update(normalised, 'utf8').digest('hex')}`;
-  return lockoutItemKey(id);
+  return plain ? normalised : `${HASHED}${createHash('sha256').update(normalised, 'utf8').digest('hex')}`;
 }
 
 /**

@@ -10,6 +10,9 @@
  * | sign-in audit     | `USER#<sub>`                      | `LOGIN#<iso time>#<hash>`  |
  * | attempt state     | `LOCKOUT#<login key>`             | `STATE`                    |
  * | dedupe marker     | `DEDUPE#<purpose>#<hash>`         | `MARKER`                   |
+ * | passwordless throttle | `PASSWORDLESS#<login key>`    | `THROTTLE`                 |
+ * | passwordless challenge | `PASSWORDLESS#<login key>`   | `CHALLENGE#<id>`           |
+ * | passwordless sign-in marker | `PASSWORDLESS#<login key>` | `SIGN-IN`               |
  * | idempotency (Powertools) | `idempotency#<function>`   | hash of the key            |
  */
 
@@ -25,6 +28,8 @@ export const ITEM_PREFIX = {
   user: 'USER#',
   lockout: 'LOCKOUT#',
   dedupe: 'DEDUPE#',
+  /** Passwordless sign-in's throttle, challenges and sign-in marker, one partition per login. */
+  passwordless: 'PASSWORDLESS#',
   /** Powertools idempotency records: `idempotency#<function name>`. */
   idempotency: 'idempotency#',
 } as const;
@@ -35,6 +40,15 @@ export const PROFILE_SK = 'PROFILE';
 export const LOCKOUT_SK = 'STATE';
 /** Sort key of a dedupe marker. */
 export const MARKER_SK = 'MARKER';
+/** Sort keys of the items under a login's `PASSWORDLESS#<login key>` partition. */
+export const PASSWORDLESS_SK = {
+  /** How many messages went out lately; see functions/create-auth-challenge/throttle.ts. */
+  throttle: 'THROTTLE',
+  /** One issued link or code: its hash, expiry and, once used, when. */
+  challenge: (challengeId: string) => `CHALLENGE#${challengeId}`,
+  /** The last passwordless sign-in, which post-authentication reads to audit the method. */
+  signIn: 'SIGN-IN',
+} as const;
 
 /**
  * A profile's `welcomeEmail`: saved `PENDING` by post-confirmation, which the table's stream delivers to
@@ -71,6 +85,11 @@ export function auditKey(sub: string, atIso: string, hash: string): ItemKey {
 /** The attempt state of one login, keyed by its derived login key (functions/common/lockout.ts). */
 export function lockoutItemKey(loginKey: string): ItemKey {
   return { pk: `${ITEM_PREFIX.lockout}${loginKey}`, sk: LOCKOUT_SK };
+}
+
+/** The partition of one login's passwordless items, keyed like its attempt state. */
+export function passwordlessPartition(loginKey: string): string {
+  return `${ITEM_PREFIX.passwordless}${loginKey}`;
 }
 
 /** The login key of a `LOCKOUT#<login key>` partition key. */

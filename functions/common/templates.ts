@@ -22,6 +22,8 @@ export type MessageKind =
   | 'VerifyUserAttribute'
   | 'AdminCreateUser'
   | 'Authentication'
+  | 'SignInCode'
+  | 'MagicLink'
   | 'AccountTakeOverNotification'
   | 'Welcome'
   | 'Reminder'
@@ -33,6 +35,8 @@ export interface MessageContext {
   recipient: { name?: string; email?: string };
   code?: string;
   username?: string;
+  /** The magic link of a MagicLink message; the message's button and text link open it. */
+  link?: string;
 }
 
 export interface RenderedEmail {
@@ -64,6 +68,7 @@ export const CODE_KINDS: ReadonlySet<MessageKind> = new Set<MessageKind>([
   'VerifyUserAttribute',
   'AdminCreateUser',
   'Authentication',
+  'SignInCode',
 ]);
 
 const SOURCE_KINDS: Readonly<Record<string, MessageKind>> = {
@@ -166,7 +171,7 @@ interface Parts {
   email: string;
 }
 
-function requireField(kind: MessageKind, field: 'code' | 'username', value: string | undefined): string {
+function requireField(kind: MessageKind, field: 'code' | 'username' | 'link', value: string | undefined): string {
   if (value === undefined || value === '') throw new TypeError(`A ${kind} message needs a ${field}`);
   return value;
 }
@@ -251,6 +256,22 @@ function content(kind: MessageKind, p: Parts): Content {
         paragraphs: [`Enter this code to finish signing in to ${p.app}:`],
         highlight: codeBlock('Sign-in code'),
         after: ['If you are not signing in right now, someone may know your password: change it as soon as you can.'],
+      };
+    case 'SignInCode':
+      return {
+        subject: withName(p, `Your ${p.app} sign-in code`),
+        preheader: `Use this code to sign in without a password.`,
+        paragraphs: [`Enter this code to sign in to ${p.app}:`],
+        highlight: codeBlock('Sign-in code'),
+        after: ['The code works once, for a few minutes, in the window where you asked for it.', ignore],
+      };
+    case 'MagicLink':
+      return {
+        subject: withName(p, `Your ${p.app} sign-in link`),
+        preheader: `Open the link to sign in without a password.`,
+        paragraphs: [`Open this link to sign in to ${p.app}. It works once, for a few minutes, in the browser where you asked for it.`],
+        after: [ignore],
+        action: `Sign in to ${p.app}`,
       };
     case 'AccountTakeOverNotification':
       return {
@@ -350,7 +371,9 @@ function renderHtml(c: Content, p: Parts, url: string | undefined): string {
 export function renderEmail(kind: MessageKind, ctx: MessageContext): RenderedEmail {
   const p = parts(kind, ctx, MAX_EMAIL_NAME);
   const c = content(kind, p);
-  const url = safeUrl(ctx.branding.appUrl);
+  // A magic link's button opens the link itself, never the app's front page.
+  const url = kind === 'MagicLink' ? safeUrl(requireField(kind, 'link', ctx.link)) : safeUrl(ctx.branding.appUrl);
+  if (kind === 'MagicLink' && !url) throw new TypeError('A MagicLink message needs an http(s) link');
   const email = { subject: c.subject, html: renderHtml(c, p, url), text: renderText(c, p, url) };
   // Unreachable with the limits above (name, app and address are all capped), kept as a guard for future edits.
   if (email.html.length > MAX_EMAIL_CHARS || email.text.length > MAX_EMAIL_CHARS) {
@@ -373,7 +396,10 @@ function smsBody(kind: MessageKind, p: Parts): string {
     case 'AdminCreateUser':
       return `${hi}your ${p.app} username is ${p.username} and temporary password ${p.code}`;
     case 'Authentication':
+    case 'SignInCode':
       return `${hi}your ${p.app} sign-in code is ${p.code}`;
+    case 'MagicLink':
+      return `${hi}open the link in your email to sign in to ${p.app}.`;
     case 'AccountTakeOverNotification':
       return `${hi}we blocked an unusual sign-in to your ${p.app} account. If it wasn't you, change your password.`;
     case 'Welcome':

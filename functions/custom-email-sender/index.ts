@@ -11,7 +11,7 @@ import { parseSendGridSecret, sendGridEmailSender } from '../common/providers/se
 import { idempotencyStore } from '../common/idempotency.ts';
 import { kmsDecryptor, providerSecret, refreshingOnRejection } from '../common/sender-runtime.ts';
 import { idempotentSender, PROVIDER_TIMEOUT_MS } from '../common/sender.ts';
-import { emailChannel } from './channel.ts';
+import { emailChannel } from './logic.ts';
 
 const sendgrid = readSendGrid();
 const secret = providerSecret(sendgrid.secretArn, parseSendGridSecret);

@@ -1,12 +1,12 @@
 /**
  * Custom message trigger: personalised email and SMS for every message Cognito sends itself.
- * See message.ts for the behaviour; this file only wires configuration.
+ * See ./logic.ts for the behaviour; this file only wires configuration.
  */
 import type { CustomMessageTriggerEvent } from 'aws-lambda';
 import { readBranding } from '../common/config.ts';
 import { readDomainPolicyFromEnv } from '../common/identity.ts';
 import { lambdaHandler } from '../common/handler.ts';
-import { customMessage, type CustomMessageDeps } from './message.ts';
+import { customMessage, type CustomMessageDeps } from './logic.ts';
 
 const deps: CustomMessageDeps = { branding: readBranding(), policy: readDomainPolicyFromEnv() };
 

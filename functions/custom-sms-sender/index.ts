@@ -11,7 +11,7 @@ import { parseTwilioSecret, twilioSmsSender } from '../common/providers/twilio.t
 import { idempotencyStore } from '../common/idempotency.ts';
 import { kmsDecryptor, providerSecret, refreshingOnRejection } from '../common/sender-runtime.ts';
 import { idempotentSender, PROVIDER_TIMEOUT_MS } from '../common/sender.ts';
-import { smsChannel } from './channel.ts';
+import { smsChannel } from './logic.ts';
 
 const twilio = readTwilio();
 const secret = providerSecret(twilio.secretArn, parseTwilioSecret);

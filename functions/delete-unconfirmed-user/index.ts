@@ -7,7 +7,7 @@ import { BACKGROUND_BUDGET, clientConfig } from '../common/aws.ts';
 import { readBranding, readSenderIdentity } from '../common/config.ts';
 import { lambdaHandler } from '../common/handler.ts';
 import type { TaskInput } from '../common/workflow-task.ts';
-import { deleteUnconfirmedUser, type DeletionResult } from './remove.ts';
+import { deleteUnconfirmedUser, type DeletionResult } from './logic.ts';
 
 const deps = {
   cognito: new CognitoIdentityProviderClient(clientConfig(BACKGROUND_BUDGET)),

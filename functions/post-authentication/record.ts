@@ -13,6 +13,8 @@ import type { PostAuthenticationTriggerEvent } from 'aws-lambda';
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { clearLockout, lockoutLogin, type DocumentSender } from '../common/lockout.ts';
 import { auditKey, dedupeKey, profileKey } from '../common/table.ts';
+import { type AuditedMethod } from '../common/passwordless.ts';
+import { PASSWORDLESS_SK, SIGN_IN_MARKER_SECONDS, passwordlessPk } from '../common/passwordless-items.ts';
 
 /** What recording a sign-in needs. */
 export interface RecordDeps {
@@ -40,10 +42,23 @@ export interface RecordResult {
   readonly auditWritten: boolean;
   readonly profileUpdated: boolean;
   readonly lockoutCleared: boolean;
+  /** How the user signed in. */
+  readonly method: AuditedMethod;
 }
 
-/** The event fields that stay the same across Cognito's retries of one invocation. */
-export function invocationHash(event: PostAuthenticationTriggerEvent): string {
+/** A passwordless sign-in's marker, as left by verify-auth-challenge-response. */
+export interface SignInMarker {
+  readonly method: Exclude<AuditedMethod, 'password'>;
+  /** Epoch milliseconds of the verification. */
+  readonly at: number;
+}
+
+/**
+ * The event fields that stay the same across Cognito's retries of one invocation, and the passwordless
+ * marker when there is one: it is only read, so it is as stable across retries as the event, and it
+ * tells apart two passwordless sign-ins whose events are otherwise identical.
+ */
+export function invocationHash(event: PostAuthenticationTriggerEvent, marker?: SignInMarker): string {
   const request = event.request;
   const stable = {
     userPoolId: event.userPoolId,
@@ -53,6 +68,7 @@ export function invocationHash(event: PostAuthenticationTriggerEvent): string {
     newDeviceUsed: request.newDeviceUsed ?? null,
     userAttributes: sortedEntries(request.userAttributes),
     clientMetadata: sortedEntries(request.clientMetadata),
+    ...(marker ? { signIn: marker } : {}),
   };
   return createHash('sha256').update(JSON.stringify(stable)).digest('hex');
 }
@@ -114,15 +130,31 @@ async function conditional(write: Promise<unknown>): Promise<boolean> {
   }
 }
 
+/**
+ * How this sign-in was made. Cognito's event does not say, so verify-auth-challenge-response leaves a
+ * marker when it accepts a link or code, moments before Cognito calls this trigger; without a fresh
+ * marker the sign-in was a password's. A marker is only read, so a retry of this trigger audits the
+ * same method; a password sign-in within a minute of a passwordless one would be audited as that method.
+ */
+async function signInMarker(deps: RecordDeps, login: string): Promise<SignInMarker | undefined> {
+  const output = await deps.db.send(new GetCommand({ TableName: deps.tableName, Key: { pk: passwordlessPk(login), sk: PASSWORDLESS_SK.signIn }, ConsistentRead: true }));
+  const item = output?.Item;
+  const fresh = typeof item?.at === 'number' && Math.abs(deps.now() - item.at) <= SIGN_IN_MARKER_SECONDS * 1000;
+  return fresh && (item.method === 'magic-link' || item.method === 'code') ? { method: item.method, at: item.at } : undefined;
+}
+
 /** Records one successful sign-in. Throws only when DynamoDB fails; every write is safe to repeat. */
 export async function recordSignIn(deps: RecordDeps, event: PostAuthenticationTriggerEvent): Promise<RecordResult> {
   const attributes = event.request.userAttributes;
   const sub = attributes.sub;
   if (typeof sub !== 'string' || sub === '') throw new Error('post-authentication event without a sub');
-  const hash = invocationHash(event);
+  const email = typeof attributes.email === 'string' && attributes.email.trim() !== '' ? attributes.email.trim() : undefined;
+  const login = lockoutLogin({ userName: event.userName, email });
+  const marker = await signInMarker(deps, login);
+  const method: AuditedMethod = marker?.method ?? 'password';
+  const hash = invocationHash(event, marker);
   const { at, retry } = await pinSignInTime(deps, hash);
   const atIso = new Date(at).toISOString();
-  const email = typeof attributes.email === 'string' && attributes.email.trim() !== '' ? attributes.email.trim() : undefined;
 
   const audit = conditional(
     deps.db.send(
@@ -133,6 +165,7 @@ export async function recordSignIn(deps: RecordDeps, event: PostAuthenticationTr
           at: atIso,
           clientId: event.callerContext?.clientId ?? '',
           triggerSource: event.triggerSource,
+          method,
           // The only device or network data Cognito puts in this event; it is set only when the pool remembers devices.
           ...(typeof event.request.newDeviceUsed === 'boolean' ? { device: { newDeviceUsed: event.request.newDeviceUsed } } : {}),
           expiresAt: Math.floor(at / 1000) + deps.auditRetentionDays * 86_400,
@@ -157,9 +190,8 @@ export async function recordSignIn(deps: RecordDeps, event: PostAuthenticationTr
     ),
   );
 
-  const login = lockoutLogin({ userName: event.userName, email });
   const cleared = clearLockout(deps.db, deps.tableName, login).then((previous) => previous !== undefined);
 
   const [auditWritten, profileUpdated, lockoutCleared] = await Promise.all([audit, profile, cleared]);
-  return { retry, at: atIso, auditWritten, profileUpdated, lockoutCleared };
+  return { retry, at: atIso, auditWritten, profileUpdated, lockoutCleared, method };
 }

@@ -1,17 +1,16 @@
 /**
  * Post confirmation trigger: saves the new user's profile, which queues the welcome email on the table's stream.
- * See confirm.ts for the behaviour and the failure policy; this file only wires configuration and clients.
+ * See ./logic.ts for the behaviour and the failure policy; this file only wires configuration and clients.
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { PostConfirmationTriggerEvent } from 'aws-lambda';
-import { clientConfig, SYNC_TRIGGER_BUDGET } from '../common/aws.ts';
+import { dynamoDbDocumentClient } from '../common/aws-clients.ts';
+import { SYNC_TRIGGER_BUDGET } from '../common/budgets.ts';
 import { ENV, readString } from '../common/config.ts';
 import { lambdaHandler } from '../common/handler.ts';
-import { postConfirmation, type PostConfirmationDeps } from './confirm.ts';
+import { postConfirmation, type PostConfirmationDeps } from './logic.ts';
 
 const deps: PostConfirmationDeps = {
-  db: DynamoDBDocumentClient.from(new DynamoDBClient(clientConfig(SYNC_TRIGGER_BUDGET)), { marshallOptions: { removeUndefinedValues: true } }),
+  db: dynamoDbDocumentClient(SYNC_TRIGGER_BUDGET, { marshallOptions: { removeUndefinedValues: true } }),
   tableName: readString(ENV.tableName),
   now: Date.now,
 };

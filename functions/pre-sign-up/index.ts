@@ -1,17 +1,17 @@
 /**
  * Pre sign-up trigger: refuses email domains outside the allowlist and starts the reminder workflow.
- * See sign-up.ts for the behaviour; this file only wires configuration and clients.
+ * See ./logic.ts for the behaviour; this file only wires configuration and clients.
  */
-import { SFNClient } from '@aws-sdk/client-sfn';
 import type { PreSignUpTriggerEvent } from 'aws-lambda';
-import { clientConfig, SYNC_TRIGGER_BUDGET } from '../common/aws.ts';
+import { stepFunctionsClient } from '../common/aws-clients.ts';
+import { SYNC_TRIGGER_BUDGET } from '../common/budgets.ts';
 import { ENV, readArn } from '../common/config.ts';
 import { lambdaHandler } from '../common/handler.ts';
 import { readDomainPolicyFromEnv } from '../common/identity.ts';
-import { preSignUp, type PreSignUpDeps } from './sign-up.ts';
+import { preSignUp, type PreSignUpDeps } from './logic.ts';
 
 const deps: PreSignUpDeps = {
-  sfn: new SFNClient(clientConfig(SYNC_TRIGGER_BUDGET)),
+  sfn: stepFunctionsClient(SYNC_TRIGGER_BUDGET),
   stateMachineArn: readArn(ENV.reminderStateMachineArn),
   policy: readDomainPolicyFromEnv(),
   now: Date.now,

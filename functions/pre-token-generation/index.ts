@@ -1,12 +1,12 @@
 /**
  * Pre token generation trigger (V1 or V2_0 events): refuses tokens to an account outside the domain
- * policy and removes the email claims from ID tokens. See policy.ts and claims.ts for the behaviour.
+ * policy and removes the email claims from ID tokens. See ./policy.ts and ./logic.ts for the behaviour.
  */
 import type { Context } from 'aws-lambda';
 import { lambdaHandler } from '../common/handler.ts';
 import { readDomainPolicyFromEnv } from '../common/identity.ts';
 import { logger } from '../common/logger.ts';
-import { responseShape, suppressEmailClaims, type TokenEvent } from './claims.ts';
+import { responseShape, suppressEmailClaims, type TokenEvent } from './logic.ts';
 import { enforceDomainPolicy } from './policy.ts';
 
 const policy = readDomainPolicyFromEnv();

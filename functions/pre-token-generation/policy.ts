@@ -10,7 +10,7 @@
 import { UserFacingError } from '../common/errors.ts';
 import { checkEmail, type DomainPolicy } from '../common/identity.ts';
 import { logger as defaultLogger } from '../common/logger.ts';
-import type { TokenEvent } from './claims.ts';
+import type { TokenEvent } from './logic.ts';
 
 /**
  * Throws a {@link UserFacingError} (shown as `PreTokenGeneration failed with error …`, so no token is

@@ -1,7 +1,7 @@
 /**
  * Sign-up reminder workflow task: reminds a user who has not confirmed yet and tells the state machine
  * whether the account is still pending. The reminder goes out once however often Step Functions replays
- * the task (see remind.ts).
+ * the task (see ./logic.ts).
  */
 import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
@@ -10,7 +10,7 @@ import { ENV, readBranding, readSenderIdentity, readString } from '../common/con
 import { lambdaHandler } from '../common/handler.ts';
 import { idempotencyStore } from '../common/idempotency.ts';
 import type { TaskInput } from '../common/workflow-task.ts';
-import { reminderSender, sendReminder, type ReminderDeps, type ReminderResult } from './remind.ts';
+import { reminderSender, sendReminder, type ReminderDeps, type ReminderResult } from './logic.ts';
 
 const tableName = readString(ENV.tableName);
 const deps: ReminderDeps = {

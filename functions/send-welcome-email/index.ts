@@ -1,6 +1,6 @@
 /**
  * Send welcome email: driven by an event source mapping on the table's stream, which delivers the INSERTs
- * of PENDING profiles that post-confirmation writes. See welcome.ts for the behaviour and the retry
+ * of PENDING profiles that post-confirmation writes. See ./logic.ts for the behaviour and the retry
  * policy; this file only wires configuration and clients.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -11,7 +11,7 @@ import { BACKGROUND_BUDGET, clientConfig } from '../common/aws.ts';
 import { ENV, readBranding, readSenderIdentity, readString } from '../common/config.ts';
 import { lambdaHandler } from '../common/handler.ts';
 import { idempotencyStore } from '../common/idempotency.ts';
-import { handleWelcomeRecords, welcomeSender, type SendWelcomeEmailDeps } from './welcome.ts';
+import { handleWelcomeRecords, welcomeSender, type SendWelcomeEmailDeps } from './logic.ts';
 
 const tableName = readString(ENV.tableName);
 const dynamo = new DynamoDBClient(clientConfig(BACKGROUND_BUDGET));

@@ -3,16 +3,16 @@
  * password reset. The legacy pool sits behind `LegacyDirectory`, so another directory can replace it.
  */
 import type { UserMigrationTriggerEvent } from 'aws-lambda';
-import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
-import { clientConfig, SYNC_TRIGGER_BUDGET } from '../common/aws.ts';
+import { cognitoUserPoolsClient } from '../common/aws-clients.ts';
+import { SYNC_TRIGGER_BUDGET } from '../common/budgets.ts';
 import { readLegacyPool } from '../common/config.ts';
 import { lambdaHandler } from '../common/handler.ts';
 import { readDomainPolicyFromEnv } from '../common/identity.ts';
 import { cognitoLegacyDirectory } from './legacy-directory.ts';
-import { migrateUser } from './migrate.ts';
+import { migrateUser } from './logic.ts';
 
 const legacy = readLegacyPool();
-const directory = cognitoLegacyDirectory(new CognitoIdentityProviderClient({ region: legacy.region, ...clientConfig(SYNC_TRIGGER_BUDGET) }), legacy);
+const directory = cognitoLegacyDirectory(cognitoUserPoolsClient(SYNC_TRIGGER_BUDGET, legacy.region), legacy);
 const policy = readDomainPolicyFromEnv();
 
 // The logic refuses with one generic message and logs why, so the wrapper adds no ERROR line.

@@ -1,7 +1,7 @@
 /**
  * What every function's infrastructure module (infra/functions/<name>.ts) fills in, and the pieces
  * several of them share. A function's environment and its grants sit next to each other in its own
- * module; ./index.ts collects the twelve, typed so that a function missing from it fails the type check.
+ * module; ./index.ts collects every catalog function, typed so that a function missing from it fails the type check.
  */
 import { ENV } from '../../functions/common/config.ts';
 import type { Config } from '../config.ts';

@@ -5,13 +5,15 @@
  * function's variables and policies from it; the benchmark and the test harnesses list the variables
  * from the same table instead of keeping copies.
  */
-import { FUNCTIONS, SENDER_FUNCTIONS, type FunctionName } from '../../functions/catalog.ts';
+import { FUNCTIONS, PASSWORDLESS_FUNCTIONS, SENDER_FUNCTIONS, type FunctionName } from '../../functions/catalog.ts';
 import type { EnvName } from '../../functions/common/config.ts';
 import type { Config } from '../config.ts';
+import { createAuthChallenge } from './create-auth-challenge.ts';
 import { customEmailSender } from './custom-email-sender.ts';
 import { customMessage } from './custom-message.ts';
 import { customSmsSender } from './custom-sms-sender.ts';
 import type { FunctionGrants, FunctionInfra, GrantTargets, ResourceRefs } from './define.ts';
+import { defineAuthChallenge } from './define-auth-challenge.ts';
 import { deleteUnconfirmedUser } from './delete-unconfirmed-user.ts';
 import { postAuthentication } from './post-authentication.ts';
 import { postConfirmation } from './post-confirmation.ts';
@@ -21,6 +23,7 @@ import { preTokenGeneration } from './pre-token-generation.ts';
 import { sendReminder } from './send-reminder.ts';
 import { sendWelcomeEmail } from './send-welcome-email.ts';
 import { userMigration } from './user-migration.ts';
+import { verifyAuthChallengeResponse } from './verify-auth-challenge-response.ts';
 
 export type { FunctionGrants, FunctionInfra, GrantTargets, ResourceRefs } from './define.ts';
 
@@ -33,6 +36,9 @@ export const FUNCTION_INFRA: Readonly<Record<FunctionName, FunctionInfra>> = {
   'post-authentication': postAuthentication,
   'pre-token-generation': preTokenGeneration,
   'user-migration': userMigration,
+  'define-auth-challenge': defineAuthChallenge,
+  'create-auth-challenge': createAuthChallenge,
+  'verify-auth-challenge-response': verifyAuthChallengeResponse,
   'custom-email-sender': customEmailSender,
   'custom-sms-sender': customSmsSender,
   'send-reminder': sendReminder,
@@ -54,9 +60,11 @@ export function functionGrants(name: FunctionName, t: GrantTargets): FunctionGra
 /** Functions whose policy names the user pool, which therefore need a second, separate policy. */
 export const POOL_SCOPED_FUNCTIONS: readonly FunctionName[] = FUNCTIONS.map((f) => f.name).filter((name) => FUNCTION_INFRA[name].poolGrants !== undefined);
 
-/** Functions deployed in a delivery mode. */
-export function deployedFunctions(config: Pick<Config, 'deliveryMode'>): (typeof FUNCTIONS)[number][] {
-  return FUNCTIONS.filter((f) => config.deliveryMode === 'custom-senders' || !SENDER_FUNCTIONS.includes(f.name));
+/** Functions deployed by a configuration: the senders in custom-senders mode, the challenge triggers with passwordless sign-in. */
+export function deployedFunctions(config: Pick<Config, 'deliveryMode' | 'passwordless'>): (typeof FUNCTIONS)[number][] {
+  return FUNCTIONS.filter(
+    (f) => (config.deliveryMode === 'custom-senders' || !SENDER_FUNCTIONS.includes(f.name)) && (config.passwordless.enabled || !PASSWORDLESS_FUNCTIONS.includes(f.name)),
+  );
 }
 
 /** Functions driven by an event source mapping on the table's stream (each with its own mapping). Deployed in every mode. */

@@ -11,11 +11,13 @@ export const postAuthentication: FunctionInfra = {
   environment: (config, refs) => ({ [ENV.tableName]: refs.tableName, [ENV.auditRetentionDays]: String(config.audit.retentionDays) }),
   // One statement per action and item kind (functions/post-authentication/record.ts): the dedupe marker
   // is put, the audit entry put and the profile updated (both USER#), the attempt state deleted. Nothing
-  // else: it can neither delete a profile nor write a lockout counter.
+  // else: it can neither delete a profile nor write a lockout counter. It reads the method
+  // verify-auth-challenge-response left for a passwordless sign-in.
   grants: (t) => [
     allowItems('PinSignInTime', ['dynamodb:PutItem'], t.tableArn, [ITEM_PREFIX.dedupe]),
     allowItems('AuditSignIn', ['dynamodb:PutItem'], t.tableArn, [ITEM_PREFIX.user]),
     allowItems('RecordLastLogin', ['dynamodb:UpdateItem'], t.tableArn, [ITEM_PREFIX.user]),
     allowItems('ClearAttemptState', ['dynamodb:DeleteItem'], t.tableArn, [ITEM_PREFIX.lockout]),
+    allowItems('ReadSignInMethod', ['dynamodb:GetItem'], t.tableArn, [ITEM_PREFIX.passwordless]),
   ],
 };

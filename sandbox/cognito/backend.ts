@@ -58,6 +58,9 @@ export const TRIGGER_NAMES = {
   post_authentication: 'PostAuthentication',
   pre_token_generation: 'PreTokenGeneration',
   user_migration: 'UserMigration',
+  define_auth_challenge: 'DefineAuthChallenge',
+  create_auth_challenge: 'CreateAuthChallenge',
+  verify_auth_challenge_response: 'VerifyAuthChallengeResponse',
   custom_email_sender: 'CustomEmailSender',
   custom_sms_sender: 'CustomSMSSender',
 } as const;
@@ -293,7 +296,8 @@ export class CognitoBackend {
           case 'CustomMessage':
             return this.trigger(slot, common({ userAttributes: attributes, codeParameter: e.codeParameter, usernameParameter: e.usernameParameter ?? null, linkParameter: '{##Click Here##}', clientMetadata: e.clientMetadata ?? {} }, { smsMessage: null, emailMessage: null, emailSubject: null }));
           case 'PreTokenGeneration': {
-            const v2 = pool.preTokenGenerationVersion.startsWith('V2');
+            // V3_0 sends user sign-ins in the V2 shape, with version "3".
+            const v2 = pool.preTokenGenerationVersion !== 'V1_0';
             const event = common(
               {
                 userAttributes: { ...attributes, 'cognito:user_status': 'CONFIRMED' },
@@ -302,7 +306,7 @@ export class CognitoBackend {
                 clientMetadata: e.clientMetadata ?? {},
               },
               v2 ? { claimsAndScopeOverrideDetails: null } : { claimsOverrideDetails: null },
-              v2 ? '2' : '1',
+              pool.preTokenGenerationVersion === 'V3_0' ? '3' : v2 ? '2' : '1',
             );
             return overridesOf(await this.trigger(slot, event), v2);
           }

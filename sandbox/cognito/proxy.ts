@@ -10,6 +10,8 @@
  * - Cognito's errors for failed sign-ins: NotAuthorizedException `Incorrect username or password.`
  *   where cognito-local says InvalidPasswordException or `User not authorized`, and for disabled users;
  * - USER_SRP_AUTH (srp-auth.ts), finished through the password flow once the password is proven;
+ * - CUSTOM_AUTH (custom-auth.ts): the Define / Create / Verify loop of the challenge triggers, finished
+ *   the same way once DefineAuthChallenge issues tokens;
  * - GetTokensFromRefreshToken, as the refresh flow of InitiateAuth;
  * - the check of every access token presented (tokens.ts), and the pool's discovery document.
  * The full list of differences from Cognito is in docs/sandbox.md.
@@ -20,6 +22,7 @@ import { bodyServer, listen, withCors, type Listening } from '../lib/http.ts';
 import type { PasswordPolicy } from '../stack.ts';
 import { checkSignUpWrites } from './attribute-updates.ts';
 import type { CognitoBackend } from './backend.ts';
+import { CustomAuthSignIn, type CustomAuthStep } from './custom-auth.ts';
 import { SrpSignIn } from './srp-auth.ts';
 
 const CONTENT_TYPE = 'application/x-amz-json-1.1';
@@ -66,11 +69,17 @@ const TARGET_PREFIX = 'AWSCognitoIdentityProviderService.';
 /** A call the proxy answers itself, or sends on as another call. */
 type LocalHandling = { respond: unknown } | { forward: { operation: string; body: Record<string, unknown> } } | undefined;
 
+/** The rest of a sign-in whose user is proven: cognito-local's password flow, with the call's ClientMetadata. */
+function passwordFlow(body: Record<string, unknown>, proven: { USERNAME: string; PASSWORD: string }): LocalHandling {
+  return { forward: { operation: 'InitiateAuth', body: { ClientId: body.ClientId, AuthFlow: 'USER_PASSWORD_AUTH', AuthParameters: proven, ...(body.ClientMetadata ? { ClientMetadata: body.ClientMetadata } : {}) } } };
+}
+
 export class CognitoProxy {
   private listening?: Listening;
   /** Calls that reached the proxy, by operation, for tests. */
   readonly calls: Array<{ operation: string; at: number }> = [];
   private readonly srp = new SrpSignIn();
+  private readonly custom = new CustomAuthSignIn();
 
   constructor(private readonly backends: readonly CognitoBackend[]) {}
 
@@ -137,7 +146,7 @@ export class CognitoProxy {
 
   private async preAuthentication(body: Record<string, unknown>, backend: CognitoBackend): Promise<void> {
     const flow = String(body.AuthFlow ?? '');
-    if (flow !== 'USER_PASSWORD_AUTH' && flow !== 'ADMIN_USER_PASSWORD_AUTH' && flow !== 'USER_SRP_AUTH') return;
+    if (flow !== 'USER_PASSWORD_AUTH' && flow !== 'ADMIN_USER_PASSWORD_AUTH' && flow !== 'USER_SRP_AUTH' && flow !== 'CUSTOM_AUTH') return;
     const params = (body.AuthParameters ?? {}) as Record<string, string>;
     const typed = params.USERNAME;
     if (!typed) return;
@@ -160,14 +169,20 @@ export class CognitoProxy {
     if (operation === 'InitiateAuth' && body.AuthFlow === 'USER_SRP_AUTH') return { respond: await this.srp.initiate(body, backend) };
     if (operation === 'RespondToAuthChallenge' && body.ChallengeName === 'PASSWORD_VERIFIER') {
       // The password is proven: the rest of the sign-in is the password flow's, triggers included.
-      const proven = await this.srp.verify(body, backend);
-      return { forward: { operation: 'InitiateAuth', body: { ClientId: body.ClientId, AuthFlow: 'USER_PASSWORD_AUTH', AuthParameters: proven, ...(body.ClientMetadata ? { ClientMetadata: body.ClientMetadata } : {}) } } };
+      return passwordFlow(body, await this.srp.verify(body, backend));
     }
+    if (operation === 'InitiateAuth' && body.AuthFlow === 'CUSTOM_AUTH') return this.customStep(await this.custom.initiate(body, backend), body);
+    if (operation === 'RespondToAuthChallenge' && body.ChallengeName === 'CUSTOM_CHALLENGE') return this.customStep(await this.custom.respond(body, backend), body);
     if (operation === 'GetTokensFromRefreshToken') {
       // The refresh flow of InitiateAuth, under the name Amplify v6 calls.
       return { forward: { operation: 'InitiateAuth', body: { ClientId: body.ClientId, AuthFlow: 'REFRESH_TOKEN_AUTH', AuthParameters: { REFRESH_TOKEN: body.RefreshToken }, ...(body.ClientMetadata ? { ClientMetadata: body.ClientMetadata } : {}) } } };
     }
     return undefined;
+  }
+
+  /** A custom-auth step: the next challenge for the client, or tokens through the password flow. */
+  private customStep(step: CustomAuthStep, body: Record<string, unknown>): LocalHandling {
+    return 'respond' in step ? { respond: step.respond } : passwordFlow(body, step.signIn);
   }
 
   /** Cognito's answer where cognito-local's differs. */

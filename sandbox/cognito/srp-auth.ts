@@ -15,9 +15,10 @@
  * `Incorrect username or password.`; without it, UserNotFoundException. The user migration trigger
  * is not called, because SRP never shows the server the password the trigger would check.
  */
-import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import type { CognitoBackend } from './backend.ts';
 import { CognitoApiError, incorrectCredentials } from './errors.ts';
+import { Sealer } from './sealed.ts';
 import { canonicalTimestamp, claimSignature, g, modPow, N, parseA, poolNameOf, serverKeys, sessionKey, signatureMatches, verifier } from './srp.ts';
 
 /** What the secret block carries between the two steps. */
@@ -45,7 +46,7 @@ type Body = Record<string, unknown>;
 
 /** USER_SRP_AUTH for every pool behind one endpoint. */
 export class SrpSignIn {
-  private readonly sealKey = randomBytes(32);
+  private readonly sealer = new Sealer<SrpState>();
   private readonly saltKey = randomBytes(32);
   /** Blocks already answered, by id, with their expiry. */
   private readonly used = new Map<string, number>();
@@ -84,7 +85,7 @@ export class SrpSignIn {
     const state: SrpState = { id: randomBytes(12).toString('hex'), pool: pool.id, client: clientId, user: user ? user.Username : null, salt, A: A.toString(16), b: b.toString(16), B: B.toString(16), issuedAt: this.now() };
     return {
       ChallengeName: 'PASSWORD_VERIFIER',
-      ChallengeParameters: { SALT: salt, SECRET_BLOCK: this.seal(state), SRP_B: state.B, USERNAME: userId, USER_ID_FOR_SRP: userId },
+      ChallengeParameters: { SALT: salt, SECRET_BLOCK: this.sealer.seal(state), SRP_B: state.B, USERNAME: userId, USER_ID_FOR_SRP: userId },
     };
   }
 
@@ -98,7 +99,7 @@ export class SrpSignIn {
       if (typeof responses[name] !== 'string') throw new CognitoApiError('InvalidParameterException', `Missing required parameter ${name}`);
     }
     const blockText = responses.PASSWORD_CLAIM_SECRET_BLOCK as string;
-    const state = this.open(blockText);
+    const state = this.sealer.open(blockText);
     if (!state || state.pool !== backend.options.pool.id || state.client !== body.ClientId) throw incorrectCredentials();
     const now = this.now();
     if (now - state.issuedAt > this.sessionValidityMs) throw new CognitoApiError('NotAuthorizedException', 'Invalid session for the user, session is expired.');
@@ -127,25 +128,6 @@ export class SrpSignIn {
   private simulatedUserId(poolId: string, typed: string): string {
     const h = createHmac('sha256', this.saltKey).update(`user:${poolId}:${typed.toLowerCase()}`).digest('hex');
     return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-${'89ab'[parseInt(h[16]!, 16) % 4]}${h.slice(17, 20)}-${h.slice(20, 32)}`;
-  }
-
-  private seal(state: SrpState): string {
-    const iv = randomBytes(12);
-    const cipher = createCipheriv('aes-256-gcm', this.sealKey, iv);
-    const sealed = Buffer.concat([cipher.update(JSON.stringify(state), 'utf8'), cipher.final()]);
-    return Buffer.concat([iv, cipher.getAuthTag(), sealed]).toString('base64');
-  }
-
-  private open(text: string): SrpState | undefined {
-    const raw = Buffer.from(text, 'base64');
-    if (raw.length < 29) return undefined;
-    try {
-      const decipher = createDecipheriv('aes-256-gcm', this.sealKey, raw.subarray(0, 12));
-      decipher.setAuthTag(raw.subarray(12, 28));
-      return JSON.parse(Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]).toString('utf8')) as SrpState;
-    } catch {
-      return undefined;
-    }
   }
 
   private forgetExpired(now: number): void {

@@ -31,6 +31,8 @@ export interface ConsoleMessage {
   readonly text: string;
   readonly at: string;
   readonly code?: MessageCode;
+  /** The magic link a passwordless sign-in message carries. */
+  readonly link?: string;
 }
 
 /** A login's sign-in attempt state, as pre-authentication keeps it. */
@@ -140,6 +142,15 @@ export function codeIn(text: string): MessageCode | undefined {
   return digits ? { label: 'Code', value: digits[1]! } : undefined;
 }
 
+// The templates put a message's link on a line of its own after its call to action (`Sign in to X: <url>`),
+// and a magic link's secret is its fragment's `token`.
+const MAGIC_LINK = /^[^\n:]{1,120}: (https?:\/\/[^\s#]+#token=[A-Za-z0-9._-]+)[ \t]*$/m;
+
+/** The magic link a message carries, or undefined. */
+export function linkIn(text: string): string | undefined {
+  return MAGIC_LINK.exec(text)?.[1];
+}
+
 function capitalise(text: string): string {
   return text.charAt(0).toUpperCase() + text.slice(1).toLowerCase();
 }
@@ -148,7 +159,8 @@ const VIA: Readonly<Record<StoredMessage['provider'], ConsoleMessage['via']>> = 
 
 function toMessage(m: StoredMessage & { via?: ConsoleMessage['via'] }): ConsoleMessage {
   const via = m.via ?? VIA[m.provider];
-  const code = codeIn(m.text);
+  const link = linkIn(m.text);
+  const code = link ? undefined : codeIn(m.text);
   return {
     id: `${via}:${m.id}`,
     via,
@@ -159,6 +171,7 @@ function toMessage(m: StoredMessage & { via?: ConsoleMessage['via'] }): ConsoleM
     text: m.text,
     at: m.at,
     ...(code ? { code } : {}),
+    ...(link ? { link } : {}),
   };
 }
 

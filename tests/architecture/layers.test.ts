@@ -52,12 +52,25 @@ describe('architecture', () => {
     expect(importedLayers(path.join(ROOT, 'infra', 'stack.ts'))).to.include('functions');
   });
 
-  it('gives every catalog function its handler, infrastructure module and test where docs/architecture.md says', () => {
-    const missing = FUNCTIONS.flatMap((f) =>
-      [`functions/${f.name}/index.ts`, `infra/functions/${f.name}.ts`, `tests/functions/${f.name}.test.ts`].filter((p) => !existsSync(path.join(ROOT, p))),
-    );
+  it('gives every catalog function its handler, logic, infrastructure module and test where docs/architecture.md says', () => {
+    const expected = (name: string) => [`functions/${name}/index.ts`, `functions/${name}/logic.ts`, `infra/functions/${name}.ts`, `tests/functions/${name}.test.ts`];
+    const missing = FUNCTIONS.flatMap((f) => expected(f.name).filter((p) => !existsSync(path.join(ROOT, p))));
     expect(missing).to.deep.equal([]);
     const table = readFileSync(path.join(ROOT, 'docs', 'architecture.md'), 'utf8');
-    for (const f of FUNCTIONS) expect(table, f.name).to.include(`| \`${f.name}\` |`);
+    for (const f of FUNCTIONS) {
+      const row = table.split('\n').find((line) => line.startsWith(`| \`${f.name}\` |`));
+      expect(row, `the row of ${f.name} in docs/architecture.md`).to.be.a('string');
+      for (const file of expected(f.name).slice(1)) expect(row, f.name).to.include(`\`${file}\``);
+    }
+  });
+
+  it('keeps each function folder to its handler, its logic and helpers the logic imports', () => {
+    // A file nobody imports is dead or misplaced; the handler imports logic.ts, logic.ts the rest.
+    const strays = FUNCTIONS.flatMap((f) => {
+      const dir = path.join(ROOT, 'functions', f.name);
+      const imported = new Set(readdirSync(dir).flatMap((file) => [...readFileSync(path.join(dir, file), 'utf8').matchAll(/from '\.\/([^']+)'/g)].map((m) => m[1])));
+      return readdirSync(dir).filter((file) => file !== 'index.ts' && !imported.has(file)).map((file) => `${f.name}/${file}`);
+    });
+    expect(strays).to.deep.equal([]);
   });
 });

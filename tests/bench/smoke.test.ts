@@ -10,22 +10,27 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { FUNCTIONS } from '../../functions/catalog.ts';
+import { LAMBDA_NODE_MAJOR } from '../../functions/runtime.ts';
+import { COLD_PATHS } from '../../bench/lib/paths.ts';
+import { SDK_FREE_FUNCTIONS } from '../../scripts/build.ts';
+import type { ColdPathFigures as ColdPath } from '../../bench/run.ts';
 
 const root = path.resolve(import.meta.dirname, '../..');
 
 interface SmokeResults {
-  meta: { mode: string; date: string; machine: { nproc: number; cpuModel: string; node: string } };
+  meta: { mode: string; date: string; machine: { nproc: number; cpuModel: string; node: string; functionsNode: string } };
   baseline: { medianMs: number; samples: number };
   functions: Array<{
     name: string;
     kind: string;
-    ours: { indexBytes: number; zipBytes: number; load?: { medianMs: number; aboveNodeMs: number; rawMs: number[] } };
-    naive: { indexBytes: number; zipBytes: number; load?: { medianMs: number; aboveNodeMs: number; rawMs: number[] } };
+    ours: { indexBytes: number; zipBytes: number; load?: { medianMs: number; aboveNodeMs: number; rawMs: number[] }; coldPath?: ColdPath };
+    naive: { indexBytes: number; zipBytes: number; load?: { medianMs: number; aboveNodeMs: number; rawMs: number[] }; coldPath?: ColdPath };
     sameSource?: { indexBytes: number; zipBytes: number; load?: { medianMs: number; aboveNodeMs: number; rawMs: number[] } };
-    ratios: { indexSize: number; zipSize: number; load?: number; loadSameSource?: number };
+    ratios: { indexSize: number; zipSize: number; load?: number; loadSameSource?: number; coldPath?: number; coldPathCpu?: number };
     warm?: { invocations: number; p50Ms: number; p99Ms: number; errors: Record<string, number>; unknownCalls: string[] };
     errors: string[];
   }>;
+  paths: Record<string, { functions: string[]; ours: { cpuMs: number; wallMs: number }; naive: { cpuMs: number; wallMs: number }; ratio: number; ratioCpu: number }>;
   machineCalibration: { factor: number; builds: Record<string, { measuredMs: number; referenceMs: number; factor: number }>; errors: string[] };
   build: { wallMedianMs: number };
   synth: { wallMedianMs?: number; error?: string };
@@ -88,6 +93,7 @@ describe('benchmark smoke run (bench/run.ts --smoke)', function () {
     expect(results.meta.machine.nproc).to.be.greaterThan(0);
     expect(results.meta.machine.cpuModel).to.be.a('string').and.not.equal('');
     expect(results.meta.machine.node).to.equal(process.version);
+    expect(results.meta.machine.functionsNode, 'the functions run on the Lambda runtime\'s Node.js').to.match(new RegExp(`^v${LAMBDA_NODE_MAJOR}\\.`));
   });
 
   it('measures every catalogued function: sizes, cold load against bare node and naive, and warm latency', () => {
@@ -107,16 +113,51 @@ describe('benchmark smoke run (bench/run.ts --smoke)', function () {
     }
   });
 
-  it('builds the senders\' baseline with the vendor SDKs and reports the same-source baseline beside it', () => {
+  it('measures every function\'s cold path, load and first invocation in one process, ours and naive, with its peak RSS', () => {
+    for (const f of results.functions) {
+      for (const variant of ['ours', 'naive'] as const) {
+        const cold = f[variant].coldPath;
+        expect(cold?.rawCpuMs.length, `${f.name} ${variant}`).to.be.greaterThan(0);
+        // The first invocation runs inside the cold path: it cannot cost more than the whole.
+        expect(cold!.firstCallCpuMs, `${f.name} ${variant}`).to.be.greaterThan(0).and.at.most(cold!.cpuAboveNodeMs + 1);
+        expect(cold!.firstCallMs, `${f.name} ${variant}`).to.be.greaterThan(0);
+        expect(cold!.peakRssMiB, `${f.name} ${variant}`).to.be.greaterThan(10).and.below(1024);
+      }
+      expect(f.ratios.coldPathCpu, f.name).to.be.a('number').and.greaterThan(0);
+      expect(f.ratios.coldPath, f.name).to.be.a('number');
+    }
+    expect(run.stdout).to.match(/^cold path\s+load cpu/m);
+  });
+
+  it('sums the sign-in and sign-up paths from their triggers\' cold paths and budgets them', () => {
+    expect(Object.keys(results.paths)).to.have.members(Object.keys(COLD_PATHS));
+    for (const [name, members] of Object.entries(COLD_PATHS)) {
+      const total = results.paths[name]!;
+      expect(total.functions, name).to.deep.equal(members);
+      const sum = members.reduce((t, m) => t + results.functions.find((f) => f.name === m)!.ours.coldPath!.cpuAboveNodeMs, 0);
+      expect(total.ours.cpuMs, name).to.be.closeTo(sum, 0.1);
+      expect(total.ratioCpu, name).to.be.closeTo(total.ours.cpuMs / total.naive.cpuMs, 0.01);
+      expect(results.checks.map((c) => c.id), name).to.include(`path.${name}.cold-ratio`);
+    }
+    expect(run.stdout).to.match(/^sign-in path \(pre-authentication \+ post-authentication \+ pre-token-generation\): cold total/m);
+  });
+
+  it('builds the naive baseline with the SDKs our own clients replace and reports the same-source baseline beside it', () => {
     const senders = results.functions.filter((f) => f.kind === 'async-trigger');
     expect(senders.map((f) => f.name)).to.have.members(['custom-email-sender', 'custom-sms-sender']);
+    // The senders' vendor SDKs and the AWS SDK clients of the synchronous triggers that call AWS through our client (bench/naive/).
+    const noAwsCalls = ['custom-message', 'pre-token-generation', 'define-auth-challenge'];
+    const substituted = (f: (typeof results.functions)[number]) => f.kind === 'async-trigger' || (SDK_FREE_FUNCTIONS.has(f.name) && !noAwsCalls.includes(f.name));
     for (const f of results.functions) {
-      if (f.kind !== 'async-trigger') {
+      if (!substituted(f)) {
         // Nothing to substitute: the two naive builds are byte-identical, so only one is measured.
         expect(f.sameSource, f.name).to.equal(undefined);
         continue;
       }
-      expect(f.naive.indexBytes, f.name).to.be.greaterThan(f.sameSource?.indexBytes ?? Infinity);
+      // A vendor SDK is larger than our REST calls. A trigger's same-source build is not smaller than its naive one:
+      // without the production build's command-class swap it carries the SDK's command packages beside our client.
+      if (f.kind === 'async-trigger') expect(f.naive.indexBytes, f.name).to.be.greaterThan(f.sameSource?.indexBytes ?? Infinity);
+      else expect(f.sameSource?.indexBytes, f.name).to.be.a('number');
       expect(f.sameSource?.load?.rawMs.length, f.name).to.be.greaterThan(0);
       expect(f.ratios.loadSameSource, f.name).to.be.a('number');
     }
@@ -154,6 +195,7 @@ describe('benchmark smoke run (bench/run.ts --smoke)', function () {
     if (results.sandbox.status !== 'measured') expect(results.sandbox.reason).to.be.a('string').and.not.equal('');
     const ids = results.checks.map((c) => c.id);
     for (const f of FUNCTIONS) expect(ids).to.include.members([`${f.name}.size`, `${f.name}.load-ratio`, `${f.name}.load-ms`]);
+    for (const f of FUNCTIONS.filter((s) => s.kind === 'sync-trigger')) expect(ids).to.include(`${f.name}.cold-path-ratio`);
     expect(ids).to.include.members(['build', 'synth']);
   });
 });

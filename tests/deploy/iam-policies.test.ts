@@ -2,7 +2,9 @@ import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { remoteStateFromEnv } from '../../infra/backend.ts';
+import { loadConfig } from '../../infra/config.ts';
 import { BootstrapError, renderPolicy, type PolicyValues } from '../../scripts/lib/bootstrap.ts';
+import { planJsonPath, VARIANTS } from '../../scripts/terraform.ts';
 import { iamPatternMatches, list } from '../fixtures/iam.ts';
 
 const root = path.resolve(import.meta.dirname, '../..');
@@ -126,17 +128,28 @@ describe('IAM policies for the deploy and plan roles (deploy/)', () => {
     });
   });
 
-  describe('deploy-role-policy.json against the synthesized stack (both delivery modes)', () => {
+  describe('deploy-role-policy.json against the synthesized stack (every offline-plan variant)', () => {
     const policy = rendered('deploy-role-policy.json');
     const arn = (service: string, rest: string): string => `arn:aws:${service}:us-east-1:123456789012:${rest}`;
-    const plans = ['plan.json', 'plan-cognito.json'].map(
-      (f) => JSON.parse(readFileSync(path.join(root, 'cdktf.out', f), 'utf8')) as { resource_changes: { type: string; change: { after: Record<string, unknown> } }[] },
+    const configured = loadConfig().deliveryMode;
+    const plans = VARIANTS.map(
+      (v) => JSON.parse(readFileSync(planJsonPath(v.name, configured), 'utf8')) as { resource_changes: { type: string; change: { after: Record<string, unknown> } }[] },
     );
     const resources = plans.flatMap((p) => p.resource_changes);
 
     /** For each resource type the stack declares: the action that creates it and the ARN it is created at. */
     const CREATE: Record<string, (after: Record<string, unknown>) => [string, string][]> = {
       aws_cognito_user_pool: () => [['cognito-idp:CreateUserPool', '*'], ['cognito-idp:DescribeUserPool', arn('cognito-idp', 'userpool/us-east-1_AbC123')]],
+      aws_cognito_risk_configuration: () => [['cognito-idp:SetRiskConfiguration', arn('cognito-idp', 'userpool/us-east-1_AbC123')]],
+      aws_wafv2_web_acl: (a) => [
+        ['wafv2:CreateWebACL', arn('wafv2', `regional/webacl/${a.name}/a1b2c3d4-5678-90ab-cdef-EXAMPLE11111`)],
+        ['wafv2:TagResource', arn('wafv2', `regional/webacl/${a.name}/a1b2c3d4-5678-90ab-cdef-EXAMPLE11111`)],
+      ],
+      aws_wafv2_web_acl_association: () => [
+        ['wafv2:AssociateWebACL', arn('wafv2', 'regional/webacl/cognito-triggers-dev-user-pool/a1b2c3d4-5678-90ab-cdef-EXAMPLE11111')],
+        ['cognito-idp:AssociateWebACL', arn('cognito-idp', 'userpool/us-east-1_AbC123')],
+        ['wafv2:GetWebACLForResource', arn('wafv2', 'regional/webacl/cognito-triggers-dev-user-pool/a1b2c3d4-5678-90ab-cdef-EXAMPLE11111')],
+      ],
       aws_cognito_user_pool_client: () => [['cognito-idp:CreateUserPoolClient', arn('cognito-idp', 'userpool/us-east-1_AbC123')]],
       aws_lambda_function: (a) => [['lambda:CreateFunction', arn('lambda', `function:${a.function_name}`)], ['iam:PassRole', `arn:aws:iam::123456789012:role/${a.function_name}`]],
       aws_lambda_permission: () => [['lambda:AddPermission', arn('lambda', 'function:cognito-triggers-dev-pre-sign-up')]],

@@ -14,7 +14,7 @@ import { checkSignUpEmail, createDomainPolicy } from '../../functions/common/ide
 import type { OutgoingEmail } from '../../functions/common/providers/sendgrid.ts';
 import { deliverCustomMessage, idempotencyKey, idempotentSender, UndeliverableError, type SenderDeps } from '../../functions/common/sender.ts';
 import { renderEmail, type RenderedEmail } from '../../functions/common/templates.ts';
-import { emailChannel } from '../../functions/custom-email-sender/channel.ts';
+import { emailChannel } from '../../functions/custom-email-sender/logic.ts';
 import { accountTakeOverEvent, confirmedUserAttributes, customEmailSenderEvent, EMAIL, lambdaContext, NAME, POOL_ID, SOURCES, SUB } from '../fixtures/events.ts';
 import { captureLogs, encryptCode, MemoryPersistence, rawKeyring } from './sender-support.ts';
 import { rejection } from '../fixtures/promises.ts';

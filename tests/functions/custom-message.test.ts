@@ -1,7 +1,7 @@
 import type { CustomMessageTriggerEvent } from 'aws-lambda';
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { customMessage } from '../../functions/custom-message/message.ts';
+import { customMessage } from '../../functions/custom-message/logic.ts';
 import { UserFacingError } from '../../functions/common/errors.ts';
 import { checkSignUpEmail, createDomainPolicy } from '../../functions/common/identity.ts';
 import { MAX_EMAIL_CHARS, MAX_SMS_CHARS } from '../../functions/common/templates.ts';

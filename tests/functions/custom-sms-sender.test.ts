@@ -11,7 +11,7 @@ import { codeDecryptor, CodeDecryptionError } from '../../functions/common/code-
 import { createDomainPolicy } from '../../functions/common/identity.ts';
 import { deliverCustomMessage, idempotentSender, UndeliverableError, type SenderDeps } from '../../functions/common/sender.ts';
 import { MAX_SMS_CHARS, renderSms } from '../../functions/common/templates.ts';
-import { smsChannel } from '../../functions/custom-sms-sender/channel.ts';
+import { smsChannel } from '../../functions/custom-sms-sender/logic.ts';
 import { confirmedUserAttributes, customSmsSenderEvent, lambdaContext, NAME, POOL_ID, SOURCES, SUB } from '../fixtures/events.ts';
 import { captureLogs, encryptCode, MemoryPersistence, rawKeyring } from './sender-support.ts';
 import { rejection } from '../fixtures/promises.ts';

@@ -12,7 +12,7 @@ import { SendEmailCommand, SESv2Client } from '@aws-sdk/client-sesv2';
 import { mockClient, type AwsClientStub } from 'aws-sdk-client-mock';
 import { expect } from 'chai';
 import { InvalidTaskInput, TransientError } from '../../functions/common/workflow-task.ts';
-import { deleteUnconfirmedUser } from '../../functions/delete-unconfirmed-user/remove.ts';
+import { deleteUnconfirmedUser } from '../../functions/delete-unconfirmed-user/logic.ts';
 import { EMAIL, NAME, POOL_ID, SUB } from '../fixtures/events.ts';
 import { captureLogs } from './sender-support.ts';
 import { rejection } from '../fixtures/promises.ts';

@@ -20,7 +20,7 @@ import fc from 'fast-check';
 import type { LockoutSettings } from '../../functions/common/config.ts';
 import { lockoutKey, parseLockoutState, type DocumentSender, type LockoutState } from '../../functions/common/lockout.ts';
 import { recordAttempt, type AttemptDeps, type AttemptOutcome } from '../../functions/pre-authentication/attempts.ts';
-import { checkSignInAttempt } from '../../functions/pre-authentication/check.ts';
+import { checkSignInAttempt } from '../../functions/pre-authentication/logic.ts';
 import { DEDUPE_WINDOW_SECONDS, recordSignIn, type RecordDeps } from '../../functions/post-authentication/record.ts';
 import { EMAIL, SUB, confirmedUserAttributes, postAuthenticationEvent, preAuthenticationEvent } from '../fixtures/events.ts';
 import { createProjectTable } from '../../sandbox/lib/table.ts';

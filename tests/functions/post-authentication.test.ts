@@ -1,14 +1,16 @@
 import { ConditionalCheckFailedException, DynamoDBClient, InternalServerError } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { mockClient, type AwsClientStub } from 'aws-sdk-client-mock';
 import { expect } from 'chai';
 import sinon from 'sinon';
 import { GENERIC_MESSAGE, UserFacingError } from '../../functions/common/errors.ts';
 import { logger } from '../../functions/common/logger.ts';
 import { DEDUPE_WINDOW_SECONDS, invocationHash, recordSignIn, type RecordDeps } from '../../functions/post-authentication/record.ts';
-import { handleSignIn } from '../../functions/post-authentication/sign-in.ts';
+import { handleSignIn } from '../../functions/post-authentication/logic.ts';
 import { CLIENT_ID, EMAIL, SUB, confirmedUserAttributes, lambdaContext, postAuthenticationEvent } from '../fixtures/events.ts';
 import { withEnvironment } from '../fixtures/env.ts';
+import { withAwsEndpoint } from '../fixtures/aws-endpoint.ts';
 
 const T0 = Date.UTC(2025, 0, 1, 12, 0, 0);
 const ISO0 = new Date(T0).toISOString();
@@ -67,7 +69,7 @@ describe('post-authentication', () => {
       ddb.on(PutCommand).resolves({}).on(UpdateCommand).resolves({}).on(DeleteCommand).resolves({ Attributes: { pk: `LOCKOUT#${EMAIL}`, sk: 'STATE', attempts: 2, windowStart: T0 - 1 } });
       const event = postAuthenticationEvent({ newDeviceUsed: true });
       const result = await recordSignIn(deps(), event);
-      expect(result).to.deep.equal({ retry: false, at: ISO0, auditWritten: true, profileUpdated: true, lockoutCleared: true });
+      expect(result).to.deep.equal({ retry: false, at: ISO0, auditWritten: true, profileUpdated: true, lockoutCleared: true, method: 'password' });
 
       const hash = invocationHash(event);
       const [marker, audit] = puts();
@@ -83,6 +85,7 @@ describe('post-authentication', () => {
           at: ISO0,
           clientId: CLIENT_ID,
           triggerSource: 'PostAuthentication_Authentication',
+          method: 'password',
           device: { newDeviceUsed: true },
           expiresAt: T0 / 1000 + 30 * 86_400,
         },
@@ -101,14 +104,14 @@ describe('post-authentication', () => {
       ddb.on(PutCommand).rejectsOnce(conditionFailed({ at: { N: String(firstAt) }, expiresAt: { N: '1' } })).rejects(conditionFailed());
       ddb.on(UpdateCommand).rejects(conditionFailed()).on(DeleteCommand).resolves({});
       const result = await recordSignIn(deps(), postAuthenticationEvent());
-      expect(result).to.deep.equal({ retry: true, at: new Date(firstAt).toISOString(), auditWritten: false, profileUpdated: false, lockoutCleared: false });
+      expect(result).to.deep.equal({ retry: true, at: new Date(firstAt).toISOString(), auditWritten: false, profileUpdated: false, lockoutCleared: false, method: 'password' });
       expect(puts()[1]!.Item!.sk).to.match(new RegExp(`^LOGIN#${new Date(firstAt).toISOString()}#`));
-      expect(ddb.commandCalls(GetCommand)).to.have.length(0);
+      expect(ddb.commandCalls(GetCommand).filter((c) => String(c.args[0].input.Key?.pk).startsWith('DEDUPE#'))).to.have.length(0);
     });
 
     it('reads the marker when the store does not return ALL_OLD, and claims it again if it vanished meanwhile', async () => {
       ddb.on(PutCommand).rejectsOnce(conditionFailed()).resolves({});
-      ddb.on(GetCommand).resolvesOnce({ Item: { at: T0 - 2_000 } });
+      ddb.on(GetCommand, { Key: { sk: 'MARKER' } }).resolvesOnce({ Item: { at: T0 - 2_000 } });
       ddb.on(UpdateCommand).resolves({}).on(DeleteCommand).resolves({});
       expect(await recordSignIn(deps(), postAuthenticationEvent())).to.include({ retry: true, at: new Date(T0 - 2_000).toISOString() });
       expect(ddb.commandCalls(GetCommand)[0]!.args[0].input).to.deep.include({ ConsistentRead: true });
@@ -118,6 +121,31 @@ describe('post-authentication', () => {
       ddb.on(GetCommand).resolves({});
       ddb.on(UpdateCommand).resolves({}).on(DeleteCommand).resolves({});
       expect(await recordSignIn(deps(), postAuthenticationEvent())).to.include({ retry: false, at: ISO0 });
+    });
+
+    it('audits the method a passwordless sign-in left a marker for moments before, and a password otherwise', async () => {
+      ddb.on(PutCommand).resolves({}).on(UpdateCommand).resolves({}).on(DeleteCommand).resolves({});
+      const marker = (at: number, method: string) => ddb.on(GetCommand, { Key: { pk: `PASSWORDLESS#${EMAIL}`, sk: 'SIGN-IN' } }).resolves({ Item: { method, at } });
+      marker(T0 - 800, 'magic-link');
+      expect(await recordSignIn(deps(), postAuthenticationEvent())).to.include({ method: 'magic-link' });
+      expect(puts()[1]!.Item).to.include({ method: 'magic-link' });
+      marker(T0 - 500, 'code');
+      expect(await recordSignIn(deps(), postAuthenticationEvent({ newDeviceUsed: false }))).to.include({ method: 'code' });
+      // A marker older than a minute belongs to an earlier sign-in; one naming anything else is ignored.
+      marker(T0 - 61_000, 'code');
+      expect(await recordSignIn(deps(), postAuthenticationEvent({ newDeviceUsed: true }))).to.include({ method: 'password' });
+      marker(T0, 'sms');
+      clock = T0 + 1;
+      expect(await recordSignIn(deps(), postAuthenticationEvent())).to.include({ method: 'password' });
+    });
+
+    it('tells two passwordless sign-ins with identical events apart by their verification, and a retry of one from the other', async () => {
+      const event = postAuthenticationEvent();
+      const first = { method: 'code', at: T0 - 900 } as const;
+      const second = { method: 'code', at: T0 - 100 } as const;
+      expect(invocationHash(event, first)).to.not.equal(invocationHash(event, second));
+      expect(invocationHash(event, first)).to.equal(invocationHash(postAuthenticationEvent(), { ...first }));
+      expect(invocationHash(event)).to.not.equal(invocationHash(event, first));
     });
 
     it('gives up after three rounds of a marker that can be neither claimed nor read', async () => {
@@ -184,15 +212,20 @@ describe('post-authentication', () => {
 
   describe('handler', () => {
     withEnvironment({ TABLE_NAME: 'users', AUDIT_RETENTION_DAYS: '7' });
+    // The handler's client is the synchronous triggers' own (functions/common/aws-clients.ts): a loopback endpoint answers it.
+    const aws = withAwsEndpoint();
+    beforeEach(() => aws.reset());
 
     it('returns the event unchanged and writes to the configured table with the configured retention', async () => {
       const { handler } = await loadHandler();
-      ddb.on(PutCommand).resolves({}).on(UpdateCommand).resolves({}).on(DeleteCommand).resolves({});
+      // GetItem: the passwordless sign-in marker, absent for a password sign-in.
+      aws.on('GetItem', () => ({})).on('PutItem', () => ({})).on('UpdateItem', () => ({})).on('DeleteItem', () => ({}));
       const event = postAuthenticationEvent();
       expect(await handler(event, lambdaContext('post-authentication'))).to.equal(event);
-      const audit = puts()[1]!;
+      const audit = aws.inputs('PutItem')[1]!;
       expect(audit.TableName).to.equal('users');
-      expect((audit.Item!.expiresAt as number) - Math.floor(new Date(audit.Item!.at as string).getTime() / 1000)).to.equal(7 * 86_400);
+      const item = unmarshall(audit.Item as Parameters<typeof unmarshall>[0]);
+      expect((item.expiresAt as number) - Math.floor(new Date(item.at as string).getTime() / 1000)).to.equal(7 * 86_400);
     });
 
     it('throws the generic message for a malformed event', async () => {

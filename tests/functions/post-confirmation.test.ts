@@ -1,13 +1,15 @@
 import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { PostConfirmationTriggerEvent } from 'aws-lambda';
 import { mockClient, type AwsClientStub } from 'aws-sdk-client-mock';
 import { expect } from 'chai';
 import { UserFacingError } from '../../functions/common/errors.ts';
-import { postConfirmation, type PostConfirmationDeps } from '../../functions/post-confirmation/confirm.ts';
+import { lockoutKey } from '../../functions/common/lockout.ts';
+import { postConfirmation, type PostConfirmationDeps } from '../../functions/post-confirmation/logic.ts';
 import { EMAIL, NAME, POOL_ID, SUB, confirmedUserAttributes, postConfirmationEvent } from '../fixtures/events.ts';
 import { captureLogs, quietLogger } from '../fixtures/logs.ts';
 import { withEnvironment } from '../fixtures/env.ts';
+import { awsJsonError, withAwsEndpoint } from '../fixtures/aws-endpoint.ts';
 
 const TABLE = 'cognito-triggers-test';
 const NOW = Date.UTC(2025, 4, 6, 7, 8, 9);
@@ -58,10 +60,41 @@ describe('post-confirmation', () => {
     });
   });
 
-  it('does nothing on ConfirmForgotPassword', async () => {
-    const result = await run(postConfirmationEvent({ triggerSource: 'PostConfirmation_ConfirmForgotPassword' }));
-    expect(result).to.deep.equal({ profile: 'skipped', welcome: 'skipped' });
-    expect(ddb.calls()).to.have.length(0);
+  describe('after a password reset (ConfirmForgotPassword)', () => {
+    const reset = (overrides: Parameters<typeof postConfirmationEvent>[0] = {}) =>
+      postConfirmationEvent({ triggerSource: 'PostConfirmation_ConfirmForgotPassword', ...overrides });
+
+    it("deletes the login's lockout state, keyed on the email exactly as pre-authentication counts it, and writes no profile", async () => {
+      ddb.on(DeleteCommand).resolves({ Attributes: { pk: `LOCKOUT#${EMAIL}`, sk: 'STATE', attempts: 0, windowStart: NOW + 60_000, lockedUntil: NOW + 60_000, lockCount: 1 } });
+      const result = await run(reset({ userAttributes: confirmedUserAttributes({ email: `  ${EMAIL.toUpperCase()} ` }) }));
+      expect(result).to.deep.equal({ profile: 'skipped', welcome: 'skipped', lockout: 'cleared' });
+      expect(ddb.commandCalls(PutCommand)).to.have.length(0);
+      expect(ddb.commandCalls(DeleteCommand).map((c) => c.args[0].input)).to.deep.equal([{ TableName: TABLE, Key: lockoutKey(EMAIL), ReturnValues: 'ALL_OLD' }]);
+    });
+
+    it('says there was nothing to clear when the login had no attempt state', async () => {
+      ddb.on(DeleteCommand).resolves({});
+      expect(await run(reset())).to.deep.include({ lockout: 'nothing-to-clear' });
+    });
+
+    it('falls back to the username for an account without an email, as the lockout does', async () => {
+      ddb.on(DeleteCommand).resolves({});
+      const attributes: Record<string, string> = { ...confirmedUserAttributes() };
+      delete attributes.email;
+      await run(reset({ userName: 'Frodo', userAttributes: attributes }));
+      expect(ddb.commandCalls(DeleteCommand)[0]!.args[0].input.Key).to.deep.equal(lockoutKey('frodo'));
+    });
+
+    it('lets the reset succeed when DynamoDB fails, logging at ERROR without the address: the password is already changed and the lock runs out', async () => {
+      ddb.on(DeleteCommand).rejects(Object.assign(new Error('down'), { name: 'InternalServerError' }));
+      let result: unknown;
+      const logs = await captureLogs(async () => {
+        result = await run(reset());
+      });
+      expect(result).to.deep.include({ lockout: 'failed' });
+      expect(logs.lines.find((l) => l.level === 'ERROR')).to.include({ message: 'Password reset; sign-in lockout could not be cleared', errorName: 'InternalServerError' });
+      expect(logs.output).not.to.include(EMAIL);
+    });
   });
 
   it('replayed three times (Cognito retries), succeeds every time and leaves exactly one INSERT for the welcome email', async () => {
@@ -132,24 +165,31 @@ describe('post-confirmation', () => {
 
   describe('handler', () => {
     withEnvironment({ AWS_REGION: 'eu-west-1', TABLE_NAME: TABLE });
+    // The handler's client is the synchronous triggers' own (functions/common/aws-clients.ts): a loopback endpoint answers it.
+    const aws = withAwsEndpoint();
+    beforeEach(() => aws.reset());
 
     it('runs end to end with TABLE_NAME alone: one put, the event returned to Cognito', async () => {
       const { handler } = await import('../../functions/post-confirmation/index.ts');
+      aws.on('PutItem', () => ({}));
       const event = postConfirmationEvent();
       expect(await handler(event)).to.equal(event);
-      expect(ddb.calls()).to.have.length(1);
-      expect(ddb.commandCalls(PutCommand)[0]!.args[0].input.TableName).to.equal(TABLE);
+      expect(aws.operations()).to.deep.equal(['PutItem']);
+      expect(aws.inputs('PutItem')[0]!.TableName).to.equal(TABLE);
       // A retry of the same confirmation is answered the same way.
       expect(await handler(structuredClone(event))).to.deep.equal(event);
     });
 
-    it('turns a profile write failure into the generic message, and skips ConfirmForgotPassword', async () => {
+    it('turns a profile write failure into the generic message, and returns a password reset to Cognito after clearing its lock', async () => {
       const { handler } = await import('../../functions/post-confirmation/index.ts');
-      ddb.on(PutCommand).rejects(Object.assign(new Error('down'), { name: 'InternalServerError' }));
+      aws.on('PutItem', () => awsJsonError('InternalServerError', 500, 'down'));
       const error = await handler(postConfirmationEvent({ userPoolId: POOL_ID })).catch((e: unknown) => e);
       expect(error).to.include({ name: 'UserFacingError', reason: 'internal' });
-      const skipped = postConfirmationEvent({ triggerSource: 'PostConfirmation_ConfirmForgotPassword' });
-      expect(await handler(skipped)).to.equal(skipped);
+      aws.on('DeleteItem', () => ({}));
+      const reset = postConfirmationEvent({ triggerSource: 'PostConfirmation_ConfirmForgotPassword' });
+      expect(await handler(reset)).to.equal(reset);
+      expect(aws.inputs('DeleteItem')).to.have.length(1);
+      expect(aws.inputs('DeleteItem')[0]!.TableName).to.equal(TABLE);
     });
   });
 });

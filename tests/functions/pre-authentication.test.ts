@@ -1,5 +1,6 @@
 import { ConditionalCheckFailedException, DynamoDBClient, InternalServerError, ProvisionedThroughputExceededException } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
 import { mockClient, type AwsClientStub } from 'aws-sdk-client-mock';
 import { expect } from 'chai';
 import sinon from 'sinon';
@@ -7,9 +8,10 @@ import type { LockoutSettings } from '../../functions/common/config.ts';
 import { GENERIC_MESSAGE, UserFacingError } from '../../functions/common/errors.ts';
 import { logger } from '../../functions/common/logger.ts';
 import { decayMs, effectiveLevel, expiryFor, lockDurationMs, randomAttemptId, recordAttempt, type AttemptDeps } from '../../functions/pre-authentication/attempts.ts';
-import { checkSignInAttempt, describeWait, lockedMessage } from '../../functions/pre-authentication/check.ts';
+import { checkSignInAttempt, describeWait, lockedMessage } from '../../functions/pre-authentication/logic.ts';
 import { EMAIL, lambdaContext, preAuthenticationEvent } from '../fixtures/events.ts';
 import { withEnvironment } from '../fixtures/env.ts';
+import { awsJsonError, conditionFailedAnswer, withAwsEndpoint } from '../fixtures/aws-endpoint.ts';
 
 const T0 = Date.UTC(2025, 0, 1, 12, 0, 0);
 const KEY = { pk: `LOCKOUT#${EMAIL}`, sk: 'STATE' };
@@ -512,25 +514,29 @@ describe('pre-authentication', () => {
   describe('handler', () => {
     const env = { TABLE_NAME: 'users', LOCKOUT_MAX_ATTEMPTS: '5', LOCKOUT_FAIL_MODE: 'closed' };
     withEnvironment(env);
+    // The handler's client is the synchronous triggers' own (functions/common/aws-clients.ts): a loopback endpoint answers it.
+    const aws = withAwsEndpoint();
+    beforeEach(() => aws.reset());
 
     it('returns the event unchanged when the attempt may proceed', async () => {
       const { handler } = await loadHandler();
-      ddb.on(UpdateCommand).resolves({ Attributes: state({ attempts: 1 }) });
+      aws.on('UpdateItem', () => ({ Attributes: marshall(state({ attempts: 1 })) }));
       const event = preAuthenticationEvent();
       expect(await handler(event, lambdaContext('pre-authentication'))).to.equal(event);
-      expect(updates()[0]!.TableName).to.equal('users');
+      expect(aws.inputs('UpdateItem')[0]!.TableName).to.equal('users');
     });
 
     it('throws the lock message for Cognito to show, and the generic message for anything unexpected', async () => {
       const { handler } = await loadHandler();
-      ddb.on(UpdateCommand).rejectsOnce(conditionFailed(lockedItem())).resolves({ Attributes: lockedItem() });
+      let updateCount = 0;
+      aws.on('UpdateItem', () => (updateCount++ === 0 ? conditionFailedAnswer(marshall(lockedItem())) : { Attributes: marshall(lockedItem()) }));
       const locked = await handler(preAuthenticationEvent()).catch((e: unknown) => e);
       // The handler is imported after its environment is set, through a separate module graph, so errors are matched by name.
       expect(locked).to.have.property('name', 'UserFacingError');
       expect((locked as Error).message).to.match(/^Too many sign-in attempts\. Try again in \d+ minutes?$/);
 
-      ddb.reset();
-      ddb.on(UpdateCommand).rejects(new Error('unexpected'));
+      aws.reset();
+      aws.on('UpdateItem', () => awsJsonError('ValidationException', 400, 'unexpected'));
       const failed = await handler(preAuthenticationEvent()).catch((e: unknown) => e);
       expect(failed).to.include({ name: 'UserFacingError', message: GENERIC_MESSAGE });
     });

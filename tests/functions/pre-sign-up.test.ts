@@ -4,10 +4,11 @@ import { mockClient, type AwsClientStub } from 'aws-sdk-client-mock';
 import { expect } from 'chai';
 import { GENERIC_MESSAGE, UserFacingError } from '../../functions/common/errors.ts';
 import { createDomainPolicy } from '../../functions/common/identity.ts';
-import { preSignUp, reminderExecutionName, startReminder, type PreSignUpDeps } from '../../functions/pre-sign-up/sign-up.ts';
+import { preSignUp, reminderExecutionName, startReminder, type PreSignUpDeps } from '../../functions/pre-sign-up/logic.ts';
 import { EMAIL, POOL_ID, SOURCES, SUB, preSignUpEvent } from '../fixtures/events.ts';
 import { captureLogs } from '../fixtures/logs.ts';
 import { withEnvironment } from '../fixtures/env.ts';
+import { withAwsEndpoint } from '../fixtures/aws-endpoint.ts';
 
 const ARN = 'arn:aws:states:eu-west-1:123456789012:stateMachine:signup-reminder';
 const NOW = Date.UTC(2025, 0, 2, 3, 4, 5);
@@ -168,12 +169,16 @@ describe('pre-sign-up', () => {
       AWS_REGION: 'eu-west-1',
     };
     withEnvironment(env);
+    // The handler's client is the synchronous triggers' own (functions/common/aws-clients.ts): a loopback endpoint answers it.
+    const aws = withAwsEndpoint();
 
     it('runs end to end: accepts, starts the workflow, and turns refusals and failures into safe messages', async () => {
       const { handler } = await import('../../functions/pre-sign-up/index.ts');
+      aws.on('StartExecution', (input) => ({ executionArn: `${ARN.replace(':stateMachine:', ':execution:')}:${String(input.name)}`, startDate: Date.now() / 1000 }));
       const ok = await handler(preSignUpEvent());
       expect(ok.userName).to.equal(SUB);
-      expect(sfn.commandCalls(StartExecutionCommand)).to.have.length(1);
+      expect(aws.inputs('StartExecution')).to.have.length(1);
+      expect(aws.inputs('StartExecution')[0]).to.include({ stateMachineArn: ARN });
       const refused = await handler(preSignUpEvent({ email: 'x@evil.example' })).catch((e: unknown) => e);
       // The dynamically imported handler may load its own copy of errors.ts, so compare by name, not class.
       expect(refused).to.include({ name: 'UserFacingError', message: 'Sign-up is open only to email addresses at gmail.com or icloud.com' });

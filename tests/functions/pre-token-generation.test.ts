@@ -2,9 +2,9 @@ import type { PreTokenGenerationTriggerEvent, PreTokenGenerationV2TriggerEvent, 
 import { expect } from 'chai';
 import { UserFacingError } from '../../functions/common/errors.ts';
 import { createDomainPolicy } from '../../functions/common/identity.ts';
-import { responseShape, suppressEmailClaims } from '../../functions/pre-token-generation/claims.ts';
+import { responseShape, suppressEmailClaims } from '../../functions/pre-token-generation/logic.ts';
 import { enforceDomainPolicy } from '../../functions/pre-token-generation/policy.ts';
-import { CLIENT_ID, POOL_ID, REGION, SOURCES, confirmedUserAttributes, preTokenGenerationV1Event, preTokenGenerationV2Event } from '../fixtures/events.ts';
+import { SOURCES, clientCredentialsV3Event, confirmedUserAttributes, preTokenGenerationV1Event, preTokenGenerationV2Event } from '../fixtures/events.ts';
 import { withEnvironment } from '../fixtures/env.ts';
 import { captureLogs } from '../fixtures/logs.ts';
 
@@ -81,16 +81,7 @@ describe('pre-token-generation', () => {
   });
 
   it('leaves machine-to-machine (client credentials) events alone: they have no ID token', () => {
-    const event = {
-      version: '3',
-      region: REGION,
-      userPoolId: POOL_ID,
-      triggerSource: 'TokenGeneration_ClientCredentials',
-      userName: CLIENT_ID,
-      callerContext: { awsSdkVersion: 'aws-sdk-unknown-unknown', clientId: CLIENT_ID },
-      request: { userAttributes: {}, groupConfiguration: {}, scopes: ['notes/read'] },
-      response: { claimsAndScopeOverrideDetails: {} },
-    } satisfies PreTokenGenerationV3TriggerEvent;
+    const event = clientCredentialsV3Event();
     // The V3 client-credentials event is outside TokenEvent's union on purpose; this checks the guard.
     const result = suppressEmailClaims(event as unknown as PreTokenGenerationV2TriggerEvent);
     expect(result.response).to.deep.equal({ claimsAndScopeOverrideDetails: {} });
@@ -155,6 +146,19 @@ describe('pre-token-generation', () => {
       }, logger);
       expect(output).to.include('Email claims suppressed');
       expect(output).to.not.include('merry');
+    });
+
+    it('answers V3_0 events: a user sign-in in the V2 shape with the email suppressed, a client-credentials token unchanged and unrefused', async () => {
+      const { handler } = await import('../../functions/pre-token-generation/index.ts');
+      // Under V3_0 Cognito sends user sign-ins with version "3" and the V2 request and response.
+      const signIn: PreTokenGenerationV2TriggerEvent = { ...preTokenGenerationV2Event({ triggerSource: 'TokenGeneration_Authentication' }), version: '3' };
+      const answered = await handler(signIn);
+      expect(answered.response.claimsAndScopeOverrideDetails.idTokenGeneration?.claimsToSuppress).to.deep.equal(['email', 'email_verified']);
+      expect(answered.response.claimsAndScopeOverrideDetails).to.not.have.property('claimsToSuppress');
+      const machine = clientCredentialsV3Event({ scopes: ['notes/read', 'notes/write'], response: { claimsAndScopeOverrideDetails: { accessTokenGeneration: { scopesToAdd: ['notes/audit'] } } } });
+      // No user and no email: the domain policy has nothing to refuse, and the machine's own overrides stay.
+      const result = await handler(machine as unknown as PreTokenGenerationV2TriggerEvent);
+      expect(result.response).to.deep.equal({ claimsAndScopeOverrideDetails: { accessTokenGeneration: { scopesToAdd: ['notes/audit'] } } });
     });
 
     it('turns a broken event into the generic message', async () => {

@@ -7,7 +7,7 @@ import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import { mockClient, type AwsClientStub } from 'aws-sdk-client-mock';
 import { expect } from 'chai';
 import { fingerprint } from '../../functions/common/logger.ts';
-import { welcomeRequest } from '../../functions/send-welcome-email/welcome.ts';
+import { welcomeRequest } from '../../functions/send-welcome-email/logic.ts';
 import { WELCOME_EMAIL_STREAM } from '../../infra/welcome-email-stream.ts';
 import { passesFilters } from '../../sandbox/lambda/filter.ts';
 import {

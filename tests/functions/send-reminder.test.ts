@@ -10,7 +10,7 @@ import { mockClient, type AwsClientStub } from 'aws-sdk-client-mock';
 import type { Context } from 'aws-lambda';
 import { expect } from 'chai';
 import { InvalidTaskInput, TransientError, isTransient, parseTaskInput } from '../../functions/common/workflow-task.ts';
-import { REMINDER_MEMORY_SECONDS, reminderSender, sendReminder, type ReminderSender } from '../../functions/send-reminder/remind.ts';
+import { REMINDER_MEMORY_SECONDS, reminderSender, sendReminder, type ReminderSender } from '../../functions/send-reminder/logic.ts';
 import { EMAIL, NAME, POOL_ID, SUB, lambdaContext } from '../fixtures/events.ts';
 import { captureLogs, MemoryPersistence } from './sender-support.ts';
 import { rejection } from '../fixtures/promises.ts';

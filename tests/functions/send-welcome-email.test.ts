@@ -4,7 +4,7 @@ import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context, DynamoDBStreamEvent } from 'aws-lambda';
 import { mockClient, type AwsClientStub } from 'aws-sdk-client-mock';
 import { expect } from 'chai';
-import { handleWelcomeRecords, SEND_RESERVE_MS, welcomeRequest, welcomeSender, type SendWelcomeEmailDeps } from '../../functions/send-welcome-email/welcome.ts';
+import { handleWelcomeRecords, SEND_RESERVE_MS, welcomeRequest, welcomeSender, type SendWelcomeEmailDeps } from '../../functions/send-welcome-email/logic.ts';
 import { EMAIL, NAME, POOL_ID, SUB, lambdaContext, pendingProfileImage, streamEvent, streamRecord } from '../fixtures/events.ts';
 import { captureLogs, quietLogger } from '../fixtures/logs.ts';
 import { MemoryPersistence } from './sender-support.ts';

@@ -75,6 +75,23 @@ describe('templates', () => {
       });
     }
 
+    it('opens the magic link itself from a MagicLink email, in the button and the text, and refuses one without an http(s) link', () => {
+      const link = 'https://notes.example.com/sign-in/link#token=abc';
+      const email = renderEmail('MagicLink', ctx('MagicLink', { link }));
+      expect(email.subject).to.equal('Frodo, your Acme Notes sign-in link');
+      expect(email.html).to.include(`href="${link}"`).and.not.include('href="https://notes.example.com/"');
+      expect(email.text).to.include(`Sign in to Acme Notes: ${link}`);
+      expect(() => renderEmail('MagicLink', ctx('MagicLink'))).to.throw(TypeError, /link/);
+      expect(() => renderEmail('MagicLink', ctx('MagicLink', { link: 'javascript:alert(1)' }))).to.throw(TypeError, /link/);
+    });
+
+    it('shows a passwordless sign-in code prominently in a SignInCode email and SMS', () => {
+      const email = renderEmail('SignInCode', ctx('SignInCode', { code: '042917' }));
+      expect(email.subject).to.equal('Frodo, your Acme Notes sign-in code');
+      expect(email.text).to.include('Sign-in code: 042917');
+      expect(renderSms('SignInCode', ctx('SignInCode', { code: '042917' }))).to.equal('Hi Frodo, your Acme Notes sign-in code is 042917');
+    });
+
     it('puts the username and temporary password placeholders verbatim in the AdminCreateUser email', () => {
       const email = renderEmail('AdminCreateUser', ctx('AdminCreateUser'));
       for (const part of [email.html, email.text]) expect(part).to.include('{username}').and.include('{####}');

@@ -19,7 +19,7 @@ import fc from 'fast-check';
 import { UserFacingError } from '../../functions/common/errors.ts';
 import { createDomainPolicy } from '../../functions/common/identity.ts';
 import { cognitoLegacyDirectory, type LegacyDirectory } from '../../functions/user-migration/legacy-directory.ts';
-import { emailVerified, migratableAttributes, migrateUser, REFUSAL_MESSAGE, STANDARD_ATTRIBUTES } from '../../functions/user-migration/migrate.ts';
+import { emailVerified, migratableAttributes, migrateUser, REFUSAL_MESSAGE, STANDARD_ATTRIBUTES } from '../../functions/user-migration/logic.ts';
 import { EMAIL, userMigrationEvent } from '../fixtures/events.ts';
 import { captureLogs } from './sender-support.ts';
 import { quietLogger } from '../fixtures/logs.ts';

@@ -3,8 +3,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
+import { build } from 'esbuild';
 import { FUNCTIONS } from '../../functions/catalog.ts';
-import { buildAll } from '../../scripts/build.ts';
+import { SDK_FREE_FUNCTIONS, buildAll, sdkCommandClasses } from '../../scripts/build.ts';
 
 describe('function bundles', function () {
   // Two full esbuild runs of twelve bundles on a shared machine.
@@ -24,5 +25,22 @@ describe('function bundles', function () {
     }
     expect(Object.keys(sums[0]!).sort()).to.deep.equal(FUNCTIONS.map((f) => f.name).sort());
     expect(sums[1]).to.deep.equal(sums[0]);
+    // The synchronous triggers carry no SDK client, the others do: the SDK stamps its user agent into every client.
+    for (const { name } of FUNCTIONS) {
+      const bundle = readFileSync(path.join(dirs[0]!, name, 'index.js'), 'utf8');
+      expect(bundle.includes('aws-sdk-js'), name).to.equal(!SDK_FREE_FUNCTIONS.has(name));
+    }
+  });
+
+  it('fails a synchronous trigger\'s build that imports an SDK client package the slim clients do not replace', async () => {
+    const error = await build({
+      stdin: { contents: "import { KMSClient } from '@aws-sdk/client-kms'; export const k = KMSClient;", resolveDir: path.resolve('functions'), sourcefile: 'functions/x/index.ts' },
+      bundle: true,
+      platform: 'node',
+      write: false,
+      logLevel: 'silent',
+      plugins: [sdkCommandClasses()],
+    }).catch((e: unknown) => e);
+    expect(error).to.have.property('message').that.includes('imports @aws-sdk/client-kms, but a synchronous trigger\'s bundle builds no SDK client');
   });
 });

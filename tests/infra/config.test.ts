@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import { CONFIG_DOC, README, renderConfigDoc, renderReadme } from '../../infra/config-doc.ts';
-import { CONFIG_DIR, configFields, ConfigValidationError, loadConfig, overrideVariable } from '../../infra/config.ts';
+import { CONFIG_DIR, configFields, ConfigValidationError, loadConfig, memoryMbFor, overrideVariable } from '../../infra/config.ts';
 import { remoteStateFromEnv } from '../../infra/backend.ts';
 
 function loadError(env: Record<string, string>, configDir?: string): string {
@@ -24,6 +24,14 @@ describe('configuration', () => {
     expect(config.lockout).to.deep.include({ maxAttempts: 5, lockSeconds: 300, failMode: 'closed' });
     expect(config.workflow).to.deep.equal({ reminderDelaySeconds: 86_400, deletionDelaySeconds: 86_400 });
     expect(config.legacyPool.create).to.equal(true);
+  });
+
+  it('sizes each function kind\'s memory on its own, overridable per kind', () => {
+    expect(loadConfig({ env: {} }).functionMemoryMb).to.deep.equal({ syncTrigger: 512, asyncTrigger: 512, workflowTask: 256, asyncTask: 256 });
+    const config = loadConfig({ env: { CT_FUNCTION_MEMORY_MB_WORKFLOW_TASK: '128' } });
+    expect(memoryMbFor(config, 'workflow-task')).to.equal(128);
+    expect(memoryMbFor(config, 'sync-trigger')).to.equal(512);
+    expect(loadError({ CT_FUNCTION_MEMORY_MB_SYNC_TRIGGER: '64' })).to.include('functionMemoryMb.syncTrigger');
   });
 
   it('overlays config/<ENV>.json on the defaults', () => {
@@ -102,8 +110,27 @@ describe('configuration', () => {
   it('rejects a lock shorter than the first lock, a V2_0 trigger on LITE, and a missing existing legacy pool', () => {
     expect(loadError({ CT_LOCKOUT_LOCK_SECONDS: '600', CT_LOCKOUT_MAX_LOCK_SECONDS: '60' })).to.include('lockout.maxLockSeconds = 60');
     expect(loadError({ CT_PRE_TOKEN_GENERATION_VERSION: 'V2_0', CT_USER_POOL_TIER: 'LITE' })).to.include('preTokenGenerationVersion = "V2_0"');
+    expect(loadError({ CT_PRE_TOKEN_GENERATION_VERSION: 'V3_0', CT_USER_POOL_TIER: 'LITE' })).to.include('preTokenGenerationVersion = "V3_0": V3_0 needs userPoolTier ESSENTIALS or PLUS');
     expect(loadError({ CT_LEGACY_POOL_CREATE: 'false' })).to.include('legacyPool.userPoolId = ""');
     expect(loadError({ CT_LOGS_RETENTION_DAYS: '42' })).to.include('logs.retentionDays = 42');
+  });
+
+  it('refuses threat protection on every tier but PLUS, naming the field, and accepts it on PLUS', () => {
+    for (const tier of ['LITE', 'ESSENTIALS']) {
+      for (const mode of ['audit', 'enforced']) {
+        const message = loadError({ CT_USER_POOL_TIER: tier, CT_THREAT_PROTECTION_MODE: mode });
+        expect(message).to.include(`threatProtection.mode = "${mode}"`).and.include(`needs userPoolTier PLUS (it is ${tier})`);
+      }
+    }
+    expect(loadConfig({ env: { CT_USER_POOL_TIER: 'PLUS', CT_THREAT_PROTECTION_MODE: 'enforced' } }).threatProtection.mode).to.equal('enforced');
+    expect(loadConfig({ env: { CT_USER_POOL_TIER: 'LITE' } }).threatProtection.mode).to.equal('off');
+  });
+
+  it('refuses WAF limits below the 10 requests WAF accepts, and windows WAF does not offer', () => {
+    expect(loadError({ CT_WAF_SIGN_IN_LIMIT: '9' })).to.include('waf.signInLimit = 9').and.include('CT_WAF_SIGN_IN_LIMIT');
+    expect(loadError({ CT_WAF_SIGN_UP_LIMIT: '1.5' })).to.include('waf.signUpLimit = 1.5');
+    expect(loadError({ CT_WAF_WINDOW_SECONDS: '90' })).to.include('waf.windowSeconds = 90');
+    expect(loadConfig({ env: { CT_WAF_WINDOW_SECONDS: '600' } }).waf.windowSeconds).to.equal(600);
   });
 
   it('rejects a boolean that is not true or false, showing what was typed', () => {

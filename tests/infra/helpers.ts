@@ -71,7 +71,10 @@ export function roleStatements(s: Synthesized, roleLogicalId: string): PolicySta
     .flatMap((p) => (JSON.parse(p.policy) as { Statement: PolicyStatement[] }).Statement);
 }
 
-/** Functions deployed in a mode. */
+/** Functions deployed by a configuration: the senders in custom-senders mode, the challenge triggers with passwordless sign-in. */
 export function deployedNames(config: Config): FunctionName[] {
-  return FUNCTIONS.map((f) => f.name).filter((n) => config.deliveryMode === 'custom-senders' || !['custom-email-sender', 'custom-sms-sender'].includes(n));
+  const challenges = ['define-auth-challenge', 'create-auth-challenge', 'verify-auth-challenge-response'];
+  return FUNCTIONS.map((f) => f.name).filter(
+    (n) => (config.deliveryMode === 'custom-senders' || !['custom-email-sender', 'custom-sms-sender'].includes(n)) && (config.passwordless.enabled || !challenges.includes(n)),
+  );
 }

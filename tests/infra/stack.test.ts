@@ -10,7 +10,7 @@ import { KmsKey } from '@cdktf/provider-aws/lib/kms-key';
 import { SfnStateMachine } from '@cdktf/provider-aws/lib/sfn-state-machine';
 import { FUNCTIONS, type FunctionName } from '../../functions/catalog.ts';
 import { ENV } from '../../functions/common/config.ts';
-import { stackName } from '../../infra/config.ts';
+import { memoryMbFor, stackName } from '../../infra/config.ts';
 import type { PolicyStatement } from '../../infra/iam.ts';
 import { UNSCOPABLE_STREAM_ACTIONS } from '../../infra/functions/send-welcome-email.ts';
 import { LOG_DELIVERY_ACTIONS } from '../../infra/reminder-workflow.ts';
@@ -33,6 +33,12 @@ const CONTRACT_ENV: Record<FunctionName, string[]> = {
   'post-authentication': [ENV.tableName, ENV.auditRetentionDays],
   'pre-token-generation': [ENV.allowedEmailDomains, ENV.allowSubdomains],
   'user-migration': [ENV.allowedEmailDomains, ENV.allowSubdomains, ENV.legacyUserPoolId, ENV.legacyClientId, ENV.legacyRegion],
+  'define-auth-challenge': [],
+  'create-auth-challenge': [
+    ENV.tableName, ENV.appName, ENV.appUrl, ENV.fromEmailAddress, ENV.fromEmailName, ENV.allowedEmailDomains, ENV.allowSubdomains,
+    ENV.passwordlessLinkUrl, ENV.passwordlessValiditySeconds, ENV.passwordlessMinIntervalSeconds, ENV.passwordlessMaxPerHour,
+  ],
+  'verify-auth-challenge-response': [ENV.tableName],
   'custom-email-sender': [
     ENV.kmsKeyArn, ENV.tableName, ENV.sendgridSecretArn, ENV.sendgridApiBaseUrl, ENV.appName, ENV.appUrl, ENV.fromEmailAddress, ENV.fromEmailName, ENV.allowedEmailDomains, ENV.allowSubdomains,
   ],
@@ -62,11 +68,14 @@ function expectedGrants(s: Synthesized, name: FunctionName): string[] {
   const own: Record<FunctionName, () => string[]> = {
     'pre-sign-up': () => pairs(['states:StartExecution'], [machine]),
     'custom-message': () => [],
-    'post-confirmation': () => pairs(['dynamodb:PutItem'], [table]),
+    'post-confirmation': () => pairs(['dynamodb:PutItem', 'dynamodb:DeleteItem'], [table]),
     'pre-authentication': () => pairs(['dynamodb:UpdateItem'], [table]),
-    'post-authentication': () => pairs(['dynamodb:PutItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'], [table]),
+    'post-authentication': () => pairs(['dynamodb:PutItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem'], [table]),
     'pre-token-generation': () => [],
     'user-migration': () => pairs(['cognito-idp:AdminInitiateAuth', 'cognito-idp:AdminGetUser'], [legacy]),
+    'define-auth-challenge': () => [],
+    'create-auth-challenge': () => [...pairs(['dynamodb:UpdateItem', 'dynamodb:PutItem', 'dynamodb:GetItem'], [table]), ...send],
+    'verify-auth-challenge-response': () => pairs(['dynamodb:UpdateItem', 'dynamodb:PutItem'], [table]),
     'custom-email-sender': () => [...pairs(['kms:Decrypt'], [key()]), ...pairs(['secretsmanager:GetSecretValue'], [secret('sendgrid')]), ...pairs(items, [table])],
     'custom-sms-sender': () => [...pairs(['kms:Decrypt'], [key()]), ...pairs(['secretsmanager:GetSecretValue'], [secret('twilio')]), ...pairs(items, [table])],
     'send-reminder': () => [...pairs(items, [table]), ...send, ...pairs(['cognito-idp:AdminGetUser'], [pool])],
@@ -87,11 +96,12 @@ function grantedPairs(statements: PolicyStatement[]): string[] {
   return statements.flatMap((st) => st.Action.flatMap((a) => st.Resource.map((r) => `${a} ${r}`))).sort();
 }
 
-for (const mode of ['custom-senders', 'cognito'] as const) {
-  describe(`stack in ${mode} mode`, () => {
+// Each mode once with passwordless sign-in and once without, so every function and both client shapes are checked.
+for (const [mode, passwordless] of [['custom-senders', true], ['cognito', false], ['cognito', true]] as const) {
+  describe(`stack in ${mode} mode, passwordless ${passwordless ? 'on' : 'off'}`, () => {
     let s: Synthesized;
     before(() => {
-      s = synthesize(testConfig({ deliveryMode: mode, email: { sesReceiverIdentities: ['frodo@gmail.com'] } }));
+      s = synthesize(testConfig({ deliveryMode: mode, passwordless: { enabled: passwordless }, email: { sesReceiverIdentities: ['frodo@gmail.com'], appUrl: 'https://app.example.com' } }));
     });
 
     it('deploys exactly the functions of its delivery mode, on nodejs22.x arm64 from their reproducible zips', () => {
@@ -107,6 +117,7 @@ for (const mode of ['custom-senders', 'cognito'] as const) {
         if (kind === 'sync-trigger') expect(fn.timeout, `${name} timeout`).to.be.at.most(5);
         else if (kind === 'async-task') expect(fn.timeout, `${name} timeout`).to.equal(20);
         else expect(fn.timeout, `${name} timeout`).to.be.within(6, 29);
+        expect(fn.memory_size, `${name} memory`).to.equal(memoryMbFor(s.config, kind));
       }
     });
 
@@ -147,6 +158,15 @@ for (const mode of ['custom-senders', 'cognito'] as const) {
       } else {
         expect(lambda).not.to.have.any.keys('custom_email_sender', 'custom_sms_sender', 'kms_key_id');
       }
+      if (passwordless) {
+        expect(lambda).to.include({
+          define_auth_challenge: arn('define-auth-challenge'),
+          create_auth_challenge: arn('create-auth-challenge'),
+          verify_auth_challenge_response: arn('verify-auth-challenge-response'),
+        });
+      } else {
+        expect(lambda).not.to.have.any.keys('define_auth_challenge', 'create_auth_challenge', 'verify_auth_challenge_response');
+      }
     });
 
     it('lets Cognito invoke each trigger, and only the triggers, on behalf of this pool only', () => {
@@ -176,10 +196,12 @@ for (const mode of ['custom-senders', 'cognito'] as const) {
     it('confines every item grant to the item kinds its function owns (dynamodb:LeadingKeys)', () => {
       // Per statement: send-welcome-email may write idempotency records, and only update profiles.
       const owned: Partial<Record<FunctionName, string[][]>> = {
-        'post-confirmation': [['USER#*']],
+        'post-confirmation': [['USER#*'], ['LOCKOUT#*']],
         'send-welcome-email': [['idempotency#*'], ['USER#*']],
         'pre-authentication': [['LOCKOUT#*']],
-        'post-authentication': [['DEDUPE#*'], ['USER#*'], ['USER#*'], ['LOCKOUT#*']],
+        'post-authentication': [['DEDUPE#*'], ['USER#*'], ['USER#*'], ['LOCKOUT#*'], ['PASSWORDLESS#*']],
+        'create-auth-challenge': [['PASSWORDLESS#*'], ['PASSWORDLESS#*'], ['PASSWORDLESS#*']],
+        'verify-auth-challenge-response': [['PASSWORDLESS#*'], ['PASSWORDLESS#*']],
         'custom-email-sender': [['idempotency#*']],
         'custom-sms-sender': [['idempotency#*']],
         'send-reminder': [['idempotency#*']],
@@ -202,6 +224,7 @@ for (const mode of ['custom-senders', 'cognito'] as const) {
         [['dynamodb:PutItem'], ['USER#*']],
         [['dynamodb:UpdateItem'], ['USER#*']],
         [['dynamodb:DeleteItem'], ['LOCKOUT#*']],
+        [['dynamodb:GetItem'], ['PASSWORDLESS#*']],
       ]);
     });
 
@@ -239,7 +262,7 @@ for (const mode of ['custom-senders', 'cognito'] as const) {
       expect(naming).to.deep.equal([]);
       const fnName = ref('aws_lambda_function', welcomeId, 'function_name');
       expect(Object.values(resources(s, 'aws_lambda_permission')).filter((p) => p.function_name === fnName)).to.deep.equal([]);
-      expect(roleStatements(s, roleId(s, 'post-confirmation')).flatMap((st) => st.Action)).to.deep.equal(['logs:CreateLogStream', 'logs:PutLogEvents', 'dynamodb:PutItem']);
+      expect(roleStatements(s, roleId(s, 'post-confirmation')).flatMap((st) => st.Action)).to.deep.equal(['logs:CreateLogStream', 'logs:PutLogEvents', 'dynamodb:PutItem', 'dynamodb:DeleteItem']);
       expect(resources(s, 'aws_lambda_function_event_invoke_config'), 'no asynchronous invocation left to configure').to.deep.equal({});
     });
 
@@ -334,11 +357,13 @@ for (const mode of ['custom-senders', 'cognito'] as const) {
       expect(pool.email_configuration.source_arn).to.equal(ref('aws_sesv2_email_identity', idWhere(s, 'aws_sesv2_email_identity', 'email_identity', s.config.email.fromAddress), 'arn'));
     });
 
-    it('gives the app client no secret, the three flows, no user-existence leaks and explicit token validities', () => {
+    it(`gives the app client no secret, the ${passwordless ? 'four flows (CUSTOM_AUTH for passwordless sign-in)' : 'three flows'}, no user-existence leaks and explicit token validities`, () => {
+      const client = Object.values(resources(s, 'aws_cognito_user_pool_client')).find((c) => c.name === `${stackName(s.config)}-app`)!;
+      expect(client.auth_session_validity).to.equal(passwordless ? s.config.passwordless.validityMinutes : undefined);
       expectResource(s, CognitoUserPoolClient, {
         name: `${stackName(s.config)}-app`,
         generate_secret: false,
-        explicit_auth_flows: ['ALLOW_USER_PASSWORD_AUTH', 'ALLOW_USER_SRP_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH'],
+        explicit_auth_flows: ['ALLOW_USER_PASSWORD_AUTH', 'ALLOW_USER_SRP_AUTH', ...(passwordless ? ['ALLOW_CUSTOM_AUTH'] : []), 'ALLOW_REFRESH_TOKEN_AUTH'],
         prevent_user_existence_errors: 'ENABLED',
         access_token_validity: s.config.tokens.accessTokenMinutes,
         id_token_validity: s.config.tokens.idTokenMinutes,
@@ -392,7 +417,7 @@ for (const mode of ['custom-senders', 'cognito'] as const) {
     });
 
     it(`outputs the ids and ARNs a deployment needs${mode === 'cognito' ? ', without a KMS key' : ', including the KMS key'}`, () => {
-      const common = ['region', 'user_pool_id', 'user_pool_client_id', 'table_name', 'welcome_email_failures_queue_url', 'state_machine_arn', 'legacy_user_pool_id', 'legacy_client_id', 'alarm_topic_arn'];
+      const common = ['region', 'user_pool_id', 'user_pool_client_id', 'table_name', 'welcome_email_failures_queue_url', 'state_machine_arn', 'legacy_user_pool_id', 'legacy_client_id', 'alarm_topic_arn', 'web_acl_arn'];
       const senders = ['kms_key_arn', 'sendgrid_secret_arn', 'twilio_secret_arn'];
       expect(Object.keys(s.json.output).sort()).to.deep.equal((mode === 'custom-senders' ? [...common, ...senders] : common).sort());
     });
@@ -441,6 +466,12 @@ describe('stack options', () => {
   it('switches the pre-token-generation event version and the feature plan from config', () => {
     const s = synthesize(testConfig({ preTokenGenerationVersion: 'V2_0', userPoolTier: 'PLUS' }));
     expectResource(s, CognitoUserPool, { user_pool_tier: 'PLUS', lambda_config: { pre_token_generation_config: { lambda_version: 'V2_0' } } });
+    const m2m = synthesize(testConfig({ preTokenGenerationVersion: 'V3_0', userPoolTier: 'ESSENTIALS' }));
+    expectResource(m2m, CognitoUserPool, { user_pool_tier: 'ESSENTIALS', lambda_config: { pre_token_generation_config: { lambda_version: 'V3_0' } } });
+  });
+
+  it('refuses passwordless sign-in without the app URL its links point at', () => {
+    expect(() => testConfig({ passwordless: { enabled: true }, email: { appUrl: '' } })).to.throw(/passwordless\.enabled = true: needs email\.appUrl/);
   });
 
   it('reads an existing legacy pool from config instead of creating one', () => {

@@ -13,11 +13,14 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
 import { loadConfig } from '../../infra/config.ts';
+import { THREAT_PROTECTION } from '../../scripts/terraform.ts';
 import { synthesize } from './helpers.ts';
 
 const SNAPSHOT_DIR = path.join(import.meta.dirname, 'snapshots');
 const ENVIRONMENTS = ['dev', 'prod', 'sandbox'] as const;
 const MODES = ['custom-senders', 'cognito'] as const;
+/** Every optional feature on at once (passwordless sign-in, threat protection), so their resources are pinned too. */
+const ALL_FEATURES = { passwordless: { enabled: true }, email: { appUrl: 'https://app.example.com' }, ...THREAT_PROTECTION };
 const update = process.env.UPDATE_TF_SNAPSHOTS === '1';
 
 /** The synthesized JSON with the bundle hashes replaced, as stable text. */
@@ -33,22 +36,26 @@ export function normalizedTerraform(text: string): string {
 describe('synthesized Terraform snapshot', () => {
   for (const environment of ENVIRONMENTS) {
     for (const deliveryMode of MODES) {
-      it(`is unchanged for ${environment} in ${deliveryMode} mode`, () => {
-        const config = loadConfig({ env: { ENV: environment }, overrides: { deliveryMode } });
-        const actual = normalizedTerraform(synthesize(config).text);
-        const file = path.join(SNAPSHOT_DIR, `${environment}-${deliveryMode}.tf.json`);
-        if (update) {
-          mkdirSync(SNAPSHOT_DIR, { recursive: true });
-          writeFileSync(file, actual);
-        }
-        expect(existsSync(file), `${path.relative(process.cwd(), file)} is missing; UPDATE_TF_SNAPSHOTS=1 writes it`).to.equal(true);
-        // Compared as text, not deep-equal, so key order and formatting are pinned too.
-        const expected = readFileSync(file, 'utf8');
-        if (actual !== expected) {
-          expect.fail(`the synthesized Terraform of ${environment}/${deliveryMode} differs from ${path.relative(process.cwd(), file)}; ` +
-            'if the change is intended, rerun with UPDATE_TF_SNAPSHOTS=1 and review the snapshot diff');
-        }
-      });
+      for (const features of ['defaults', 'all-features'] as const) {
+        const suffix = features === 'defaults' ? '' : `-${features}`;
+        it(`is unchanged for ${environment} in ${deliveryMode} mode with ${features === 'defaults' ? 'its defaults' : 'every optional feature on'}`, () => {
+          const overrides = features === 'defaults' ? { deliveryMode } : { deliveryMode, ...ALL_FEATURES };
+          const config = loadConfig({ env: { ENV: environment }, overrides });
+          const actual = normalizedTerraform(synthesize(config).text);
+          const file = path.join(SNAPSHOT_DIR, `${environment}-${deliveryMode}${suffix}.tf.json`);
+          if (update) {
+            mkdirSync(SNAPSHOT_DIR, { recursive: true });
+            writeFileSync(file, actual);
+          }
+          expect(existsSync(file), `${path.relative(process.cwd(), file)} is missing; UPDATE_TF_SNAPSHOTS=1 writes it`).to.equal(true);
+          // Compared as text, not deep-equal, so key order and formatting are pinned too.
+          const expected = readFileSync(file, 'utf8');
+          if (actual !== expected) {
+            expect.fail(`the synthesized Terraform of ${environment}/${deliveryMode} differs from ${path.relative(process.cwd(), file)}; ` +
+              'if the change is intended, rerun with UPDATE_TF_SNAPSHOTS=1 and review the snapshot diff');
+          }
+        });
+      }
     }
   }
 });

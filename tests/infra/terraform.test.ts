@@ -2,9 +2,9 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:f
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
-import { loadConfig } from '../../infra/config.ts';
+import { loadConfig, type Config } from '../../infra/config.ts';
 import { expectedResourceCounts } from '../../infra/expected.ts';
-import { checkPlan, cliConfig, findProviderMirror, OFFLINE_OVERRIDE, planJsonPath, type PlanJson } from '../../scripts/terraform.ts';
+import { checkPlan, cliConfig, findProviderMirror, OFFLINE_OVERRIDE, planJsonPath, variantConfig, VARIANTS, type PlanJson } from '../../scripts/terraform.ts';
 
 describe('terraform CLI config', () => {
   let tmp: string;
@@ -67,17 +67,50 @@ describe('offline plan check', () => {
   });
 });
 
+/** What a planned resource will hold once created. */
+function afterOf(rc: NonNullable<PlanJson['resource_changes']>[number]): Record<string, any> {
+  return (rc.change as { after?: Record<string, any> }).after ?? {};
+}
+
 // `make test` runs plan-offline before mocha; these read what it wrote.
-for (const mode of ['custom-senders', 'cognito'] as const) {
-  describe(`offline plan of the ${mode} mode`, () => {
+for (const variant of VARIANTS) {
+  const mode = variant.overrides.deliveryMode;
+  const threatProtection = variant.name !== mode;
+  describe(`offline plan of the ${variant.name} variant`, () => {
     let plan: PlanJson;
     let expected: Record<string, number>;
+    let planned: Config;
     before(function () {
       const configured = loadConfig();
-      const file = planJsonPath(mode, configured.deliveryMode);
+      const file = planJsonPath(variant.name, configured.deliveryMode);
       if (!existsSync(file)) throw new Error(`${file} is missing: run \`make plan-offline\` first`);
       plan = JSON.parse(readFileSync(file, 'utf8')) as PlanJson;
-      expected = expectedResourceCounts(loadConfig({ overrides: { deliveryMode: mode } }));
+      planned = variantConfig(variant, configured);
+      expected = expectedResourceCounts(planned);
+    });
+
+    it('creates the web ACL with both rate rules, associates it with the user pool and alarms on its blocked requests', function () {
+      // On by default; a run that switched it off for its environment has nothing to check here.
+      if (!planned.waf.enabled) this.skip();
+      const after = (type: string) => plan.resource_changes!.filter((rc) => rc.type === type).map(afterOf);
+      const [acl] = after('aws_wafv2_web_acl');
+      expect(acl?.scope).to.equal('REGIONAL');
+      const rules = (acl?.rule as { name: string; statement: { rate_based_statement: { aggregate_key_type: string; limit: number }[] }[] }[]).map((r) => [r.name, r.statement[0]!.rate_based_statement[0]!.aggregate_key_type]);
+      expect(rules).to.have.deep.members([['sign-in-per-ip', 'IP'], ['sign-up-and-recovery-per-ip', 'IP']]);
+      expect(after('aws_wafv2_web_acl_association')).to.have.length(1);
+      expect(after('aws_cloudwatch_metric_alarm').filter((a) => a.metric_name === 'BlockedRequests' && a.namespace === 'AWS/WAFV2')).to.have.length(1);
+    });
+
+    it(threatProtection ? 'creates the risk configuration, blocking compromised credentials on every password path' : 'has no risk configuration', () => {
+      const risk = plan.resource_changes!.filter((rc) => rc.type === 'aws_cognito_risk_configuration');
+      expect(risk).to.have.length(threatProtection ? 1 : 0);
+      if (!threatProtection) return;
+      const after = afterOf(risk[0]!);
+      const compromised = after.compromised_credentials_risk_configuration[0];
+      expect(compromised.actions[0].event_action).to.equal('BLOCK');
+      expect(compromised.event_filter).to.have.members(['SIGN_IN', 'SIGN_UP', 'PASSWORD_CHANGE']);
+      const pool = plan.resource_changes!.find((rc) => rc.type === 'aws_cognito_user_pool' && rc.address.includes('user-pool'));
+      expect(afterOf(pool!).user_pool_tier).to.equal('PLUS');
     });
 
     it('only creates, and creates every expected resource', () => {
@@ -89,7 +122,15 @@ for (const mode of ['custom-senders', 'cognito'] as const) {
       const types = new Set(plan.resource_changes!.map((rc) => rc.type));
       for (const type of ['aws_kms_key', 'aws_kms_key_policy', 'aws_secretsmanager_secret']) expect(types.has(type), type).to.equal(mode === 'custom-senders');
       const functions = plan.resource_changes!.filter((rc) => rc.type === 'aws_lambda_function').length;
-      expect(functions).to.equal(mode === 'custom-senders' ? 12 : 10);
+      expect(functions).to.equal((mode === 'custom-senders' ? 12 : 10) + (planned.passwordless.enabled ? 3 : 0));
+    });
+
+    it('wires the challenge triggers and CUSTOM_AUTH exactly when its configuration turns passwordless sign-in on', () => {
+      const client = plan.resource_changes!.find((rc) => rc.type === 'aws_cognito_user_pool_client' && !rc.address.includes('legacy'))!;
+      const after = (rc: { change: object }) => (rc.change as { after?: Record<string, any> }).after!;
+      const wired = plan.resource_changes!.some((rc) => rc.type === 'aws_lambda_function' && rc.address.includes('create-auth-challenge'));
+      expect(wired).to.equal(planned.passwordless.enabled);
+      expect(after(client).explicit_auth_flows.includes('ALLOW_CUSTOM_AUTH')).to.equal(planned.passwordless.enabled);
     });
   });
 }

@@ -4,11 +4,12 @@
  */
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { REFUSAL_MESSAGE } from '../../functions/user-migration/migrate.ts';
+import { REFUSAL_MESSAGE } from '../../functions/user-migration/logic.ts';
 import { checkSignUpEmail, createDomainPolicy, type DomainPolicy } from '../../functions/common/identity.ts';
 import { renderEmail, renderSms, type MessageKind } from '../../functions/common/templates.ts';
-import { preSignUp } from '../../functions/pre-sign-up/sign-up.ts';
+import { preSignUp } from '../../functions/pre-sign-up/logic.ts';
 import * as ev from './lib/events.ts';
+import { createAuthChallengeEvent, defineAuthChallengeEvent, verifyAuthChallengeEvent } from '../fixtures/events.ts';
 import { quietLogger } from '../fixtures/logs.ts';
 import { record } from './lib/figures.ts';
 import { runHandler, type ChildRun } from './lib/handlers.ts';
@@ -272,6 +273,12 @@ describe('reliability: hostile input', function () {
           return ev.customSmsSender(p, Buffer.from('not a real ciphertext').toString('base64'));
         case 'send-welcome-email':
           return ev.profileInserted(p);
+        case 'define-auth-challenge':
+          return defineAuthChallengeEvent();
+        case 'create-auth-challenge':
+          return createAuthChallengeEvent({ session: [{ challengeName: 'CUSTOM_CHALLENGE', challengeResult: false, challengeMetadata: 'METHOD' }], clientMetadata: { signInMethod: 'code' } });
+        case 'verify-auth-challenge-response':
+          return verifyAuthChallengeEvent({ privateChallengeParameters: { step: 'method' }, challengeAnswer: 'code' });
         default:
           return ev.workflowTask(p);
       }
@@ -279,7 +286,10 @@ describe('reliability: hostile input', function () {
 
     /** Signs of a crash rather than a decision: raw runtime errors leaking to the caller. */
     const CRASH = /Cannot read propert|is not a function|is not iterable|undefined|null|Maximum call stack|Unexpected token|\n\s+at /;
-    const SYNC = ['pre-sign-up', 'custom-message', 'post-confirmation', 'pre-authentication', 'post-authentication', 'pre-token-generation', 'user-migration'];
+    const SYNC = [
+      'pre-sign-up', 'custom-message', 'post-confirmation', 'pre-authentication', 'post-authentication', 'pre-token-generation', 'user-migration',
+      'define-auth-challenge', 'create-auth-challenge', 'verify-auth-challenge-response',
+    ];
     const ALL = [...SYNC, 'custom-email-sender', 'custom-sms-sender', 'send-reminder', 'delete-unconfirmed-user', 'send-welcome-email'];
 
     it('answers every malformed event to every handler with a clear error or a safe answer, never a crash, and stays usable', async () => {

@@ -12,7 +12,7 @@ import { SYNC_TRIGGER_BUDGET } from '../../functions/common/aws.ts';
 import type { LockoutSettings } from '../../functions/common/config.ts';
 import { UserFacingError } from '../../functions/common/errors.ts';
 import { lockoutKey } from '../../functions/common/lockout.ts';
-import { checkSignInAttempt } from '../../functions/pre-authentication/check.ts';
+import { checkSignInAttempt } from '../../functions/pre-authentication/logic.ts';
 import * as ev from './lib/events.ts';
 import { quietLogger } from '../fixtures/logs.ts';
 import { formatMs, record } from './lib/figures.ts';

@@ -4,7 +4,8 @@
  * - Cognito-style replays of every side-effecting function leave exactly one of each effect;
  * - a failing provider makes the sender throw, Lambda retries, and the message arrives exactly once;
  * - the senders refuse a code encrypted for another pool;
- * - parallel wrong passwords against one account pass the lockout exactly the allowed number of times;
+ * - parallel wrong passwords against one account pass the lockout exactly the allowed number of times,
+ *   on the password flow and on SRP (where the lockout runs at InitiateAuth, before the proof);
  * - and, over everything the functions logged during the whole run, no password, code (plain or
  *   encrypted), token, API key or full event appears.
  */
@@ -17,6 +18,7 @@ import {
   ConfirmSignUpCommand,
   ForgotPasswordCommand,
   InitiateAuthCommand,
+  RespondToAuthChallengeCommand,
   SignUpCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
 import {
@@ -34,8 +36,10 @@ import { buildClient, CommitmentPolicy, KmsKeyringNode } from '@aws-crypto/clien
 import { DEFAULT_CREDENTIALS, startSandbox, type Sandbox } from '../../sandbox/index.ts';
 import type { LogLine } from '../../sandbox/lambda/host.ts';
 import type { StoredMessage } from '../../sandbox/providers.ts';
+import { poolNameOf } from '../../sandbox/cognito/srp.ts';
+import { AuthenticationHelper, largeA, proof } from '../fixtures/srp-client.ts';
 import * as ev from './lib/events.ts';
-import { formatMs, record } from './lib/figures.ts';
+import { formatMs, record, type Figure } from './lib/figures.ts';
 
 const { encrypt } = buildClient(CommitmentPolicy.REQUIRE_ENCRYPT_ALLOW_DECRYPT);
 
@@ -308,34 +312,81 @@ describe('reliability: the whole sandbox', function () {
     expect(sent).to.equal(0);
   });
 
-  it('lets exactly 5 of 200 parallel wrong passwords on one account reach the password check, end to end', async () => {
-    const email = 'lotho@gmail.com';
-    await cognito.send(new SignUpCommand({ ClientId: clientId, Username: email, Password: password('Sackville-Mill-5'), UserAttributes: [{ Name: 'email', Value: email }] }));
+  /** A confirmed user of the pool, signed up with the code mailed to them. */
+  async function confirmedUser(email: string, pw: string): Promise<void> {
+    await cognito.send(new SignUpCommand({ ClientId: clientId, Username: email, Password: password(pw), UserAttributes: [{ Name: 'email', Value: email }] }));
     await cognito.send(new ConfirmSignUpCommand({ ClientId: clientId, Username: email, ConfirmationCode: codeIn(await sandbox.stores.waitFor('sendgrid', (m) => m.to === email)) }));
-    const t0 = performance.now();
-    const outcomes = await Promise.all(
-      Array.from({ length: 200 }, (_, i) =>
-        signIn(email, password(`Parallel-Guess-${i}`)).then(
-          () => 'signed-in',
-          (e: Error) => (e.name === 'NotAuthorizedException' ? 'password-checked' : /PreAuthentication failed with error Too many/.test(e.message) ? 'locked' : `${e.name}: ${e.message}`),
-        ),
-      ),
-    );
-    const ms = performance.now() - t0;
+  }
+
+  /** What a refused sign-in attempt of a flood met: the password check, the lock, or something else. */
+  const refusal = (e: unknown) => {
+    const { name, message } = e as Error;
+    return name === 'NotAuthorizedException' && message === 'Incorrect username or password.' ? 'password-checked' : /PreAuthentication failed with error Too many/.test(message) ? 'locked' : `${name}: ${message}`;
+  };
+
+  /** Records a flood of 200 wrong passwords on one account, and checks that the lock let exactly 5 through to the password check. */
+  function expectLockHeld(figure: Pick<Figure, 'id' | 'scenario' | 'load'>, outcomes: string[], ms: number): void {
     const count = (k: string) => outcomes.filter((o) => o === k).length;
     const other = outcomes.filter((o) => !['password-checked', 'locked'].includes(o));
     record({
-      id: 'lockout.sandbox-200',
+      ...figure,
       area: 'lockout',
-      scenario: 'Brute force end to end: parallel wrong passwords through cognito-local, the proxy and the real pre-authentication bundle',
-      load: '200 InitiateAuth calls at once, limit 5',
       expected: '5 reach the password check (NotAuthorizedException), 195 get the lock message, none signs in',
       measured: `${count('password-checked')} password-checked, ${count('locked')} locked, ${other.length} other${other.length ? ` (${[...new Set(other)].slice(0, 2).join('; ')})` : ''}; ${formatMs(ms)}`,
       ok: count('password-checked') === 5 && count('locked') === 195,
     });
     expect(count('signed-in')).to.equal(0);
-    expect(count('password-checked')).to.equal(5);
+    expect(count('password-checked'), 'each attempt counted once').to.equal(5);
     expect(count('locked')).to.equal(195);
+  }
+
+  it('lets exactly 5 of 200 parallel wrong passwords on one account reach the password check, end to end', async () => {
+    const email = 'lotho@gmail.com';
+    await confirmedUser(email, 'Sackville-Mill-5');
+    const t0 = performance.now();
+    const outcomes = await Promise.all(Array.from({ length: 200 }, (_, i) => signIn(email, password(`Parallel-Guess-${i}`)).then(() => 'signed-in', refusal)));
+    expectLockHeld(
+      {
+        id: 'lockout.sandbox-200',
+        scenario: 'Brute force end to end: parallel wrong passwords through cognito-local, the proxy and the real pre-authentication bundle',
+        load: '200 InitiateAuth calls at once, limit 5',
+      },
+      outcomes,
+      performance.now() - t0,
+    );
+  });
+
+  it('lets exactly 5 of 200 parallel SRP sign-ins with wrong passwords on one account reach the proof check, each counted once, end to end', async () => {
+    const email = 'ted.sandyman@gmail.com';
+    await confirmedUser(email, 'Sandyman-Mill-5');
+    // One SRP_A for every attempt, as a brute-forcer would send it. The proofs are computed after the flood:
+    // the library's big-number arithmetic would otherwise stall this process, which also serves the sandbox.
+    const helper = new AuthenticationHelper(poolNameOf(poolId));
+    const A = await largeA(helper);
+    const t0 = performance.now();
+    const initiated = await Promise.all(
+      Array.from({ length: 200 }, () =>
+        cognito.send(new InitiateAuthCommand({ ClientId: clientId, AuthFlow: 'USER_SRP_AUTH', AuthParameters: { USERNAME: email, SRP_A: A } })).then((c) => c.ChallengeParameters ?? {}, refusal),
+      ),
+    );
+    const outcomes: string[] = [];
+    for (const [i, challenge] of initiated.entries()) {
+      if (typeof challenge === 'string') {
+        outcomes.push(challenge);
+        continue;
+      }
+      const ChallengeResponses = await proof(helper, poolId, challenge, password(`Parallel-Proof-${i}`));
+      outcomes.push(await cognito.send(new RespondToAuthChallengeCommand({ ClientId: clientId, ChallengeName: 'PASSWORD_VERIFIER', ChallengeResponses })).then((r) => (tokensOf(r), 'signed-in'), refusal));
+    }
+    expectLockHeld(
+      {
+        id: 'lockout.sandbox-srp-200',
+        scenario: 'Brute force end to end by USER_SRP_AUTH: the lock runs at InitiateAuth; each challenge is answered with a wrong password’s proof, through the proxy’s SRP and the real pre-authentication bundle',
+        load: '200 InitiateAuth calls at once, then RespondToAuthChallenge for each challenge, limit 5',
+      },
+      outcomes,
+      performance.now() - t0,
+    );
   });
 
   it('logs no password, code (plain or encrypted), token, API key, full event or email address anywhere in the whole run', () => {

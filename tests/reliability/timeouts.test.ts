@@ -11,7 +11,9 @@ import { SecretsManagerClient, GetSecretValueCommand } from '@aws-sdk/client-sec
 import { SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { BACKGROUND_BUDGET, SYNC_TRIGGER_BUDGET, clientConfig, type ClientBudget } from '../../functions/common/aws.ts';
-import { REFUSAL_MESSAGE } from '../../functions/user-migration/migrate.ts';
+import { REFUSAL_MESSAGE } from '../../functions/user-migration/logic.ts';
+import { privateParameters, secretHash } from '../../functions/common/passwordless.ts';
+import { createAuthChallengeEvent, defineAuthChallengeEvent, verifyAuthChallengeEvent } from '../fixtures/events.ts';
 import * as ev from './lib/events.ts';
 import { formatMs, record } from './lib/figures.ts';
 import { runHandler, type Endpoints } from './lib/handlers.ts';
@@ -98,6 +100,14 @@ describe('reliability: every call gives up on a hung dependency in time', functi
       { name: 'pre-token-generation', event: ev.preTokenGeneration(frodo), mustSucceed: true },
       // Generic error during a legacy outage.
       { name: 'user-migration', event: ev.userMigration(frodo, 'Correct-Horse-Battery-9'), mustFail: true },
+      { name: 'define-auth-challenge', event: defineAuthChallengeEvent(), mustSucceed: true },
+      // Fail closed: no message when the throttle cannot be asked, no sign-in when the code cannot be consumed.
+      { name: 'create-auth-challenge', event: createAuthChallengeEvent({ session: [{ challengeName: 'CUSTOM_CHALLENGE', challengeResult: false, challengeMetadata: 'METHOD' }], clientMetadata: { signInMethod: 'code' } }), mustFail: true },
+      {
+        name: 'verify-auth-challenge-response',
+        event: verifyAuthChallengeEvent({ privateChallengeParameters: privateParameters({ step: 'code', challengeId: 'c'.repeat(32), hash: secretHash('c'.repeat(32), 'code', '135790'), validUntil: Date.now() + 600_000 }), challengeAnswer: '135790' }),
+        mustFail: true,
+      },
     ];
     const runs = await Promise.all(
       cases.map(async (c) => ({ ...c, run: await runHandler(c.name, [c.event], { endpoints: all, killAfterMs: HUNG_AFTER_MS + 10_000 }) })),

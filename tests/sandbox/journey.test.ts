@@ -10,7 +10,9 @@ import {
   AdminGetUserCommand,
   AdminSetUserPasswordCommand,
   CognitoIdentityProviderClient,
+  ConfirmForgotPasswordCommand,
   ConfirmSignUpCommand,
+  ForgotPasswordCommand,
   GetUserAttributeVerificationCodeCommand,
   InitiateAuthCommand,
   ResendConfirmationCodeCommand,
@@ -165,6 +167,26 @@ describe('sandbox journey (custom senders)', function () {
     expect(lockSeconds).to.be.at.most(10);
     await new Promise((r) => setTimeout(r, lockSeconds * 1000 + 250));
     const result = await signIn('frodo@gmail.com', PASSWORD);
+    expect(result.AuthenticationResult?.AccessToken).to.be.a('string');
+  });
+
+  it('6b. locked out again, Frodo resets his password: the reset clears the lock and the counter, and he signs in at once', async () => {
+    const lockItem = async () =>
+      (await dynamo.send(new GetItemCommand({ TableName: sandbox.endpoints.dynamodb.tableName, Key: { pk: { S: 'LOCKOUT#frodo@gmail.com' }, sk: { S: 'STATE' } }, ConsistentRead: true }))).Item;
+    for (let i = 0; i < 5; i++) await rejection(signIn('frodo@gmail.com', `Wrong-Password-${i}y`));
+    const lockedAt = Date.now();
+    expect((await rejection(signIn('frodo@gmail.com', PASSWORD))).name).to.equal('UserLambdaValidationException');
+    const locked = await lockItem();
+    expect(Number(locked?.lockedUntil?.N), 'locked').to.be.greaterThan(lockedAt);
+    expect(Number(locked?.refused?.N)).to.be.at.least(1);
+
+    await cognito.send(new ForgotPasswordCommand({ ClientId: clientId, Username: 'frodo@gmail.com' }));
+    const mail = await sandbox.stores.waitFor('sendgrid', (m) => m.to === 'frodo@gmail.com' && /reset your .+ password/i.test(m.subject ?? ''));
+    await cognito.send(new ConfirmForgotPasswordCommand({ ClientId: clientId, Username: 'frodo@gmail.com', ConfirmationCode: codeIn(mail), Password: `${PASSWORD}-reset` }));
+    const resets = sandbox.lambda.invocations.filter((i) => i.function.endsWith('post-confirmation') && i.error === undefined);
+    expect(resets.length, 'post-confirmation ran for the reset').to.be.at.least(2);
+    expect(await lockItem(), 'lock, counter and level cleared').to.equal(undefined);
+    const result = await signIn('frodo@gmail.com', `${PASSWORD}-reset`);
     expect(result.AuthenticationResult?.AccessToken).to.be.a('string');
   });
 

@@ -90,6 +90,7 @@ function messageCard(m: ConsoleMessage): HTMLElement {
     h('div', { class: 'card-head' }, h('span', { class: 'to' }, m.to), h('span', {}, badge(`${m.via} ${m.channel === 'sms' ? 'SMS' : 'email'}`, 'info'), ' ', time(m.at))),
     m.subject ? h('div', { class: 'subject' }, m.subject) : null,
     m.code ? h('div', { class: 'code-row' }, h('span', { class: 'code-label' }, m.code.label), h('span', { class: 'code-value' }, m.code.value), copy) : null,
+    m.link ? h('div', { class: 'code-row' }, h('span', { class: 'code-label' }, 'Magic link'), h('a', { class: 'magic-link', href: m.link, target: '_blank', rel: 'noopener noreferrer' }, 'Open the sign-in link')) : null,
     details,
   );
 }

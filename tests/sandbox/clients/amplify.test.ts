@@ -8,6 +8,7 @@ import { expect } from 'chai';
 import { Amplify } from 'aws-amplify';
 import {
   confirmResetPassword,
+  confirmSignIn,
   confirmSignUp,
   confirmUserAttribute,
   deleteUser,
@@ -132,6 +133,20 @@ describe('sandbox with aws-amplify v6 defaults', function () {
     await confirmUserAttribute({ userAttributeKey: 'email', confirmationCode: code });
     const attributes = await fetchUserAttributes();
     expect(attributes).to.include({ name: 'Daisy Baggins', email: 'daisy.baggins@gmail.com', email_verified: 'true' });
+  });
+
+  it('signs in without a password (CUSTOM_WITHOUT_SRP): asks for a code, then answers with the one mailed through SES', async () => {
+    await app.createUser('odo.proudfoot@gmail.com', PASSWORD, { name: 'Odo Proudfoot' });
+    const sub = (await app.getUser('odo.proudfoot@gmail.com')).UserAttributes!.find((a) => a.Name === 'sub')!.Value!;
+    const started = await signIn({ username: 'odo.proudfoot@gmail.com', options: { authFlowType: 'CUSTOM_WITHOUT_SRP' } });
+    expect(started.nextStep).to.deep.include({ signInStep: 'CONFIRM_SIGN_IN_WITH_CUSTOM_CHALLENGE', additionalInfo: { step: 'method', USERNAME: started.nextStep.signInStep === 'CONFIRM_SIGN_IN_WITH_CUSTOM_CHALLENGE' ? started.nextStep.additionalInfo?.USERNAME : '' } });
+    const asked = await confirmSignIn({ challengeResponse: 'code', options: { clientMetadata: { signInMethod: 'code' } } });
+    expect(asked.nextStep.signInStep).to.equal('CONFIRM_SIGN_IN_WITH_CUSTOM_CHALLENGE');
+    const mail = (await app.sandbox.stores.ses()).filter((m) => m.to === 'odo.proudfoot@gmail.com').at(-1)!;
+    const code = /Sign-in code: (\d{6})/.exec(mail.text)![1]!;
+    const done = await confirmSignIn({ challengeResponse: code });
+    expect(done).to.deep.equal({ isSignedIn: true, nextStep: { signInStep: 'DONE' } });
+    expect(claims((await fetchAuthSession()).tokens?.idToken?.toString()).sub).to.equal(sub);
   });
 
   it('changes the password, and resets a forgotten one with the mailed code', async () => {

@@ -1,8 +1,8 @@
 /**
  * amazon-cognito-identity-js, as an app uses it against the sandbox (a CognitoUserPool with the
  * sandbox's `endpoint`, every other setting its default): sign-up, SRP sign-in, session refresh,
- * attributes, passwords, sign-out, and an OIDC-style check of its tokens against the pool's
- * discovery document, in Node.
+ * attributes, passwords, migration of legacy users, sign-out, and an OIDC-style check of its tokens
+ * against the pool's discovery document, in Node.
  */
 import { createPublicKey, createVerify } from 'node:crypto';
 import { expect } from 'chai';
@@ -127,6 +127,28 @@ describe('sandbox with amazon-cognito-identity-js defaults', function () {
     const resetCode = await app.codeMailed('farmer.maggot@gmail.com', mails);
     await new Promise<void>((resolve, reject) => resetting.confirmPassword(resetCode, 'Dogs-Grip-Fang-Wolf-1', { onSuccess: () => resolve(), onFailure: reject }));
     expect((await authenticate(userFor('farmer.maggot@gmail.com'), 'Dogs-Grip-Fang-Wolf-1')).isValid()).to.equal(true);
+  });
+
+  it('migrates legacy users on USER_PASSWORD_AUTH and on a password reset, never on SRP', async () => {
+    const legacy = app.sandbox.endpoints.cognito.legacyUserPoolId;
+    await app.createUser('hob.hayward@gmail.com', 'Hay-Ward-Fence-1', {}, legacy);
+    const migrations = app.invocations('user-migration');
+    const srp = await failure(authenticate(userFor('hob.hayward@gmail.com'), 'Hay-Ward-Fence-1'));
+    expect([srp.code, srp.message]).to.deep.equal(['NotAuthorizedException', 'Incorrect username or password.']);
+    expect(app.invocations('user-migration'), 'no UserMigration on SRP').to.equal(migrations);
+    const byPassword = userFor('hob.hayward@gmail.com');
+    byPassword.setAuthenticationFlowType('USER_PASSWORD_AUTH');
+    expect((await authenticate(byPassword, 'Hay-Ward-Fence-1')).isValid()).to.equal(true);
+    expect(app.invocations('user-migration')).to.equal(migrations + 1);
+    expect((await app.getUser('hob.hayward@gmail.com')).UserStatus).to.equal('CONFIRMED');
+
+    await app.createUser('odo.proudfoot@gmail.com', 'Proud-Feet-Odo-1', {}, legacy);
+    const resetting = userFor('odo.proudfoot@gmail.com');
+    await new Promise<void>((resolve, reject) => resetting.forgotPassword({ onSuccess: () => resolve(), onFailure: reject, inputVerificationCode: () => resolve() }));
+    expect((await app.getUser('odo.proudfoot@gmail.com')).UserStatus, 'migrated by UserMigration_ForgotPassword').to.equal('RESET_REQUIRED');
+    const code = await app.codeMailed('odo.proudfoot@gmail.com');
+    await new Promise<void>((resolve, reject) => resetting.confirmPassword(code, 'Proud-Feet-Odo-2', { onSuccess: () => resolve(), onFailure: reject }));
+    expect((await authenticate(userFor('odo.proudfoot@gmail.com'), 'Proud-Feet-Odo-2')).isValid(), 'then signs in by SRP').to.equal(true);
   });
 
   it('signs out by revoking the refresh token, signs out globally, and deletes the user', async () => {

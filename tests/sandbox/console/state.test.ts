@@ -8,7 +8,7 @@ import { ListUsersCommand, type UserType } from '@aws-sdk/client-cognito-identit
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { lockoutKey } from '../../../functions/common/lockout.ts';
 import { CODE_KINDS, renderEmail, renderSms, type MessageKind } from '../../../functions/common/templates.ts';
-import { codeIn, ConsoleSnapshots, reminderWaits, type ConsoleSources } from '../../../sandbox/console/state.ts';
+import { codeIn, linkIn, ConsoleSnapshots, reminderWaits, type ConsoleSources } from '../../../sandbox/console/state.ts';
 import type { StoredMessage } from '../../../sandbox/providers.ts';
 import type { Execution } from '../../../sandbox/sfn.ts';
 
@@ -36,6 +36,14 @@ describe('sandbox console state', () => {
           expect(codeIn(renderSms(kind, ctx))?.value, `${kind} SMS`).to.equal(code);
         }),
       );
+    });
+
+    it('finds the magic link of a MagicLink email, and no code in it, whatever the name says', () => {
+      const link = 'http://localhost:3000/sign-in/link#token=0123456789abcdef0123456789abcdef.qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqq';
+      const text = renderEmail('MagicLink', { branding, recipient: { name: 'Eve: http://evil.example/#token=x 123456' }, link }).text;
+      expect(linkIn(text)).to.equal(link);
+      expect(linkIn(renderEmail('SignInCode', { branding, recipient: {}, code: '123456' }).text)).to.equal(undefined);
+      expect(linkIn(renderEmail('Welcome', { branding, recipient: {} }).text)).to.equal(undefined);
     });
 
     it('is not fooled by a name that looks like a code', () => {

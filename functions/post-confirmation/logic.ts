@@ -11,11 +11,17 @@
  * PENDING profiles (infra/stream-trigger.ts); Lambda retries it there, and the failure queue
  * records what it could not deliver. So the email is queued exactly when the profile is saved: there is
  * no second call that could fail after the first succeeded, and this trigger needs no client but DynamoDB.
+ *
+ * A completed password reset (`PostConfirmation_ConfirmForgotPassword`) clears the sign-in lockout of the
+ * account's login: counter, lock and escalation level, as Auth0 and Keycloak do. Only the owner of the
+ * address could read the reset code, so an attacker who keeps the login locked cannot also keep its owner
+ * from resetting and signing in.
  */
 import { PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { PostConfirmationTriggerEvent } from 'aws-lambda';
 import { errorName, UserFacingError } from '../common/errors.ts';
 import { parseEmailAddress } from '../common/identity.ts';
+import { clearLockout, lockoutLogin } from '../common/lockout.ts';
 import { logger as defaultLogger } from '../common/logger.ts';
 import { profileKey, WELCOME_STATUS } from '../common/table.ts';
 
@@ -35,6 +41,8 @@ export type WelcomeOutcome = 'queued' | 'no-email';
 export interface PostConfirmationResult {
   readonly profile: 'created' | 'already-existed' | 'skipped';
   readonly welcome: WelcomeOutcome | 'skipped';
+  /** After a password reset: whether the login's lockout state was cleared (`failed`: DynamoDB refused; the lock then runs out by itself). */
+  readonly lockout?: 'cleared' | 'nothing-to-clear' | 'failed';
 }
 
 interface Confirmed {
@@ -93,14 +101,40 @@ async function writeProfile(user: Confirmed, deps: PostConfirmationDeps): Promis
 }
 
 /**
- * Handles one post-confirmation event. Only `PostConfirmation_ConfirmSignUp` acts: a password reset
- * (`PostConfirmation_ConfirmForgotPassword`) is not a new user. A failed profile write throws (the
- * generic message), since that is lost data, and with it the welcome email, which Cognito's retry can still save.
+ * After a password reset: deletes the attempt state of the login the account is counted against (its
+ * email, its username without one), exactly the key pre-authentication counts and post-authentication
+ * clears. The password is already changed when this runs, so a failure is logged and the reset still
+ * succeeds: refusing it would only tell the owner something false, and the lock runs out by itself.
+ */
+async function clearLockAfterReset(event: PostConfirmationTriggerEvent, deps: PostConfirmationDeps): Promise<PostConfirmationResult> {
+  const log = deps.logger ?? defaultLogger;
+  const attributes: Record<string, unknown> = event?.request?.userAttributes ?? {};
+  const email = typeof attributes.email === 'string' ? attributes.email : undefined;
+  const userName = typeof event?.userName === 'string' ? event.userName : '';
+  if (!email && !userName) throw new UserFacingError('malformed-event', 'We could not complete your request. Please try again later');
+  try {
+    const was = await clearLockout(deps.db, deps.tableName, lockoutLogin({ userName, email }));
+    const lockout = was ? 'cleared' : 'nothing-to-clear';
+    log.info('Password reset; sign-in lockout cleared', { lockout, wasLocked: was ? was.lockedUntil > deps.now() : false });
+    return { profile: 'skipped', welcome: 'skipped', lockout };
+  } catch (error) {
+    log.error('Password reset; sign-in lockout could not be cleared', { errorName: errorName(error) });
+    return { profile: 'skipped', welcome: 'skipped', lockout: 'failed' };
+  }
+}
+
+/**
+ * Handles one post-confirmation event. `PostConfirmation_ConfirmSignUp` saves the profile;
+ * `PostConfirmation_ConfirmForgotPassword` (a completed password reset, not a new user) clears the
+ * login's lockout. A failed profile write throws (the generic message), since that is lost data, and
+ * with it the welcome email, which Cognito's retry can still save.
  */
 export async function postConfirmation(event: PostConfirmationTriggerEvent, deps: PostConfirmationDeps): Promise<PostConfirmationResult> {
   const log = deps.logger ?? defaultLogger;
-  if (event?.triggerSource !== 'PostConfirmation_ConfirmSignUp') {
-    log.info('Nothing to do for this source', { triggerSource: String(event?.triggerSource).slice(0, 100) });
+  const source: unknown = event?.triggerSource;
+  if (source === 'PostConfirmation_ConfirmForgotPassword') return clearLockAfterReset(event, deps);
+  if (source !== 'PostConfirmation_ConfirmSignUp') {
+    log.info('Nothing to do for this source', { triggerSource: String(source).slice(0, 100) });
     return { profile: 'skipped', welcome: 'skipped' };
   }
   const user = confirmedUser(event);

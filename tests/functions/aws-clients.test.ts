@@ -1,0 +1,89 @@
+import { AdminGetUserCommand } from '@aws-sdk/client-cognito-identity-provider';
+import { GetItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
+import { expect } from 'chai';
+import { cognitoUserPoolsClient, commandOperation, dynamoDbDocumentClient, stepFunctionsClient } from '../../functions/common/aws-clients.ts';
+import { SYNC_TRIGGER_BUDGET } from '../../functions/common/budgets.ts';
+import * as bundledCognito from '../../functions/common/sdk-commands/client-cognito-identity-provider.ts';
+import * as bundledSfn from '../../functions/common/sdk-commands/client-sfn.ts';
+import * as bundledDocuments from '../../functions/common/sdk-commands/lib-dynamodb.ts';
+import { rejection } from '../fixtures/promises.ts';
+import { awsJsonError, withAwsEndpoint } from '../fixtures/aws-endpoint.ts';
+
+describe('AWS clients of the synchronous triggers (functions/common/aws-clients.ts)', function () {
+  this.timeout(20_000);
+  const aws = withAwsEndpoint();
+  beforeEach(() => aws.reset());
+
+  it('reads the operation of the SDK\'s commands and of the bundles\' command classes alike', () => {
+    const key = { pk: 'a', sk: 'b' };
+    expect(commandOperation(new GetCommand({ TableName: 't', Key: key }))).to.deep.equal({ operation: 'GetItem', document: true });
+    expect(commandOperation(new bundledDocuments.GetCommand({ TableName: 't', Key: key }))).to.deep.equal({ operation: 'GetItem', document: true });
+    expect(commandOperation(new GetItemCommand({ TableName: 't', Key: marshall(key) }))).to.deep.equal({ operation: 'GetItem', document: false });
+    expect(commandOperation(new StartExecutionCommand({ stateMachineArn: 'arn' }))).to.deep.equal({ operation: 'StartExecution', document: false });
+    expect(commandOperation(new bundledSfn.StartExecutionCommand({ stateMachineArn: 'arn' }))).to.deep.equal({ operation: 'StartExecution', document: false });
+    expect(commandOperation(new bundledCognito.AdminGetUserCommand({ UserPoolId: 'p', Username: 'u' }))).to.deep.equal({ operation: 'AdminGetUser', document: false });
+    expect(commandOperation(new AdminGetUserCommand({ UserPoolId: 'p', Username: 'u' }))).to.deep.equal({ operation: 'AdminGetUser', document: false });
+  });
+
+  it('sends the same wire input for the SDK\'s document commands and the bundles\' classes, with the translate options', async () => {
+    aws.on('PutItem', () => ({}));
+    const db = dynamoDbDocumentClient(SYNC_TRIGGER_BUDGET, { marshallOptions: { removeUndefinedValues: true } });
+    const input = { TableName: 'users', Item: { pk: 'USER#1', n: 3, tags: new Set(['a']), nested: { kept: true, dropped: undefined }, gone: undefined } };
+    await db.send(new PutCommand(structuredClone(input)));
+    // In a bundle the build puts this class where lib-dynamodb's PutCommand was (scripts/build.ts).
+    await db.send(new bundledDocuments.PutCommand(structuredClone(input)) as unknown as PutCommand);
+    const [sdk, bundled] = aws.inputs('PutItem');
+    expect(sdk).to.deep.equal(bundled);
+    expect(sdk!.Item).to.deep.equal({ pk: { S: 'USER#1' }, n: { N: '3' }, tags: { SS: ['a'] }, nested: { M: { kept: { BOOL: true } } } });
+  });
+
+  it('translates the values of an update and the attributes it returns', async () => {
+    aws.on('UpdateItem', () => ({ Attributes: marshall({ attempts: 2, at: 'now' }) }));
+    const db = dynamoDbDocumentClient(SYNC_TRIGGER_BUDGET);
+    const output = await db.send(
+      new UpdateCommand({ TableName: 't', Key: { pk: 'k' }, UpdateExpression: 'ADD attempts :one', ExpressionAttributeValues: { ':one': 1 }, ReturnValues: 'ALL_NEW' }),
+    );
+    expect(aws.inputs('UpdateItem')[0]).to.deep.include({ Key: { pk: { S: 'k' } }, ExpressionAttributeValues: { ':one': { N: '1' } } });
+    expect(output.Attributes).to.deep.equal({ attempts: 2, at: 'now' });
+    expect(output.$metadata).to.include({ httpStatusCode: 200, attempts: 1 });
+  });
+
+  it('passes DynamoDB\'s own commands as they are, as the SDK\'s document client does', async () => {
+    aws.on('GetItem', () => ({ Item: { pk: { S: 'k' } } }));
+    const output = await dynamoDbDocumentClient(SYNC_TRIGGER_BUDGET).send(new GetItemCommand({ TableName: 't', Key: { pk: { S: 'k' } } }) as never);
+    expect(aws.inputs('GetItem')[0]).to.deep.equal({ TableName: 't', Key: { pk: { S: 'k' } } });
+    expect((output as { Item?: unknown }).Item).to.deep.equal({ pk: { S: 'k' } });
+  });
+
+  it('keeps a failed condition\'s item in attribute-value form on the typed error, as the SDK does', async () => {
+    aws.on('PutItem', () => {
+      const action = awsJsonError('com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException', 400, 'The conditional request failed');
+      return action.kind === 'respond' ? { ...action, body: JSON.stringify({ ...JSON.parse(action.body), Item: marshall({ total: 4 }) }) } : action;
+    });
+    const error = await rejection(dynamoDbDocumentClient(SYNC_TRIGGER_BUDGET).send(new PutCommand({ TableName: 't', Item: { pk: 'k' }, ConditionExpression: 'attribute_not_exists(pk)' })));
+    expect(error).to.include({ name: 'ConditionalCheckFailedException', $fault: 'client' });
+    expect(error).to.have.deep.property('Item', { total: { N: '4' } });
+  });
+
+  it('refuses, naming them, commands it does not send and legacy document parameters, before any request', async () => {
+    const db = dynamoDbDocumentClient(SYNC_TRIGGER_BUDGET);
+    expect(await rejection(db.send(new ScanCommand({ TableName: 't' }) as never))).to.have.property('message').that.matches(/does not send Scan$/);
+    const legacy = new GetCommand({ TableName: 't', Key: { pk: 'k' } });
+    Object.assign(legacy.input, { AttributeUpdates: {} });
+    expect(await rejection(db.send(legacy))).to.have.property('message').that.matches(/^AttributeUpdates is a legacy DynamoDB parameter/);
+    expect(aws.operations()).to.deep.equal([]);
+  });
+
+  it('answers StartExecution and AdminGetUser with Dates where the SDK gives Dates', async () => {
+    aws.on('StartExecution', () => ({ executionArn: 'arn:x', startDate: 1_700_000_000.5 }));
+    aws.on('AdminGetUser', () => ({ Username: 'u', UserCreateDate: 1_600_000_000, UserLastModifiedDate: 1_650_000_000 }));
+    const started = await stepFunctionsClient(SYNC_TRIGGER_BUDGET).send(new StartExecutionCommand({ stateMachineArn: 'arn:sm', name: 'n' }));
+    expect(started.startDate).to.deep.equal(new Date(1_700_000_000_500));
+    const user = await cognitoUserPoolsClient(SYNC_TRIGGER_BUDGET, 'eu-west-1').send(new AdminGetUserCommand({ UserPoolId: 'p', Username: 'u' }));
+    expect(user.UserCreateDate).to.deep.equal(new Date(1_600_000_000_000));
+    expect(user.UserLastModifiedDate).to.deep.equal(new Date(1_650_000_000_000));
+  });
+});
