@@ -21,6 +21,7 @@ import path from 'node:path';
 import { App } from 'cdktf';
 import { remoteStateFromEnv } from '../infra/backend.ts';
 import { loadConfig, stackName, type Config } from '../infra/config.ts';
+import { isConfigured, variantConfig, VARIANTS, type StackVariant } from './lib/variants.ts';
 import { expectedResourceCounts } from '../infra/expected.ts';
 import { CognitoTriggersStack } from '../infra/stack.ts';
 
@@ -31,30 +32,7 @@ const PROVIDER = 'registry.terraform.io/hashicorp/aws';
 
 type DeliveryMode = Config['deliveryMode'];
 
-/**
- * What threat protection needs, for the variants that check it: the PLUS feature plan and an enforced risk
- * configuration. The configured stack plans the per-IP limits (`waf.enabled` is on by default).
- */
-export const THREAT_PROTECTION = { userPoolTier: 'PLUS', threatProtection: { mode: 'enforced' } } as const;
-
-/** A stack the Terraform checks cover: one delivery mode, with or without threat protection. */
-export interface StackVariant {
-  readonly name: string;
-  readonly overrides: { readonly deliveryMode: DeliveryMode } & Readonly<Record<string, unknown>>;
-}
-
-/** Both delivery modes as configured, then each with threat protection: every combination that changes which resources exist. */
-export const VARIANTS: readonly StackVariant[] = [
-  { name: 'custom-senders', overrides: { deliveryMode: 'custom-senders' } },
-  { name: 'cognito', overrides: { deliveryMode: 'cognito' } },
-  { name: 'custom-senders-threat-protection', overrides: { deliveryMode: 'custom-senders', ...THREAT_PROTECTION } },
-  { name: 'cognito-threat-protection', overrides: { deliveryMode: 'cognito', ...THREAT_PROTECTION } },
-];
-
-/** The configured stack is the variant of its delivery mode with no further overrides. */
-function isConfigured(variant: StackVariant, configured: DeliveryMode): boolean {
-  return variant.name === configured;
-}
+export { THREAT_PROTECTION, VARIANTS, variantConfig, type StackVariant } from './lib/variants.ts';
 
 /** Where the plan JSON of a variant goes: plan.json for the configured one, plan-<variant>.json for the others. */
 export function planJsonPath(variant: string, configured: DeliveryMode): string {
@@ -191,19 +169,6 @@ function configuredStackDir(config: Config): string {
   return dir;
 }
 
-/**
- * The configuration planned for a variant: the configured one for the configured stack. The variants of
- * the other delivery mode switch passwordless sign-in the other way (with a placeholder app URL for its
- * links when the configuration has none), so the plans cover both delivery modes and both settings;
- * a variant's further overrides (threat protection) apply on top.
- */
-export function variantConfig(variant: StackVariant, configured: Config = loadConfig()): Config {
-  if (isConfigured(variant, configured.deliveryMode)) return configured;
-  const { deliveryMode, ...further } = variant.overrides;
-  const passwordless = deliveryMode === configured.deliveryMode ? configured.passwordless.enabled : !configured.passwordless.enabled;
-  const appUrl = passwordless && configured.email.appUrl === '' ? { email: { appUrl: 'https://app.example.com' } } : {};
-  return loadConfig({ overrides: { deliveryMode, passwordless: { enabled: passwordless }, ...appUrl, ...further } });
-}
 
 /** Synthesizes the stack of a variant into .build/synth-<variant>/ and returns its directory. */
 function synthVariant(variant: StackVariant, configured: Config): string {

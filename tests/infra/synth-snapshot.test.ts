@@ -13,7 +13,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
 import { loadConfig } from '../../infra/config.ts';
-import { THREAT_PROTECTION } from '../../scripts/terraform.ts';
+import { THREAT_PROTECTION } from '../../scripts/lib/variants.ts';
 import { synthesize } from './helpers.ts';
 
 const SNAPSHOT_DIR = path.join(import.meta.dirname, 'snapshots');
