@@ -48,7 +48,7 @@ const ECC_DECODE_REPLACEMENT = path.join(root, 'functions', 'common', 'ecc-decod
  * `@aws-crypto/material-management` builds Montgomery contexts for P-256 and P-384 with bn.js when it
  * loads, about 7 ms of every sender's cold start, only to decompress one public key per message later.
  * This plugin swaps that module for functions/common/ecc-decode.ts, which exports the same object and
- * lets OpenSSL do the work when a message is decrypted. tests/functions/ecc-decode.test.ts proves the
+ * lets OpenSSL do the work when a message is decrypted. tests/functions/common/ecc-decode.test.ts proves the
  * two give the same points. The build fails if the library moves the module and the swap stops
  * applying, instead of silently shipping the slower code.
  */

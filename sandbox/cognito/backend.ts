@@ -22,8 +22,7 @@
 import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 import type { Server } from 'node:http';
-import { buildClient, CommitmentPolicy, KmsKeyringNode } from '@aws-crypto/client-node';
-import { KMS } from '@aws-sdk/client-kms';
+import type { KeyringNode } from '@aws-crypto/client-node';
 import { SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
 import type { CognitoServiceImpl } from 'cognito-local/lib/services/cognitoService.js';
 import type { UserPoolService, User } from 'cognito-local/lib/services/userPoolService.js';
@@ -32,6 +31,7 @@ import type { Services } from 'cognito-local/lib/services/index.js';
 import type { StackPool } from '../stack.ts';
 import { adopt, type Listening } from '../lib/http.ts';
 import { attributeUpdateTargets, messageUser } from './attribute-updates.ts';
+import { codeContext, encryptCode, kmsKeyring } from './code-encryption.ts';
 import { sandboxTargets } from './targets.ts';
 import { currentRequest, overridesOf, PoolTokens, type TokenOverrides } from './tokens.ts';
 
@@ -131,9 +131,8 @@ export class CognitoBackend {
   private listening?: Listening;
   private cognito!: CognitoServiceImpl;
   readonly ctx: Context;
-  private readonly encrypt = buildClient(CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT).encrypt;
   private readonly ses: SESv2Client;
-  private keyring?: KmsKeyringNode;
+  private keyring?: KeyringNode;
   /** The tokens this pool issued, and the check of those presented to it. */
   tokens!: PoolTokens;
 
@@ -142,8 +141,7 @@ export class CognitoBackend {
     this.ctx = { logger: logger as unknown as Context['logger'] };
     this.ses = new SESv2Client({ region: options.region, endpoint: options.sesUrl, credentials: options.credentials });
     if (options.pool.kmsKeyArn && options.kmsUrl) {
-      const kms = new KMS({ region: options.region, endpoint: options.kmsUrl, credentials: options.credentials });
-      this.keyring = new KmsKeyringNode({ generatorKeyId: options.pool.kmsKeyArn, clientProvider: (() => kms) as never });
+      this.keyring = kmsKeyring(options.pool.kmsKeyArn, { region: options.region, endpoint: options.kmsUrl, credentials: options.credentials }).keyring;
     }
   }
 
@@ -198,8 +196,7 @@ export class CognitoBackend {
   /** Encrypts a code as Cognito does for custom senders. */
   private async encryptCode(code: string): Promise<string> {
     if (!this.keyring) throw new errors.CognitoError('InvalidParameterException', 'A custom sender is configured without a KMS key');
-    const { result } = await this.encrypt(this.keyring, code, { encryptionContext: { 'userpool-id': this.options.pool.id } });
-    return Buffer.from(result).toString('base64');
+    return encryptCode(this.keyring, code, codeContext(this.options.pool.id));
   }
 
   /** Hands a code to a custom sender, asynchronously, as Cognito does. */

@@ -16,9 +16,9 @@ import { deliverCustomMessage, idempotencyKey, idempotentSender, UndeliverableEr
 import { renderEmail, type RenderedEmail } from '../../functions/common/templates.ts';
 import { emailChannel } from '../../functions/custom-email-sender/logic.ts';
 import { accountTakeOverEvent, confirmedUserAttributes, customEmailSenderEvent, EMAIL, lambdaContext, NAME, POOL_ID, SOURCES, SUB } from '../fixtures/events.ts';
-import { captureLogs, encryptCode, MemoryPersistence, rawKeyring } from './sender-support.ts';
+import { encryptCode, MemoryPersistence, rawKeyring } from '../fixtures/senders.ts';
 import { rejection } from '../fixtures/promises.ts';
-import { captureLogs as captureLogLines, quietLogger } from '../fixtures/logs.ts';
+import { captureLogs, quietLogger } from '../fixtures/logs.ts';
 
 const BRANDING = { appName: 'Middle-earth Mail', appUrl: 'https://example.com' };
 const FROM = { address: 'no-reply@example.com', name: 'Middle-earth Mail' };
@@ -194,7 +194,7 @@ describe('custom email sender', () => {
     it('logs the refusal at WARN with the user’s fingerprint and the domain, never the address, and no ERROR', async () => {
       const { sender } = setup();
       const event = customEmailSenderEvent({ triggerSource: 'CustomEmailSender_UpdateUserAttribute', code: await encrypt('482913'), userAttributes: confirmedUserAttributes({ email: OUTSIDE }) });
-      const { lines, output } = await captureLogLines(() => sender(event, lambdaContext()));
+      const { lines, output } = await captureLogs(() => sender(event, lambdaContext()));
       const line = lines.find((l) => String(l.message).startsWith('Message not delivered: the email address is outside the domain policy'));
       expect(line).to.include({ level: 'WARN', emailDomain: 'evil-corp.example', reason: 'domain-not-allowed', channel: 'email', kind: 'UpdateUserAttribute' });
       expect(line!.user).to.match(/^[0-9a-f]{16}$/);
@@ -304,7 +304,7 @@ describe('custom email sender', () => {
       expect(ok.error).to.equal(undefined);
       expect(failed.error).to.be.instanceOf(Error);
       expect(wrongPool.error).to.be.instanceOf(CodeDecryptionError);
-      const logs = ok.logs + failed.logs + wrongPool.logs;
+      const logs = ok.output + failed.output + wrongPool.output;
       expect(logs).to.include('Message delivered');
       expect(logs).to.include('Message not delivered');
       for (const secret of ['908172', code.slice(0, 16), EMAIL, 'frodo.baggins', NAME]) expect(logs).not.to.include(secret);

@@ -13,9 +13,9 @@ import { deliverCustomMessage, idempotentSender, UndeliverableError, type Sender
 import { MAX_SMS_CHARS, renderSms } from '../../functions/common/templates.ts';
 import { smsChannel } from '../../functions/custom-sms-sender/logic.ts';
 import { confirmedUserAttributes, customSmsSenderEvent, lambdaContext, NAME, POOL_ID, SOURCES, SUB } from '../fixtures/events.ts';
-import { captureLogs, encryptCode, MemoryPersistence, rawKeyring } from './sender-support.ts';
+import { encryptCode, MemoryPersistence, rawKeyring } from '../fixtures/senders.ts';
 import { rejection } from '../fixtures/promises.ts';
-import { quietLogger } from '../fixtures/logs.ts';
+import { captureLogs, quietLogger } from '../fixtures/logs.ts';
 
 const BRANDING = { appName: 'Middle-earth Mail' };
 const PHONE = '+447700900123';
@@ -144,7 +144,7 @@ describe('custom SMS sender', () => {
       }).sender(customSmsSenderEvent({ code }), lambdaContext()),
     );
     expect(failed.error).to.be.instanceOf(Error);
-    const logs = ok.logs + failed.logs;
+    const logs = ok.output + failed.output;
     expect(logs).to.include('Message delivered');
     for (const secret of ['864209', code.slice(0, 16), PHONE, '7700900123']) expect(logs).not.to.include(secret);
   });

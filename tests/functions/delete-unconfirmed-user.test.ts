@@ -14,9 +14,8 @@ import { expect } from 'chai';
 import { InvalidTaskInput, TransientError } from '../../functions/common/workflow-task.ts';
 import { deleteUnconfirmedUser } from '../../functions/delete-unconfirmed-user/logic.ts';
 import { EMAIL, NAME, POOL_ID, SUB } from '../fixtures/events.ts';
-import { captureLogs } from './sender-support.ts';
 import { rejection } from '../fixtures/promises.ts';
-import { quietLogger } from '../fixtures/logs.ts';
+import { captureLogs, quietLogger } from '../fixtures/logs.ts';
 
 // Created per suite and restored after it: client mocks patch the class prototype for the whole process.
 let cognito: AwsClientStub<CognitoIdentityProviderClient>;
@@ -106,7 +105,7 @@ describe('delete-unconfirmed-user task', () => {
   it('reports a notice SES refused after the deletion instead of failing the finished deletion', async () => {
     pool('UNCONFIRMED');
     ses.on(SendEmailCommand).rejects(Object.assign(new Error('Throttling'), { name: 'TooManyRequestsException', $metadata: { httpStatusCode: 429 } }));
-    const { logs, result } = await captureLogs(() => deleteUnconfirmedUser(INPUT, deps()));
+    const { output: logs, result } = await captureLogs(() => deleteUnconfirmedUser(INPUT, deps()));
     expect(result).to.deep.equal({ deleted: true, status: 'UNCONFIRMED', notified: false });
     expect(logs).to.include('Deletion notice not sent');
     expect(logs).not.to.include(EMAIL);

@@ -1,51 +1,20 @@
-import { ConditionalCheckFailedException, DynamoDBClient, InternalServerError } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, InternalServerError } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { mockClient, type AwsClientStub } from 'aws-sdk-client-mock';
 import { expect } from 'chai';
-import sinon from 'sinon';
 import { GENERIC_MESSAGE, UserFacingError } from '../../functions/common/errors.ts';
-import { logger } from '../../functions/common/logger.ts';
 import { DEDUPE_WINDOW_SECONDS, invocationHash, recordSignIn, type RecordDeps } from '../../functions/post-authentication/record.ts';
 import { handleSignIn } from '../../functions/post-authentication/logic.ts';
 import { CLIENT_ID, EMAIL, SUB, confirmedUserAttributes, lambdaContext, postAuthenticationEvent } from '../fixtures/events.ts';
 import { withEnvironment } from '../fixtures/env.ts';
 import { withAwsEndpoint } from '../fixtures/aws-endpoint.ts';
+import { conditionFailed } from '../fixtures/dynamodb.ts';
+import { loadHandler } from '../fixtures/handlers.ts';
+import { captureLogs } from '../fixtures/logs.ts';
 
 const T0 = Date.UTC(2025, 0, 1, 12, 0, 0);
 const ISO0 = new Date(T0).toISOString();
-
-function conditionFailed(item?: Record<string, { N: string } | { S: string }>): ConditionalCheckFailedException {
-  return new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {}, ...(item ? { Item: item } : {}) });
-}
-
-async function captureLogs(run: () => Promise<unknown>): Promise<string> {
-  let out = '';
-  const level = logger.getLevelName();
-  logger.setLogLevel('DEBUG');
-  const stubs = [process.stdout, process.stderr].map((stream) =>
-    sinon.stub(stream, 'write').callsFake((chunk: string | Uint8Array) => {
-      out += chunk.toString();
-      return true;
-    }),
-  );
-  try {
-    await run().catch(() => undefined);
-  } finally {
-    for (const stub of stubs) stub.restore();
-    logger.setLogLevel(level);
-  }
-  return out;
-}
-
-
-/**
- * The handler reads its environment at module scope, so it is loaded after the test sets it, under a
- * query of its own so that no other test's earlier import (with other settings) is reused.
- */
-async function loadHandler(): Promise<typeof import('../../functions/post-authentication/index.ts')> {
-  return (await import(new URL('../../functions/post-authentication/index.ts?handler-test', import.meta.url).href)) as typeof import('../../functions/post-authentication/index.ts');
-}
 
 describe('post-authentication', () => {
   // Mocked only while this suite runs: a mock installed at load time would also capture the real
@@ -101,7 +70,7 @@ describe('post-authentication', () => {
 
     it('on a retry reuses the first time from the marker, and counts a refused audit or profile write as already done', async () => {
       const firstAt = T0 - 4_000;
-      ddb.on(PutCommand).rejectsOnce(conditionFailed({ at: { N: String(firstAt) }, expiresAt: { N: '1' } })).rejects(conditionFailed());
+      ddb.on(PutCommand).rejectsOnce(conditionFailed({ at: firstAt, expiresAt: 1 })).rejects(conditionFailed());
       ddb.on(UpdateCommand).rejects(conditionFailed()).on(DeleteCommand).resolves({});
       const result = await recordSignIn(deps(), postAuthenticationEvent());
       expect(result).to.deep.equal({ retry: true, at: new Date(firstAt).toISOString(), auditWritten: false, profileUpdated: false, lockoutCleared: false, method: 'password' });
@@ -185,7 +154,7 @@ describe('post-authentication', () => {
   describe('handleSignIn', () => {
     it('lets the sign-in through and logs an error when the record cannot be written', async () => {
       ddb.on(PutCommand).rejects(new InternalServerError({ message: 'boom', $metadata: {} }));
-      const logs = await captureLogs(() => handleSignIn(deps(), postAuthenticationEvent()));
+      const logs = (await captureLogs(() => handleSignIn(deps(), postAuthenticationEvent()))).output;
       expect(logs).to.include('"level":"ERROR"').and.include('sign-in could not be recorded').and.include('InternalServerError');
       await handleSignIn(deps(), postAuthenticationEvent());
     });
@@ -204,7 +173,7 @@ describe('post-authentication', () => {
 
     it('never logs the email, the username or the sub in the clear', async () => {
       ddb.on(PutCommand).resolves({}).on(UpdateCommand).resolves({}).on(DeleteCommand).resolves({});
-      const logs = await captureLogs(() => handleSignIn(deps(), postAuthenticationEvent({ userName: 'frodo-user' })));
+      const logs = (await captureLogs(() => handleSignIn(deps(), postAuthenticationEvent({ userName: 'frodo-user' })))).output;
       expect(logs).to.include('sign-in recorded');
       for (const secret of [EMAIL, 'frodo', SUB]) expect(logs.toLowerCase()).not.to.include(secret.toLowerCase());
     });
@@ -217,7 +186,7 @@ describe('post-authentication', () => {
     beforeEach(() => aws.reset());
 
     it('returns the event unchanged and writes to the configured table with the configured retention', async () => {
-      const { handler } = await loadHandler();
+      const { handler } = await loadHandler<typeof import('../../functions/post-authentication/index.ts')>('post-authentication');
       // GetItem: the passwordless sign-in marker, absent for a password sign-in.
       aws.on('GetItem', () => ({})).on('PutItem', () => ({})).on('UpdateItem', () => ({})).on('DeleteItem', () => ({}));
       const event = postAuthenticationEvent();
@@ -229,7 +198,7 @@ describe('post-authentication', () => {
     });
 
     it('throws the generic message for a malformed event', async () => {
-      const { handler } = await loadHandler();
+      const { handler } = await loadHandler<typeof import('../../functions/post-authentication/index.ts')>('post-authentication');
       const event = postAuthenticationEvent({ userAttributes: {} });
       // Imported after its environment is set, through a separate module graph, so matched by name.
       const error = await handler(event).catch((e: unknown) => e);

@@ -1,17 +1,18 @@
-import { ConditionalCheckFailedException, DynamoDBClient, InternalServerError, ProvisionedThroughputExceededException } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, InternalServerError, ProvisionedThroughputExceededException } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { mockClient, type AwsClientStub } from 'aws-sdk-client-mock';
 import { expect } from 'chai';
-import sinon from 'sinon';
 import type { LockoutSettings } from '../../functions/common/config.ts';
 import { GENERIC_MESSAGE, UserFacingError } from '../../functions/common/errors.ts';
-import { logger } from '../../functions/common/logger.ts';
 import { decayMs, effectiveLevel, expiryFor, lockDurationMs, randomAttemptId, recordAttempt, type AttemptDeps } from '../../functions/pre-authentication/attempts.ts';
 import { checkSignInAttempt, describeWait, lockedMessage } from '../../functions/pre-authentication/logic.ts';
 import { EMAIL, lambdaContext, preAuthenticationEvent } from '../fixtures/events.ts';
 import { withEnvironment } from '../fixtures/env.ts';
 import { awsJsonError, conditionFailedAnswer, withAwsEndpoint } from '../fixtures/aws-endpoint.ts';
+import { conditionFailed } from '../fixtures/dynamodb.ts';
+import { loadHandler } from '../fixtures/handlers.ts';
+import { captureLogs } from '../fixtures/logs.ts';
 
 const T0 = Date.UTC(2025, 0, 1, 12, 0, 0);
 const KEY = { pk: `LOCKOUT#${EMAIL}`, sk: 'STATE' };
@@ -19,56 +20,12 @@ const DEFAULTS: LockoutSettings = { maxAttempts: 5, windowSeconds: 900, lockSeco
 /** The id every attempt in this file gets, so requests and stored ids can be asserted. */
 const ID = 'attempt-under-test';
 
-type StoredValue = number | string | ReadonlySet<string>;
-
-/** A condition failure exactly as DynamoDB reports it, with the old item in attribute-value form. */
-function conditionFailed(item?: Record<string, StoredValue>): ConditionalCheckFailedException {
-  const wire = (v: StoredValue) => (typeof v === 'number' ? { N: String(v) } : typeof v === 'string' ? { S: v } : { SS: [...v] });
-  return new ConditionalCheckFailedException({
-    message: 'The conditional request failed',
-    $metadata: {},
-    ...(item ? { Item: Object.fromEntries(Object.entries(item).map(([k, v]) => [k, wire(v)])) } : {}),
-  });
-}
-
 type StateOverrides = Partial<Record<'attempts' | 'windowStart' | 'lockedUntil' | 'lockCount' | 'total' | 'refused' | 'expiresAt', number>> &
   Partial<Record<'attemptIds' | 'previousIds', ReadonlySet<string>>> &
   Partial<Record<'lockedBy' | 'lastRefusedId', string>>;
 
 function state(overrides: StateOverrides = {}) {
   return { attempts: 2, windowStart: T0 - 60_000, lockedUntil: 0, lockCount: 0, total: 2, refused: 0, expiresAt: 0, ...overrides };
-}
-
-/** Captures everything the function logs while `run` runs. */
-async function captureLogs(run: () => Promise<unknown>): Promise<string> {
-  let out = '';
-  const level = logger.getLevelName();
-  logger.setLogLevel('DEBUG');
-  const write = sinon.stub(process.stdout, 'write').callsFake((chunk: string | Uint8Array) => {
-    out += chunk.toString();
-    return true;
-  });
-  const writeErr = sinon.stub(process.stderr, 'write').callsFake((chunk: string | Uint8Array) => {
-    out += chunk.toString();
-    return true;
-  });
-  try {
-    await run().catch(() => undefined);
-  } finally {
-    write.restore();
-    writeErr.restore();
-    logger.setLogLevel(level);
-  }
-  return out;
-}
-
-
-/**
- * The handler reads its environment at module scope, so it is loaded after the test sets it, under a
- * query of its own so that no other test's earlier import (with other settings) is reused.
- */
-async function loadHandler(): Promise<typeof import('../../functions/pre-authentication/index.ts')> {
-  return (await import(new URL('../../functions/pre-authentication/index.ts?handler-test', import.meta.url).href)) as typeof import('../../functions/pre-authentication/index.ts');
 }
 
 describe('pre-authentication', () => {
@@ -471,7 +428,7 @@ describe('pre-authentication', () => {
 
     it('fails open when configured: an outage lets the attempt go on to the password check', async () => {
       ddb.on(UpdateCommand).rejects(new InternalServerError({ message: 'boom', $metadata: {} }));
-      const logs = await captureLogs(() => checkSignInAttempt(deps({ failMode: 'open' }), preAuthenticationEvent()));
+      const logs = (await captureLogs(() => checkSignInAttempt(deps({ failMode: 'open' }), preAuthenticationEvent()))).output;
       expect(logs).to.include('fail-open');
       await checkSignInAttempt(deps({ failMode: 'open' }), preAuthenticationEvent());
     });
@@ -499,10 +456,10 @@ describe('pre-authentication', () => {
 
     it('never logs the email or username, only a fingerprint', async () => {
       ddb.on(UpdateCommand).rejectsOnce(conditionFailed(lockedItem)).resolves({ Attributes: lockedItem });
-      const refused = await captureLogs(() => checkSignInAttempt(deps(), preAuthenticationEvent()));
+      const refused = (await captureLogs(() => checkSignInAttempt(deps(), preAuthenticationEvent()))).output;
       ddb.reset();
       ddb.on(UpdateCommand).resolves({ Attributes: state({ attempts: 1 }) });
-      const allowed = await captureLogs(() => checkSignInAttempt(deps(), preAuthenticationEvent({ userNotFound: true, userName: 'ghost@gmail.com' })));
+      const allowed = (await captureLogs(() => checkSignInAttempt(deps(), preAuthenticationEvent({ userNotFound: true, userName: 'ghost@gmail.com' })))).output;
       for (const logs of [refused, allowed]) {
         expect(logs).to.include('"login":');
         expect(logs.toLowerCase()).not.to.include('frodo');
@@ -519,7 +476,7 @@ describe('pre-authentication', () => {
     beforeEach(() => aws.reset());
 
     it('returns the event unchanged when the attempt may proceed', async () => {
-      const { handler } = await loadHandler();
+      const { handler } = await loadHandler<typeof import('../../functions/pre-authentication/index.ts')>('pre-authentication');
       aws.on('UpdateItem', () => ({ Attributes: marshall(state({ attempts: 1 })) }));
       const event = preAuthenticationEvent();
       expect(await handler(event, lambdaContext('pre-authentication'))).to.equal(event);
@@ -527,7 +484,7 @@ describe('pre-authentication', () => {
     });
 
     it('throws the lock message for Cognito to show, and the generic message for anything unexpected', async () => {
-      const { handler } = await loadHandler();
+      const { handler } = await loadHandler<typeof import('../../functions/pre-authentication/index.ts')>('pre-authentication');
       let updateCount = 0;
       aws.on('UpdateItem', () => (updateCount++ === 0 ? conditionFailedAnswer(marshall(lockedItem())) : { Attributes: marshall(lockedItem()) }));
       const locked = await handler(preAuthenticationEvent()).catch((e: unknown) => e);

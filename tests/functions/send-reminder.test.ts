@@ -12,9 +12,9 @@ import { expect } from 'chai';
 import { InvalidTaskInput, TransientError, isTransient, parseTaskInput } from '../../functions/common/workflow-task.ts';
 import { REMINDER_MEMORY_SECONDS, reminderSender, sendReminder, type ReminderSender } from '../../functions/send-reminder/logic.ts';
 import { EMAIL, NAME, POOL_ID, SUB, lambdaContext } from '../fixtures/events.ts';
-import { captureLogs, MemoryPersistence } from './sender-support.ts';
+import { MemoryPersistence } from '../fixtures/senders.ts';
 import { rejection } from '../fixtures/promises.ts';
-import { quietLogger } from '../fixtures/logs.ts';
+import { captureLogs, quietLogger } from '../fixtures/logs.ts';
 import { withEnvironment } from '../fixtures/env.ts';
 
 // Created per suite and restored after it: client mocks patch the class prototype for the whole process.
@@ -141,7 +141,7 @@ describe('send-reminder task', () => {
 
   it('never logs the address or the name', async () => {
     userIs('UNCONFIRMED');
-    const { logs, error } = await captureLogs(() => remind(INPUT));
+    const { output: logs, error } = await captureLogs(() => remind(INPUT));
     expect(error).to.equal(undefined);
     expect(logs).to.include('Reminder sent');
     for (const secret of [EMAIL, 'frodo.baggins', NAME]) expect(logs).not.to.include(secret);
@@ -264,7 +264,7 @@ describe('send-reminder task', () => {
       userIs('UNCONFIRMED');
       const { handler } = await import('../../functions/send-reminder/index.ts');
       const before = Math.floor(Date.now() / 1000);
-      const { result, logs } = await captureLogs(() => handler(INPUT, lambdaContext('send-reminder')));
+      const { result, output: logs } = await captureLogs(() => handler(INPUT, lambdaContext('send-reminder')));
       expect(result).to.deep.equal({ pending: true, status: 'UNCONFIRMED', reminded: true });
       expect(logs).to.include('Reminder sent').and.not.include(EMAIL);
       expect(ses.commandCalls(SendEmailCommand)).to.have.length(1);

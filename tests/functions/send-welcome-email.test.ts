@@ -7,7 +7,7 @@ import { expect } from 'chai';
 import { handleWelcomeRecords, SEND_RESERVE_MS, welcomeRequest, welcomeSender, type SendWelcomeEmailDeps } from '../../functions/send-welcome-email/logic.ts';
 import { EMAIL, NAME, POOL_ID, SUB, lambdaContext, pendingProfileImage, streamEvent, streamRecord } from '../fixtures/events.ts';
 import { captureLogs, quietLogger } from '../fixtures/logs.ts';
-import { MemoryPersistence } from './sender-support.ts';
+import { MemoryPersistence } from '../fixtures/senders.ts';
 import { withEnvironment } from '../fixtures/env.ts';
 
 const TABLE = 'cognito-triggers-test';

@@ -21,8 +21,7 @@ import { createDomainPolicy } from '../../functions/common/identity.ts';
 import { cognitoLegacyDirectory, type LegacyDirectory } from '../../functions/user-migration/legacy-directory.ts';
 import { emailVerified, migratableAttributes, migrateUser, REFUSAL_MESSAGE, STANDARD_ATTRIBUTES } from '../../functions/user-migration/logic.ts';
 import { EMAIL, userMigrationEvent } from '../fixtures/events.ts';
-import { captureLogs } from './sender-support.ts';
-import { quietLogger } from '../fixtures/logs.ts';
+import { captureLogs, quietLogger } from '../fixtures/logs.ts';
 
 const POLICY = createDomainPolicy({ allowedDomains: ['gmail.com', 'icloud.com', 'outlook.com'], allowSubdomains: false });
 const LEGACY = { userPoolId: 'eu-west-1_Legacy123', clientId: 'legacyclient0000000000000' };
@@ -151,7 +150,7 @@ describe('user migration', () => {
         it(`${triggerSource}: refuses a legacy user at ${label} with the generic refusal, logging why`, async () => {
           legacyUserExists(legacyWith({ email }));
           const event = userMigrationEvent({ triggerSource, password: PASSWORD, userName: email });
-          const { error, logs } = await captureLogs(() => migrateUser(event, { directory: directory(), policy: POLICY }));
+          const { error, output: logs } = await captureLogs(() => migrateUser(event, { directory: directory(), policy: POLICY }));
           expect(error).to.be.instanceOf(UserFacingError).with.property('message', REFUSAL_MESSAGE);
           expect(logs).to.include(`"reason":"${reason}"`).and.not.include(email);
         });
@@ -160,7 +159,7 @@ describe('user migration', () => {
 
     it('logs the refused domain, which is safe to log, for an address at the wrong domain', async () => {
       legacyUserExists(legacyWith({ email: 'saruman@isengard.example' }));
-      const { logs } = await captureLogs(() => migrateUser(userMigrationEvent({ password: PASSWORD, userName: 'saruman@isengard.example' }), { directory: directory(), policy: POLICY }));
+      const { output: logs } = await captureLogs(() => migrateUser(userMigrationEvent({ password: PASSWORD, userName: 'saruman@isengard.example' }), { directory: directory(), policy: POLICY }));
       expect(logs).to.include('"emailDomain":"isengard.example"');
     });
 
@@ -278,7 +277,7 @@ describe('user migration', () => {
       expect(ok.error).to.equal(undefined);
       expect(wrong.error).to.be.instanceOf(UserFacingError);
       expect(outage.error).to.be.instanceOf(UserFacingError);
-      const logs = ok.logs + wrong.logs + outage.logs;
+      const logs = ok.output + wrong.output + outage.output;
       expect(logs).to.include('User migrated');
       expect(logs).to.include('not-authorized');
       for (const secret of [PASSWORD, EMAIL, 'legacy-access', 'legacy-refresh']) expect(logs).not.to.include(secret);

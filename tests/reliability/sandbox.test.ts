@@ -21,27 +21,16 @@ import {
   RespondToAuthChallengeCommand,
   SignUpCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
-import {
-  DecryptCommand,
-  EncryptCommand,
-  GenerateDataKeyCommand,
-  KMSClient,
-  type DecryptCommandInput,
-  type EncryptCommandInput,
-  type GenerateDataKeyCommandInput,
-} from '@aws-sdk/client-kms';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { buildClient, CommitmentPolicy, KmsKeyringNode } from '@aws-crypto/client-node';
 import { DEFAULT_CREDENTIALS, startSandbox, type Sandbox } from '../../sandbox/index.ts';
 import type { LogLine } from '../../sandbox/lambda/host.ts';
 import type { StoredMessage } from '../../sandbox/providers.ts';
+import { codeContext, encryptCode as encryptAsCognito, kmsKeyring } from '../../sandbox/cognito/code-encryption.ts';
 import { poolNameOf } from '../../sandbox/cognito/srp.ts';
 import { AuthenticationHelper, largeA, proof } from '../fixtures/srp-client.ts';
 import * as ev from './lib/events.ts';
 import { formatMs, record, type Figure } from './lib/figures.ts';
-
-const { encrypt } = buildClient(CommitmentPolicy.REQUIRE_ENCRYPT_ALLOW_DECRYPT);
 
 /** Everything secret the run produced or used, gathered as it goes; the log test looks for each. */
 const secrets = { passwords: new Set<string>(), codes: new Set<string>(), encryptedCodes: new Set<string>(), tokens: new Set<string>() };
@@ -72,17 +61,8 @@ describe('reliability: the whole sandbox', function () {
 
   /** A code encrypted as Cognito encrypts it: Encryption SDK, the pool's KMS key, the pool id in the context. */
   async function encryptCode(code: string, pool = poolId): Promise<string> {
-    const kms = new KMSClient({ region: sandbox.endpoints.region, endpoint: sandbox.urls.kms, credentials: sandbox.credentials });
-    // The SDK v3 client behind the Encryption SDK's (v2-shaped) KMS interface.
-    const client = {
-      generateDataKey: (i: GenerateDataKeyCommandInput) => kms.send(new GenerateDataKeyCommand(i)),
-      encrypt: (i: EncryptCommandInput) => kms.send(new EncryptCommand(i)),
-      decrypt: (i: DecryptCommandInput) => kms.send(new DecryptCommand(i)),
-    };
-    const keyring = new KmsKeyringNode({ generatorKeyId: sandbox.stack.kmsKey!.arn, clientProvider: () => client });
-    const { result } = await encrypt(keyring, code, { encryptionContext: { 'userpool-id': pool } });
-    kms.destroy();
-    const b64 = result.toString('base64');
+    const { keyring, destroy } = kmsKeyring(sandbox.stack.kmsKey!.arn, { region: sandbox.endpoints.region, endpoint: sandbox.urls.kms, credentials: sandbox.credentials });
+    const b64 = await encryptAsCognito(keyring, code, codeContext(pool)).finally(destroy);
     secrets.codes.add(code);
     secrets.encryptedCodes.add(b64);
     return b64;

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { ConfigError } from '../../functions/common/config.ts';
+import { ConfigError } from '../../../functions/common/config.ts';
 import {
   EMAIL_MESSAGES,
   MAX_INPUT_LENGTH,
@@ -10,7 +10,7 @@ import {
   normaliseDomain,
   parseEmailAddress,
   type AddressProblem,
-} from '../../functions/common/identity.ts';
+} from '../../../functions/common/identity.ts';
 
 const DEFAULT_DOMAINS = ['gmail.com', 'icloud.com', 'outlook.com'];
 const strict = createDomainPolicy({ allowedDomains: DEFAULT_DOMAINS, allowSubdomains: false });

@@ -9,11 +9,11 @@ import { DecryptCommand, KMSClient } from '@aws-sdk/client-kms';
 import { mockClient, type AwsClientStub } from 'aws-sdk-client-mock';
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { CodeDecryptionError, codeDecryptor, kmsKeyring, unescapeHtml } from '../../functions/common/code-decryption.ts';
-import { escapeHtml } from '../../functions/common/templates.ts';
-import { POOL_ID } from '../fixtures/events.ts';
-import { encryptCode, FakeKms, KEY_ARN, rawKeyring } from './sender-support.ts';
-import { rejection } from '../fixtures/promises.ts';
+import { CodeDecryptionError, codeDecryptor, kmsKeyring, unescapeHtml } from '../../../functions/common/code-decryption.ts';
+import { escapeHtml } from '../../../functions/common/templates.ts';
+import { POOL_ID } from '../../fixtures/events.ts';
+import { encryptCode, FakeKms, KEY_ARN, rawKeyring } from '../../fixtures/senders.ts';
+import { rejection } from '../../fixtures/promises.ts';
 
 const CONTEXT = { 'userpool-id': POOL_ID };
 

@@ -11,8 +11,8 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { build, type Plugin } from 'esbuild';
-import { decodeNamedCurves, type PointDecoder } from '../../functions/common/ecc-decode.ts';
-import { ECC_DECODE_MODULE, entryPoints, productionOptions } from '../../scripts/build.ts';
+import { decodeNamedCurves, type PointDecoder } from '../../../functions/common/ecc-decode.ts';
+import { ECC_DECODE_MODULE, entryPoints, productionOptions } from '../../../scripts/build.ts';
 
 const require = createRequire(import.meta.url);
 /** The library's own module, loaded as published (the tests run unbundled, so nothing is swapped here). */

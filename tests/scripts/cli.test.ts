@@ -33,7 +33,7 @@ describe('deployment commands as make runs them (no AWS account)', function () {
 
   it('each stops with exit 1 and one line saying what it needs', async () => {
     const cases: { script: string; args: string[]; env: Record<string, string>; line: string }[] = [
-      // Refusals that do not depend on how the developer last synthesized (tests/deploy/deploy.test.ts covers the rest).
+      // Refusals that do not depend on how the developer last synthesized (tests/scripts/deploy.test.ts covers the rest).
       { script: 'scripts/deploy.ts', args: ['destroy'], env: { ENV: 'prod' }, line: 'destroy: ENV=prod sets deletionProtection, so make destroy refuses' },
       { script: 'scripts/deploy.ts', args: ['plan'], env: { ENV: 'qa' }, line: 'plan: cdktf.out/stacks/cognito-triggers-qa/cdk.tf.json is missing: run `make synth ENV=qa` first' },
       { script: 'scripts/bootstrap.ts', args: [], env: { ENV: 'dev' }, line: 'bootstrap: set TF_STATE_BUCKET to a new, globally unique bucket name' },

@@ -14,8 +14,8 @@ import {
   truncate,
   type MessageContext,
   type MessageKind,
-} from '../../functions/common/templates.ts';
-import { SOURCES } from '../fixtures/events.ts';
+} from '../../../functions/common/templates.ts';
+import { SOURCES } from '../../fixtures/events.ts';
 
 const ALL_KINDS: MessageKind[] = [
   'SignUp',

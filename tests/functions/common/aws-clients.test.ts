@@ -4,13 +4,13 @@ import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { expect } from 'chai';
-import { cognitoUserPoolsClient, commandOperation, dynamoDbDocumentClient, stepFunctionsClient } from '../../functions/common/aws-clients.ts';
-import { SYNC_TRIGGER_BUDGET } from '../../functions/common/budgets.ts';
-import * as bundledCognito from '../../functions/common/sdk-commands/client-cognito-identity-provider.ts';
-import * as bundledSfn from '../../functions/common/sdk-commands/client-sfn.ts';
-import * as bundledDocuments from '../../functions/common/sdk-commands/lib-dynamodb.ts';
-import { rejection } from '../fixtures/promises.ts';
-import { awsJsonError, withAwsEndpoint } from '../fixtures/aws-endpoint.ts';
+import { cognitoUserPoolsClient, commandOperation, dynamoDbDocumentClient, stepFunctionsClient } from '../../../functions/common/aws-clients.ts';
+import { SYNC_TRIGGER_BUDGET } from '../../../functions/common/budgets.ts';
+import * as bundledCognito from '../../../functions/common/sdk-commands/client-cognito-identity-provider.ts';
+import * as bundledSfn from '../../../functions/common/sdk-commands/client-sfn.ts';
+import * as bundledDocuments from '../../../functions/common/sdk-commands/lib-dynamodb.ts';
+import { rejection } from '../../fixtures/promises.ts';
+import { awsJsonError, withAwsEndpoint } from '../../fixtures/aws-endpoint.ts';
 
 describe('AWS clients of the synchronous triggers (functions/common/aws-clients.ts)', function () {
   this.timeout(20_000);

@@ -17,7 +17,7 @@ import {
   readString,
   readTwilio,
   readUrl,
-} from '../../functions/common/config.ts';
+} from '../../../functions/common/config.ts';
 
 /** The error a reader throws, so each test can check the message names the variable. */
 function failure(read: () => unknown): ConfigError {

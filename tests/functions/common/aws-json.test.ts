@@ -3,10 +3,10 @@ import { expect } from 'chai';
 import { createHash, createHmac } from 'node:crypto';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { AwsJsonClient, COGNITO_USER_POOLS, DYNAMODB, RETRY, STEP_FUNCTIONS, resolveEndpoint } from '../../functions/common/aws-json.ts';
-import { SYNC_TRIGGER_BUDGET, type ClientBudget } from '../../functions/common/budgets.ts';
-import { rejection } from '../fixtures/promises.ts';
-import { awsJsonError, FORWARD, startBlackHole, startFaultProxy, type FaultProxy, type ProxiedRequest, type ProxyAction } from '../reliability/lib/net.ts';
+import { AwsJsonClient, COGNITO_USER_POOLS, DYNAMODB, RETRY, STEP_FUNCTIONS, resolveEndpoint } from '../../../functions/common/aws-json.ts';
+import { SYNC_TRIGGER_BUDGET, type ClientBudget } from '../../../functions/common/budgets.ts';
+import { rejection } from '../../fixtures/promises.ts';
+import { awsJsonError, FORWARD, startBlackHole, startFaultProxy, type FaultProxy, type ProxiedRequest, type ProxyAction } from '../../reliability/lib/net.ts';
 
 const CREDENTIALS = { AWS_ACCESS_KEY_ID: 'AKIAUNITTEST00000000', AWS_SECRET_ACCESS_KEY: 'unit-test-secret', AWS_SESSION_TOKEN: 'unit-test-session-token' };
 

@@ -1,8 +1,8 @@
 import { SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
 import { mockClient, type AwsClientStub } from 'aws-sdk-client-mock';
 import { expect } from 'chai';
-import { formatFromAddress, sendEmail } from '../../functions/common/email.ts';
-import { renderEmail } from '../../functions/common/templates.ts';
+import { formatFromAddress, sendEmail } from '../../../functions/common/email.ts';
+import { renderEmail } from '../../../functions/common/templates.ts';
 
 const rendered = renderEmail('Welcome', { branding: { appName: 'Acme' }, recipient: { name: 'Sam' } });
 

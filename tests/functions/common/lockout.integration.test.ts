@@ -17,13 +17,13 @@ import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { expect } from 'chai';
 import fc from 'fast-check';
-import type { LockoutSettings } from '../../functions/common/config.ts';
-import { lockoutKey, parseLockoutState, type DocumentSender, type LockoutState } from '../../functions/common/lockout.ts';
-import { recordAttempt, type AttemptDeps, type AttemptOutcome } from '../../functions/pre-authentication/attempts.ts';
-import { checkSignInAttempt } from '../../functions/pre-authentication/logic.ts';
-import { DEDUPE_WINDOW_SECONDS, recordSignIn, type RecordDeps } from '../../functions/post-authentication/record.ts';
-import { EMAIL, SUB, confirmedUserAttributes, postAuthenticationEvent, preAuthenticationEvent } from '../fixtures/events.ts';
-import { createProjectTable } from '../../sandbox/lib/table.ts';
+import type { LockoutSettings } from '../../../functions/common/config.ts';
+import { lockoutKey, parseLockoutState, type DocumentSender, type LockoutState } from '../../../functions/common/lockout.ts';
+import { recordAttempt, type AttemptDeps, type AttemptOutcome } from '../../../functions/pre-authentication/attempts.ts';
+import { checkSignInAttempt } from '../../../functions/pre-authentication/logic.ts';
+import { DEDUPE_WINDOW_SECONDS, recordSignIn, type RecordDeps } from '../../../functions/post-authentication/record.ts';
+import { EMAIL, SUB, confirmedUserAttributes, postAuthenticationEvent, preAuthenticationEvent } from '../../fixtures/events.ts';
+import { createProjectTable } from '../../../sandbox/lib/table.ts';
 
 const require = createRequire(import.meta.url);
 // dynalite ships no types; this is the one call made.

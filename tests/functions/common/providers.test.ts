@@ -7,11 +7,11 @@ import type net from 'node:net';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient, type AwsClientStub } from 'aws-sdk-client-mock';
 import { expect } from 'chai';
-import { httpPost, post, ProviderError, type HttpPost } from '../../functions/common/providers/http.ts';
-import { cachedSecret } from '../../functions/common/providers/secrets.ts';
-import { parseSendGridSecret, sendGridEmailSender } from '../../functions/common/providers/sendgrid.ts';
-import { parseTwilioSecret, twilioSmsSender } from '../../functions/common/providers/twilio.ts';
-import { rejection } from '../fixtures/promises.ts';
+import { httpPost, post, ProviderError, type HttpPost } from '../../../functions/common/providers/http.ts';
+import { cachedSecret } from '../../../functions/common/providers/secrets.ts';
+import { parseSendGridSecret, sendGridEmailSender } from '../../../functions/common/providers/sendgrid.ts';
+import { parseTwilioSecret, twilioSmsSender } from '../../../functions/common/providers/twilio.ts';
+import { rejection } from '../../fixtures/promises.ts';
 
 interface Received {
   remotePort: number | undefined;

@@ -12,10 +12,12 @@ import { DecryptCommand, KMSClient } from '@aws-sdk/client-kms';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient, type AwsClientStub } from 'aws-sdk-client-mock';
 import { expect } from 'chai';
-import { logger } from '../../functions/common/logger.ts';
-import { confirmedUserAttributes, customEmailSenderEvent, customSmsSenderEvent, EMAIL, lambdaContext, POOL_ID } from '../fixtures/events.ts';
-import { captureLogs, encryptCode, FakeKms, KEY_ARN } from './sender-support.ts';
-import { createProjectTable } from '../../sandbox/lib/table.ts';
+import { logger } from '../../../functions/common/logger.ts';
+import { confirmedUserAttributes, customEmailSenderEvent, customSmsSenderEvent, EMAIL, lambdaContext, POOL_ID } from '../../fixtures/events.ts';
+import { encryptCode, FakeKms, KEY_ARN } from '../../fixtures/senders.ts';
+import { captureLogs } from '../../fixtures/logs.ts';
+import { listen } from '../../../sandbox/lib/http.ts';
+import { createProjectTable } from '../../../sandbox/lib/table.ts';
 
 const require = createRequire(import.meta.url);
 // dynalite ships no types; this is the one call made.
@@ -29,11 +31,6 @@ const SENDGRID_KEY = 'SG.handler-test-key';
 const TWILIO_TOKEN = 'twilio-handler-token';
 
 type Handler<E> = (event: E, context: Context) => Promise<void>;
-
-async function listen(server: http.Server): Promise<string> {
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
-}
 
 describe('sender handlers (production wiring)', function () {
   this.timeout(30_000);
@@ -57,7 +54,7 @@ describe('sender handlers (production wiring)', function () {
     kms = mockClient(KMSClient);
     sm = mockClient(SecretsManagerClient);
     db = dynalite({ createTableMs: 0 });
-    const dbUrl = await listen(db);
+    const dbUrl = (await listen(db)).url;
     providers = http.createServer((req, res) => {
       let body = '';
       req.on('data', (c) => (body += c));
@@ -66,7 +63,7 @@ describe('sender handlers (production wiring)', function () {
         res.writeHead(req.url!.startsWith('/v3/') ? providerStatus : providerStatus === 202 ? 201 : providerStatus).end('{}');
       });
     });
-    const providerUrl = await listen(providers);
+    const providerUrl = (await listen(providers)).url;
     Object.assign(process.env, {
       AWS_REGION: 'eu-west-1',
       AWS_ACCESS_KEY_ID: 'test',
@@ -88,8 +85,8 @@ describe('sender handlers (production wiring)', function () {
     });
     const ddb = new DynamoDBClient({ endpoint: dbUrl, region: 'eu-west-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
     await createProjectTable(ddb, TABLE);
-    ({ handler: emailHandler } = await import('../../functions/custom-email-sender/index.ts'));
-    ({ handler: smsHandler } = await import('../../functions/custom-sms-sender/index.ts'));
+    ({ handler: emailHandler } = await import('../../../functions/custom-email-sender/index.ts'));
+    ({ handler: smsHandler } = await import('../../../functions/custom-sms-sender/index.ts'));
   });
 
   after(async () => {
@@ -155,7 +152,7 @@ describe('sender handlers (production wiring)', function () {
     expect(retried.error).to.equal(undefined);
     await emailHandler(event, lambdaContext('custom-email-sender'));
     expect(deliveries.filter((d) => d.body.includes('577215'))).to.have.length(2); // the refused attempt and the one delivery
-    const logs = failed.logs + retried.logs;
+    const logs = failed.output + retried.output;
     for (const secret of ['577215', code.slice(0, 16), EMAIL, SENDGRID_KEY]) expect(logs).not.to.include(secret);
   });
 
@@ -169,7 +166,7 @@ describe('sender handlers (production wiring)', function () {
   it('email: returns without calling KMS or SendGrid for an address outside ALLOWED_EMAIL_DOMAINS, so Lambda does not retry', async () => {
     const code = await encryptCode(fake.keyring(), '141421', { 'userpool-id': POOL_ID });
     const event = customEmailSenderEvent({ triggerSource: 'CustomEmailSender_UpdateUserAttribute', code, userAttributes: confirmedUserAttributes({ email: 'x@evil-corp.example' }) });
-    const { error, logs } = await captureLogs(() => emailHandler(event, lambdaContext('custom-email-sender')));
+    const { error, output: logs } = await captureLogs(() => emailHandler(event, lambdaContext('custom-email-sender')));
     expect(error).to.equal(undefined);
     expect(deliveries).to.have.length(0);
     expect(kms.commandCalls(DecryptCommand)).to.have.length(0);
@@ -179,7 +176,7 @@ describe('sender handlers (production wiring)', function () {
   it('sms: texts nobody for an account whose email is outside ALLOWED_EMAIL_DOMAINS, without calling KMS or Twilio', async () => {
     const code = await encryptCode(fake.keyring(), '173205', { 'userpool-id': POOL_ID });
     const event = customSmsSenderEvent({ triggerSource: 'CustomSMSSender_VerifyUserAttribute', code, userAttributes: confirmedUserAttributes({ email: 'x@evil-corp.example', phone_number: '+447700900123' }) });
-    const { error, logs } = await captureLogs(() => smsHandler(event, lambdaContext('custom-sms-sender')));
+    const { error, output: logs } = await captureLogs(() => smsHandler(event, lambdaContext('custom-sms-sender')));
     expect(error).to.equal(undefined);
     expect(deliveries).to.have.length(0);
     expect(kms.commandCalls(DecryptCommand)).to.have.length(0);

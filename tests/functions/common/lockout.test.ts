@@ -4,8 +4,8 @@ import { DeleteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { mockClient, type AwsClientStub } from 'aws-sdk-client-mock';
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { checkSignUpEmail, createDomainPolicy } from '../../functions/common/identity.ts';
-import { clearLockout, lockoutKey, lockoutLogin, normaliseLogin, parseLockoutState } from '../../functions/common/lockout.ts';
+import { checkSignUpEmail, createDomainPolicy } from '../../../functions/common/identity.ts';
+import { clearLockout, lockoutKey, lockoutLogin, normaliseLogin, parseLockoutState } from '../../../functions/common/lockout.ts';
 
 /** `Kate@gmail.com` with its K written as U+212A KELVIN SIGN, which JavaScript lower-cases (and NFKC maps) to ASCII `k`. */
 const KELVIN_KATE = '\u212Aate@gmail.com';
