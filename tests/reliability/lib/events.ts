@@ -1,23 +1,22 @@
 /**
- * Cognito and workflow events for the reliability suite, shaped exactly as Cognito sends them
- * (each `satisfies` its @types/aws-lambda type). Every factory takes the values a scenario varies.
+ * Cognito and workflow events for the reliability suite: the shared builders of tests/fixtures/events.ts
+ * for this suite's pool, taking the values a scenario varies (a person, a code, a password).
  */
-import type {
-  Context,
-  CustomEmailSenderSignUpTriggerEvent,
-  CustomMessageSignUpTriggerEvent,
-  CustomSMSSenderSignUpTriggerEvent,
-  DynamoDBStreamEvent,
-  PostAuthenticationTriggerEvent,
-  PostConfirmationConfirmSignUpTriggerEvent,
-  PreAuthenticationTriggerEvent,
-  PreSignUpEmailTriggerEvent,
-  PreTokenGenerationTriggerEvent,
-  UserMigrationAuthenticationTriggerEvent,
-} from 'aws-lambda';
+import type { Context, DynamoDBStreamEvent, UserMigrationTriggerEvent } from 'aws-lambda';
 import { createDomainPolicy } from '../../../functions/common/identity.ts';
 import { loadConfig } from '../../../infra/config.ts';
-import { lambdaContext as fixtureContext } from '../../fixtures/events.ts';
+import {
+  customEmailSenderEvent,
+  customMessageEvent,
+  customSmsSenderEvent,
+  lambdaContext as fixtureContext,
+  postAuthenticationEvent,
+  postConfirmationEvent,
+  preAuthenticationEvent,
+  preSignUpEvent,
+  preTokenGenerationV1Event,
+  userMigrationEvent,
+} from '../../fixtures/events.ts';
 
 export const POOL_ID = 'us-east-1_Reliab1ty';
 export const OTHER_POOL_ID = 'us-east-1_OtherPool';
@@ -26,13 +25,10 @@ export const CLIENT_ID = 'reliabilityclientid0000000';
 const SIGN_UP = loadConfig({ env: {} }).signUp;
 export const POLICY = createDomainPolicy({ allowedDomains: SIGN_UP.allowedEmailDomains, allowSubdomains: SIGN_UP.allowSubdomains });
 
-const common = (userName: string) => ({
-  version: '1',
-  region: 'us-east-1',
-  userPoolId: POOL_ID,
-  userName,
-  callerContext: { awsSdkVersion: 'aws-sdk-unknown-unknown', clientId: CLIENT_ID },
-});
+/** This suite's pool, for the shared event builders. */
+const pool = { region: 'us-east-1', userPoolId: POOL_ID, clientId: CLIENT_ID } as const;
+const named = (p: Person): Record<string, string> => (p.name ? { name: p.name } : {});
+const confirmed = (p: Person) => ({ sub: p.sub, email: p.email, email_verified: 'true', 'cognito:user_status': 'CONFIRMED' });
 
 /** The batch the table stream's event source mapping delivers after post-confirmation saved `p`'s profile. */
 export const profileInserted = (p: Person, sequenceNumber = '100000000000000000001') =>
@@ -74,110 +70,29 @@ export interface Person {
   phone?: string;
 }
 
-export const preSignUp = (p: Person) =>
-  ({
-    ...common(p.sub),
-    triggerSource: 'PreSignUp_SignUp',
-    request: { userAttributes: { email: p.email, ...(p.name ? { name: p.name } : {}) }, validationData: {} },
-    response: { autoConfirmUser: false, autoVerifyEmail: false, autoVerifyPhone: false },
-  }) satisfies PreSignUpEmailTriggerEvent;
+export const preSignUp = (p: Person) => preSignUpEvent({ ...pool, userName: p.sub, userAttributes: { email: p.email, ...named(p) } });
 
-export const customMessage = (p: Person) =>
-  ({
-    ...common(p.sub),
-    triggerSource: 'CustomMessage_SignUp',
-    request: {
-      userAttributes: { sub: p.sub, email: p.email, ...(p.name ? { name: p.name } : {}) },
-      codeParameter: '{####}',
-      linkParameter: '{##Click Here##}',
-      usernameParameter: null,
-    },
-    response: { smsMessage: null, emailMessage: null, emailSubject: null },
-  }) satisfies CustomMessageSignUpTriggerEvent;
+export const customMessage = (p: Person) => customMessageEvent({ ...pool, userName: p.sub, userAttributes: { sub: p.sub, email: p.email, ...named(p) } });
 
-export const postConfirmation = (p: Person) =>
-  ({
-    ...common(p.sub),
-    triggerSource: 'PostConfirmation_ConfirmSignUp',
-    request: {
-      userAttributes: {
-        sub: p.sub,
-        email: p.email,
-        email_verified: 'true',
-        'cognito:user_status': 'CONFIRMED',
-        ...(p.name ? { name: p.name } : {}),
-      },
-    },
-    response: {},
-  }) satisfies PostConfirmationConfirmSignUpTriggerEvent;
+export const postConfirmation = (p: Person) => postConfirmationEvent({ ...pool, userName: p.sub, userAttributes: { ...confirmed(p), ...named(p) } });
 
 export const preAuthentication = (p: Person, userNotFound = false) =>
-  ({
-    ...common(p.sub),
-    triggerSource: 'PreAuthentication_Authentication',
-    request: {
-      userAttributes: (userNotFound ? {} : { sub: p.sub, email: p.email, email_verified: 'true', 'cognito:user_status': 'CONFIRMED' }) as Record<string, string>,
-      ...(userNotFound ? { userNotFound: true } : {}),
-      validationData: {},
-    },
-    response: {},
-  }) satisfies PreAuthenticationTriggerEvent;
+  preAuthenticationEvent({ ...pool, userName: p.sub, userAttributes: userNotFound ? {} : confirmed(p), ...(userNotFound ? { userNotFound } : {}) });
 
-export const postAuthentication = (p: Person) =>
-  ({
-    ...common(p.sub),
-    triggerSource: 'PostAuthentication_Authentication',
-    request: {
-      userAttributes: { sub: p.sub, email: p.email, email_verified: 'true', 'cognito:user_status': 'CONFIRMED' },
-      newDeviceUsed: false,
-    },
-    response: {},
-  }) satisfies PostAuthenticationTriggerEvent;
+export const postAuthentication = (p: Person) => postAuthenticationEvent({ ...pool, userName: p.sub, userAttributes: confirmed(p) });
 
-export const preTokenGeneration = (p: Person) =>
-  ({
-    ...common(p.sub),
-    triggerSource: 'TokenGeneration_Authentication',
-    request: {
-      userAttributes: { sub: p.sub, email: p.email, email_verified: 'true' },
-      groupConfiguration: { groupsToOverride: [], iamRolesToOverride: [] },
-    },
-    response: { claimsOverrideDetails: {} },
-  }) satisfies PreTokenGenerationTriggerEvent;
+export const preTokenGeneration = (p: Person) => preTokenGenerationV1Event({ ...pool, userName: p.sub, userAttributes: { sub: p.sub, email: p.email, email_verified: 'true' } });
 
-export const userMigration = (p: Person, password: string) =>
-  ({
-    ...common(p.email),
-    triggerSource: 'UserMigration_Authentication',
-    request: { password, validationData: {} },
-    response: { userAttributes: {}, desiredDeliveryMediums: ['EMAIL'] },
-  }) satisfies UserMigrationAuthenticationTriggerEvent;
+export const userMigration = (p: Person, password: string) => ({
+  ...userMigrationEvent({ ...pool, userName: p.email, password }),
+  response: { userAttributes: {}, desiredDeliveryMediums: ['EMAIL'] },
+}) satisfies UserMigrationTriggerEvent;
 
 export const customEmailSender = (p: Person, encryptedCode: string, poolId = POOL_ID) =>
-  ({
-    ...common(p.sub),
-    userPoolId: poolId,
-    triggerSource: 'CustomEmailSender_SignUp',
-    request: {
-      type: 'customEmailSenderRequestV1',
-      code: encryptedCode,
-      userAttributes: { sub: p.sub, email: p.email, ...(p.name ? { name: p.name } : {}) },
-    },
-    response: {},
-  }) satisfies CustomEmailSenderSignUpTriggerEvent;
+  customEmailSenderEvent({ ...pool, userPoolId: poolId, userName: p.sub, code: encryptedCode, userAttributes: { sub: p.sub, email: p.email, ...named(p) } });
 
 export const customSmsSender = (p: Person, encryptedCode: string, poolId = POOL_ID) =>
-  ({
-    ...common(p.sub),
-    userPoolId: poolId,
-    triggerSource: 'CustomSMSSender_SignUp',
-    request: {
-      type: 'customSMSSenderRequestV1',
-      code: encryptedCode,
-      userAttributes: { sub: p.sub, phone_number: p.phone ?? '+15555550100', ...(p.name ? { name: p.name } : {}) },
-    },
-    response: {},
-  }) satisfies CustomSMSSenderSignUpTriggerEvent;
+  customSmsSenderEvent({ ...pool, userPoolId: poolId, userName: p.sub, code: encryptedCode, userAttributes: { sub: p.sub, phone_number: p.phone ?? '+15555550100', ...named(p) } });
 
 /** The workflow task input the state machine passes to send-reminder and delete-unconfirmed-user. */
 export const workflowTask = (p: Person) => ({ userPoolId: POOL_ID, username: p.sub });
