@@ -17,7 +17,7 @@ import { SenderKey } from './sender-key.ts';
 import { StreamTrigger } from './stream-trigger.ts';
 import { ProjectFunction } from './lambda-function.ts';
 import { ThreatProtection } from './threat-protection.ts';
-import { UserPool, type TriggerWiring } from './user-pool.ts';
+import { triggerWiring, UserPool, type TriggerWiring } from './user-pool.ts';
 import { UserPoolWaf } from './waf.ts';
 import { WELCOME_EMAIL_STREAM } from './welcome-email-stream.ts';
 
@@ -62,95 +62,123 @@ export class CognitoTriggersStack extends TerraformStack {
   /** The pool's risk configuration; present unless `threatProtection.mode` is off. */
   readonly threatProtection?: ThreatProtection;
 
+  private readonly prefix: string;
+
+  /**
+   * The steps in the order their references need: the provider and state; the data, queues, identities
+   * and keys the functions reference; the functions with the workflow and the stream they drive; the
+   * pool that calls the triggers, with its protections; the grants that name the pool; alarms; outputs.
+   */
   constructor(scope: Construct, id: string, props: CognitoTriggersStackProps) {
     super(scope, id);
     const config = props.config;
     this.config = config;
-    const prefix = stackName(config);
-    const distDir = props.distDir ?? DIST_DIR;
-    const senders = config.deliveryMode === 'custom-senders';
+    this.prefix = stackName(config);
+    this.addProvider(props.remoteState);
 
+    this.table = new DataTable(this, 'data', { name: `${this.prefix}-data`, deletionProtection: config.deletionProtection });
+    this.welcomeFailures = new FailureQueue(this, 'welcome-failures', { name: `${this.prefix}-welcome-email-failures` });
+    this.email = new EmailIdentity(this, 'email', { fromAddress: config.email.fromAddress, receiverAddresses: config.email.sesReceiverIdentities });
+    this.legacy = new LegacyPool(this, 'legacy', {
+      create: config.legacyPool.create,
+      name: `${this.prefix}-legacy`,
+      deletionProtection: config.deletionProtection,
+      existing: { userPoolId: config.legacyPool.userPoolId, clientId: config.legacyPool.clientId, region: legacyRegion(config) },
+      accountId: config.awsAccountId,
+    });
+    if (config.deliveryMode === 'custom-senders') {
+      this.senderKey = new SenderKey(this, 'sender-key', { alias: `${this.prefix}-custom-senders`, accountId: config.awsAccountId, deletionWindowDays: 30 });
+      this.secrets = new ProviderSecrets(this, 'secrets', { namePrefix: this.prefix, recoveryWindowDays: config.deletionProtection ? 30 : 7 });
+    }
+
+    const { functions, welcomeStream, workflow } = this.addFunctions(props.distDir ?? DIST_DIR);
+    this.functions = functions;
+    this.welcomeStream = welcomeStream;
+    this.workflow = workflow;
+
+    this.userPool = this.addUserPool(triggerWiring(deployedFunctions(config), functions));
+    this.threatProtection = this.addThreatProtection();
+    this.waf = this.addWaf();
+    this.grantPoolAccess();
+    this.alarms = this.addAlarms();
+    this.addOutputs();
+  }
+
+  private addProvider(remoteState: RemoteState | undefined): void {
+    const config = this.config;
     new AwsProvider(this, 'aws', {
       region: config.region,
       allowedAccountIds: [config.awsAccountId],
       defaultTags: [{ tags: { ...config.tags, environment: config.environment } }],
     });
-    addStateBackend(this, prefix, props.remoteState);
+    addStateBackend(this, this.prefix, remoteState);
+  }
 
-    this.table = new DataTable(this, 'data', { name: `${prefix}-data`, deletionProtection: config.deletionProtection });
-    this.welcomeFailures = new FailureQueue(this, 'welcome-failures', { name: `${prefix}-welcome-email-failures` });
-    this.email = new EmailIdentity(this, 'email', {
-      fromAddress: config.email.fromAddress,
-      receiverAddresses: config.email.sesReceiverIdentities,
-    });
-    this.legacy = new LegacyPool(this, 'legacy', {
-      create: config.legacyPool.create,
-      name: `${prefix}-legacy`,
-      deletionProtection: config.deletionProtection,
-      existing: { userPoolId: config.legacyPool.userPoolId, clientId: config.legacyPool.clientId, region: legacyRegion(config) },
-      accountId: config.awsAccountId,
-    });
-    if (senders) {
-      this.senderKey = new SenderKey(this, 'sender-key', { alias: `${prefix}-custom-senders`, accountId: config.awsAccountId, deletionWindowDays: 30 });
-      this.secrets = new ProviderSecrets(this, 'secrets', { namePrefix: prefix, recoveryWindowDays: config.deletionProtection ? 30 : 7 });
-    }
-
-    const fns: Partial<Record<FunctionName, ProjectFunction>> = {};
-    // The pool ARN is not known to function policies here: it goes in separate policies added below.
-    const grantTargets = (stateMachineArn: string): GrantTargets => ({
+  /** What a function's grants name. The pool ARN is left out: grants naming it go in separate policies (see {@link grantPoolAccess}). */
+  private grantTargets(stateMachineArn: string): GrantTargets {
+    return {
       tableArn: this.table.arn,
       stateMachineArn,
       userPoolArn: '',
       tableStreamArn: this.table.streamArn,
       welcomeFailureQueueArn: this.welcomeFailures.arn,
-      region: config.region,
+      region: this.config.region,
       legacyUserPoolArn: this.legacy.userPoolArn,
       sesIdentityArns: this.email.sendEmailResources,
       kmsKeyArn: this.senderKey?.arn,
       sendgridSecretArn: this.secrets?.sendgrid.arn,
       twilioSecretArn: this.secrets?.twilio.arn,
-    });
-    const refs = (stateMachineArn: string): ResourceRefs => ({
+    };
+  }
+
+  /** What a function's environment names. */
+  private refs(stateMachineArn: string): ResourceRefs {
+    return {
       tableName: this.table.name,
       reminderStateMachineArn: stateMachineArn,
       kmsKeyArn: this.senderKey?.arn,
       sendgridSecretArn: this.secrets?.sendgrid.arn,
       twilioSecretArn: this.secrets?.twilio.arn,
       legacy: { userPoolId: this.legacy.userPoolId, clientId: this.legacy.clientId, region: this.legacy.region },
-    });
-    const addFunction = (spec: (typeof FUNCTIONS)[number], stateMachineArn: string, startAfter: readonly ITerraformDependable[] = []): ProjectFunction => {
-      const fn = new ProjectFunction(this, `fn-${spec.name}`, {
+    };
+  }
+
+  /**
+   * Every deployed function, in the order references need: the tasks (workflow and stream), then the
+   * workflow and the stream mapping that drive them, then the triggers that start them.
+   */
+  private addFunctions(distDir: string): { functions: Partial<Record<FunctionName, ProjectFunction>>; welcomeStream: StreamTrigger; workflow: ReminderWorkflow } {
+    const config = this.config;
+    const fns: Partial<Record<FunctionName, ProjectFunction>> = {};
+    const addFunction = (spec: (typeof FUNCTIONS)[number], stateMachineArn: string, startAfter: readonly ITerraformDependable[] = []): void => {
+      fns[spec.name] = new ProjectFunction(this, `fn-${spec.name}`, {
         name: spec.name,
         kind: spec.kind,
         description: spec.description,
-        functionName: `${prefix}-${spec.name}`,
+        functionName: `${this.prefix}-${spec.name}`,
         zipPath: path.join(distDir, `${spec.name}.zip`),
-        environment: functionEnvironment(spec.name, config, refs(stateMachineArn)),
-        statements: functionGrants(spec.name, grantTargets(stateMachineArn)).own,
+        environment: functionEnvironment(spec.name, config, this.refs(stateMachineArn)),
+        statements: functionGrants(spec.name, this.grantTargets(stateMachineArn)).own,
         logLevel: config.logs.level,
         logRetentionDays: config.logs.retentionDays,
         memoryMb: memoryMbFor(config, spec.kind),
         accountId: config.awsAccountId,
         startAfter,
       });
-      fns[spec.name] = fn;
-      return fn;
     };
-
-    // Order follows references: tasks (workflow and stream), then the workflow, then the triggers that start them.
     const deployed = deployedFunctions(config);
     const isTask = (f: (typeof FUNCTIONS)[number]) => f.kind === 'workflow-task' || f.kind === 'async-task';
     for (const spec of deployed.filter(isTask)) addFunction(spec, '');
     const welcome = fns['send-welcome-email']!;
-    this.welcomeStream = new StreamTrigger(this, 'welcome-stream', {
+    const welcomeStream = new StreamTrigger(this, 'welcome-stream', {
       ...WELCOME_EMAIL_STREAM,
       streamArn: this.table.streamArn,
       functionName: welcome.functionName,
       onFailureDestinationArn: this.welcomeFailures.arn,
       dependsOn: [welcome.policy],
     });
-    this.workflow = new ReminderWorkflow(this, 'reminder', {
-      name: `${prefix}-signup-reminder`,
+    const workflow = new ReminderWorkflow(this, 'reminder', {
+      name: `${this.prefix}-signup-reminder`,
       reminderDelaySeconds: config.workflow.reminderDelaySeconds,
       deletionDelaySeconds: config.workflow.deletionDelaySeconds,
       sendReminderFunctionArn: fns['send-reminder']!.arn,
@@ -161,15 +189,15 @@ export class CognitoTriggersStack extends TerraformStack {
     // The mapping starts at the stream's newest record, so post-confirmation, which saves the profiles it
     // carries, is deployed only once the mapping exists (and with it, the user pool that calls it).
     for (const spec of deployed.filter((f) => !isTask(f))) {
-      addFunction(spec, this.workflow.arn, spec.name === 'post-confirmation' ? [this.welcomeStream.mapping] : []);
+      addFunction(spec, workflow.arn, spec.name === 'post-confirmation' ? [welcomeStream.mapping] : []);
     }
-    this.functions = fns;
+    return { functions: fns, welcomeStream, workflow };
+  }
 
-    const triggers = Object.fromEntries(
-      deployed.filter((f) => 'trigger' in f).map((f) => [(f as { trigger: string }).trigger, fns[f.name]!]),
-    ) as unknown as TriggerWiring;
-    this.userPool = new UserPool(this, 'user-pool', {
-      name: prefix,
+  private addUserPool(triggers: TriggerWiring): UserPool {
+    const config = this.config;
+    return new UserPool(this, 'user-pool', {
+      name: this.prefix,
       triggers,
       senderKeyArn: this.senderKey?.arn,
       preTokenGenerationVersion: config.preTokenGenerationVersion,
@@ -182,51 +210,65 @@ export class CognitoTriggersStack extends TerraformStack {
       tokens: config.tokens,
       ...(config.threatProtection.mode === 'off' ? {} : { advancedSecurityMode: config.threatProtection.mode === 'audit' ? 'AUDIT' : 'ENFORCED' }),
     });
-    if (config.threatProtection.mode !== 'off') {
-      this.threatProtection = new ThreatProtection(this, 'threat-protection', {
-        userPoolId: this.userPool.pool.id,
-        actions: { low: config.threatProtection.lowRisk, medium: config.threatProtection.mediumRisk, high: config.threatProtection.highRisk },
-        notify: config.threatProtection.notify,
-        branding: { appName: config.email.appName, ...(config.email.appUrl ? { appUrl: config.email.appUrl } : {}) },
-        from: `${config.email.fromName} <${config.email.fromAddress}>`,
-        sesIdentityArn: this.email.senderArn,
-      });
-    }
-    if (config.waf.enabled) {
-      this.waf = new UserPoolWaf(this, 'waf', {
-        name: `${prefix}-user-pool`,
-        userPoolArn: this.userPool.arn,
-        signInLimit: config.waf.signInLimit,
-        signUpLimit: config.waf.signUpLimit,
-        windowSeconds: config.waf.windowSeconds,
-      });
-    }
+  }
 
-    const withPool: GrantTargets = { ...grantTargets(this.workflow.arn), userPoolArn: this.userPool.arn };
+  private addThreatProtection(): ThreatProtection | undefined {
+    const { threatProtection, email } = this.config;
+    if (threatProtection.mode === 'off') return undefined;
+    return new ThreatProtection(this, 'threat-protection', {
+      userPoolId: this.userPool.pool.id,
+      actions: { low: threatProtection.lowRisk, medium: threatProtection.mediumRisk, high: threatProtection.highRisk },
+      notify: threatProtection.notify,
+      branding: { appName: email.appName, ...(email.appUrl ? { appUrl: email.appUrl } : {}) },
+      from: `${email.fromName} <${email.fromAddress}>`,
+      sesIdentityArn: this.email.senderArn,
+    });
+  }
+
+  private addWaf(): UserPoolWaf | undefined {
+    const { waf } = this.config;
+    if (!waf.enabled) return undefined;
+    return new UserPoolWaf(this, 'waf', {
+      name: `${this.prefix}-user-pool`,
+      userPoolArn: this.userPool.arn,
+      signInLimit: waf.signInLimit,
+      signUpLimit: waf.signUpLimit,
+      windowSeconds: waf.windowSeconds,
+    });
+  }
+
+  /** The grants that name the pool, in policies created after it, and the sender key's policy. */
+  private grantPoolAccess(): void {
+    const fns = this.functions;
+    const withPool: GrantTargets = { ...this.grantTargets(this.workflow.arn), userPoolArn: this.userPool.arn };
     for (const name of POOL_SCOPED_FUNCTIONS) fns[name]!.addPolicy('this-user-pool', functionGrants(name, withPool).pool);
     this.senderKey?.attachPolicy({
       userPoolArn: this.userPool.arn,
       decrypterRoleArns: [fns['custom-email-sender']!.role.arn, fns['custom-sms-sender']!.role.arn],
     });
+  }
 
-    if (config.alarms.enabled) {
-      this.alarms = new Alarms(this, 'alarms', {
-        prefix,
-        accountId: config.awsAccountId,
-        region: config.region,
-        ...(config.alarms.topicArn ? { topicArn: config.alarms.topicArn } : {}),
-        ...(config.alarms.email ? { email: config.alarms.email } : {}),
-        functions: deployed.map((f) => fns[f.name]!),
-        welcomeFailures: this.welcomeFailures,
-        workflow: this.workflow,
-        ...(this.waf ? { webAcl: this.waf } : {}),
-      });
-    }
+  private addAlarms(): Alarms | undefined {
+    const config = this.config;
+    if (!config.alarms.enabled) return undefined;
+    return new Alarms(this, 'alarms', {
+      prefix: this.prefix,
+      accountId: config.awsAccountId,
+      region: config.region,
+      ...(config.alarms.topicArn ? { topicArn: config.alarms.topicArn } : {}),
+      ...(config.alarms.email ? { email: config.alarms.email } : {}),
+      functions: deployedFunctions(config).map((f) => this.functions[f.name]!),
+      welcomeFailures: this.welcomeFailures,
+      workflow: this.workflow,
+      ...(this.waf ? { webAcl: this.waf } : {}),
+    });
+  }
 
+  private addOutputs(): void {
     const output = (id: string, value: string, description: string): void => {
       new TerraformOutput(this, id, { value, description });
     };
-    output('region', config.region, 'AWS region of the stack');
+    output('region', this.config.region, 'AWS region of the stack');
     output('user_pool_id', this.userPool.pool.id, 'Cognito user pool id');
     output('user_pool_client_id', this.userPool.client.id, 'Public app client id');
     output('table_name', this.table.name, 'DynamoDB table name');

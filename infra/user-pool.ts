@@ -2,7 +2,7 @@ import { Construct } from 'constructs';
 import { CognitoUserPool, type CognitoUserPoolLambdaConfig } from '@cdktf/provider-aws/lib/cognito-user-pool';
 import { CognitoUserPoolClient } from '@cdktf/provider-aws/lib/cognito-user-pool-client';
 import type { LambdaPermission } from '@cdktf/provider-aws/lib/lambda-permission';
-import type { TriggerSlot } from '../functions/catalog.ts';
+import { FUNCTIONS, type FunctionName, type FunctionSpec, type TriggerSlot } from '../functions/catalog.ts';
 import { CLIENT_READ_ATTRIBUTES, CLIENT_WRITE_ATTRIBUTES, VERIFY_BEFORE_UPDATE } from '../functions/common/attributes.ts';
 import type { ProjectFunction } from './lambda-function.ts';
 
@@ -20,12 +20,37 @@ export const PASSWORD_RULES = {
 } as const;
 
 /** Slots filled only in custom-senders mode. */
-type SenderSlot = 'custom_email_sender' | 'custom_sms_sender';
+const SENDER_SLOTS = ['custom_email_sender', 'custom_sms_sender'] as const satisfies readonly TriggerSlot[];
 /** Slots filled only with passwordless sign-in. */
-type ChallengeSlot = 'define_auth_challenge' | 'create_auth_challenge' | 'verify_auth_challenge_response';
+const CHALLENGE_SLOTS = ['define_auth_challenge', 'create_auth_challenge', 'verify_auth_challenge_response'] as const satisfies readonly TriggerSlot[];
+type SenderSlot = (typeof SENDER_SLOTS)[number];
+type ChallengeSlot = (typeof CHALLENGE_SLOTS)[number];
+/** Slots a configuration may leave empty. */
+const OPTIONAL_SLOTS: ReadonlySet<TriggerSlot> = new Set([...SENDER_SLOTS, ...CHALLENGE_SLOTS]);
 
 /** The functions filling each `lambda_config` slot. Sender slots are present only in custom-senders mode, challenge slots only with passwordless sign-in. */
 export type TriggerWiring = Readonly<Record<Exclude<TriggerSlot, SenderSlot | ChallengeSlot>, ProjectFunction>> & Readonly<Partial<Record<SenderSlot | ChallengeSlot, ProjectFunction>>>;
+
+/**
+ * The wiring of the deployed functions, each in its catalog slot. Refuses a configuration that leaves a
+ * slot empty which every pool fills, naming the slot.
+ */
+export function triggerWiring(deployed: readonly (typeof FUNCTIONS)[number][], functions: Readonly<Partial<Record<FunctionName, ProjectFunction>>>): TriggerWiring {
+  const wiring: Partial<Record<TriggerSlot, ProjectFunction>> = {};
+  const slotOf = (spec: FunctionSpec): TriggerSlot | undefined => spec.trigger;
+  for (const spec of deployed) {
+    const slot = slotOf(spec);
+    const fn = functions[spec.name];
+    if (slot && fn) wiring[slot] = fn;
+  }
+  const required = FUNCTIONS.flatMap((f) => {
+    const slot = slotOf(f);
+    return slot && !OPTIONAL_SLOTS.has(slot) ? [slot] : [];
+  });
+  const empty = required.filter((slot) => !wiring[slot]);
+  if (empty.length > 0) throw new Error(`No function fills the ${empty.join(', ')} trigger slot`);
+  return wiring as TriggerWiring;
+}
 
 export interface UserPoolProps {
   /** Pool name (also the app client's name prefix). */
