@@ -211,10 +211,64 @@ export class CognitoBackend {
     await invokeLambda(this.options.lambdaUrl, this.options.pool.triggers[slot]!, event, true);
   }
 
+  /**
+   * Starts cognito-local with one named step per way it differs from Cognito: case-insensitive
+   * usernames, the pool and clients as the stack defines them, Cognito's trigger event shapes, the
+   * triggers it calls differently or not at all, message delivery through the custom senders, and the
+   * targets it lacks (attribute updates, sandbox targets).
+   */
   async start(): Promise<void> {
     const pool = this.options.pool;
     const clock = new DateClock();
-    const caseSensitive = pool.caseSensitive;
+    const clientsStore = new MemoryStore({ Clients: {} });
+    this.cognito = new CognitoServiceImplCtor('', clientsStore, {}, this.userPoolFactory(clock));
+    (this.cognito as unknown as { userPools: unknown[] }).userPools = [];
+    await this.createPool(new Date());
+
+    const lambda = this.lambdaSeam();
+    const triggers = new TriggersService(clock, this.cognito, lambda as never, {} as never);
+    this.tokens = new PoolTokens(`${this.options.issuerBase}/${pool.id}`, async (ctx, user, client, clientMetadata, source, groups) => {
+      if (!this.enabled('pre_token_generation')) return undefined;
+      const groupConfiguration = { groupsToOverride: [...groups], iamRolesToOverride: [], preferredRole: undefined };
+      return (await triggers.preTokenGeneration(ctx, { clientId: client.ClientId, clientMetadata, source: source as never, userAttributes: user.Attributes, username: user.Username, groupConfiguration, userPoolId: pool.id } as never)) as unknown as TokenOverrides;
+    });
+    const t = this.patchTriggers(triggers, lambda, clock);
+    const messages = this.messageDelivery(t);
+
+    const services = {
+      clock,
+      cognito: this.cognito,
+      config: { UserPoolDefaults: { UsernameAttributes: [...pool.usernameAttributes] }, TriggerFunctions: {}, TokenConfig: { IssuerDomain: this.options.issuerBase }, LambdaClient: {}, KMSConfig: {}, ServerConfig: {} },
+      messages,
+      otp,
+      tokenGenerator: this.tokens,
+      triggers,
+    } as unknown as Services;
+    // Attribute changes, their codes and the client's write_attributes as Cognito handles them (attribute-updates.ts).
+    const attributeTargets = attributeUpdateTargets({ pool, userPool: (ctx) => this.cognito.getUserPool(ctx, pool.id), deliver: messages.deliver, otp, now: () => clock.get() });
+    const baseRouter = Router(services);
+    const extra = {
+      ...attributeTargets,
+      ...sandboxTargets({
+        backend: this,
+        base: baseRouter as never,
+        otp,
+        tokens: this.tokens,
+        deliver: (ctx, source, clientId, user, code, clientMetadata, delivery) => messages.deliver(ctx, source, clientId, pool.id, user, code, clientMetadata, delivery),
+      }),
+    };
+    // Each call runs with its request at hand, for the token generator (which refresh token is in use).
+    const router = (target: string) => {
+      const handler = (extra[target] ?? baseRouter(target)) as (ctx: Context, req: Record<string, unknown>) => Promise<unknown>;
+      return (ctx: Context, req: Record<string, unknown>) => currentRequest.run(req, () => handler(ctx, req));
+    };
+    const server = createServer(router as never, this.ctx.logger as never, { port: 0, hostname: '127.0.0.1', development: false }, services);
+    this.listening = adopt((await (server as unknown as { start(): Promise<Server> }).start()) as Server);
+  }
+
+  /** cognito-local looks usernames up case-sensitively; a case-insensitive pool (as the stack's is) matches any case, and aliases. */
+  private userPoolFactory(clock: InstanceType<typeof DateClock>) {
+    const caseSensitive = this.options.pool.caseSensitive;
     const factory = new UserPoolServiceFactoryImpl(clock, { create: async (_ctx: Context, _id: string, defaults: object) => new MemoryStore(structuredClone(defaults) as Record<string, unknown>) });
     const baseCreate = factory.create.bind(factory);
     factory.create = async (ctx, clients, defaults) => {
@@ -231,10 +285,12 @@ export class CognitoBackend {
       }
       return service;
     };
-    const clientsStore = new MemoryStore({ Clients: {} });
-    this.cognito = new CognitoServiceImplCtor('', clientsStore, {}, factory);
-    (this.cognito as unknown as { userPools: unknown[] }).userPools = [];
-    const now = new Date();
+    return factory;
+  }
+
+  /** The pool and its app clients as the synthesized stack defines them. */
+  private async createPool(now: Date): Promise<void> {
+    const pool = this.options.pool;
     await this.cognito.createUserPool(this.ctx, {
       ...USER_POOL_AWS_DEFAULTS,
       Id: pool.id,
@@ -274,8 +330,12 @@ export class CognitoBackend {
       } as never);
     }
 
-    // The Lambda seam cognito-local's triggers call; event shapes and errors are Cognito's.
-    const lambda = {
+  }
+
+  /** The Lambda seam cognito-local's triggers call; event shapes and errors are Cognito's. */
+  private lambdaSeam() {
+    const pool = this.options.pool;
+    return {
       enabled: (name: string) => !!SLOT_OF[name] && this.enabled(SLOT_OF[name]!),
       invoke: async (_ctx: Context, name: string, e: Record<string, unknown>) => {
         const slot = SLOT_OF[name]!;
@@ -312,13 +372,14 @@ export class CognitoBackend {
         }
       },
     };
+  }
 
-    const triggers = new TriggersService(clock, this.cognito, lambda as never, {} as never);
-    this.tokens = new PoolTokens(`${this.options.issuerBase}/${pool.id}`, async (ctx, user, client, clientMetadata, source, groups) => {
-      if (!this.enabled('pre_token_generation')) return undefined;
-      const groupConfiguration = { groupsToOverride: [...groups], iamRolesToOverride: [], preferredRole: undefined };
-      return (await triggers.preTokenGeneration(ctx, { clientId: client.ClientId, clientMetadata, source: source as never, userAttributes: user.Attributes, username: user.Username, groupConfiguration, userPoolId: pool.id } as never)) as unknown as TokenOverrides;
-    });
+  /**
+   * The triggers cognito-local calls in another shape (post confirmation, post authentication, custom
+   * message) or leaves a gap in (a migrated user without a `sub`).
+   */
+  private patchTriggers(triggers: InstanceType<typeof TriggersService>, lambda: ReturnType<CognitoBackend['lambdaSeam']>, clock: InstanceType<typeof DateClock>): Record<string, unknown> {
+    const pool = this.options.pool;
     const t = triggers as unknown as Record<string, unknown>;
     t.postConfirmation = async (ctx: Context, p: { clientId: string | null; clientMetadata?: object; source: string; userAttributes: Array<{ Name: string; Value?: string }>; username: string }) => {
       await lambda.invoke(ctx, 'PostConfirmation', { ...p, triggerSource: p.source, userAttributes: recordFromList(p.userAttributes) });
@@ -343,7 +404,13 @@ export class CognitoBackend {
       return withSub;
     };
 
-    const messages = {
+    return t;
+  }
+
+  /** Codes go to the custom senders when the pool has them, otherwise through custom message and SES, as Cognito sends them. */
+  private messageDelivery(t: Record<string, unknown>) {
+    const pool = this.options.pool;
+    return {
       deliver: async (ctx: Context, source: string, clientId: string | null, _userPoolId: string, storedUser: User, code: string, clientMetadata: Record<string, string> | undefined, delivery: { AttributeName?: string; DeliveryMedium?: string; Destination?: string }) => {
         const user = messageUser(storedUser, source, delivery.AttributeName);
         const sms = delivery.DeliveryMedium === 'SMS';
@@ -367,36 +434,6 @@ export class CognitoBackend {
         );
       },
     };
-
-    const services = {
-      clock,
-      cognito: this.cognito,
-      config: { UserPoolDefaults: { UsernameAttributes: [...pool.usernameAttributes] }, TriggerFunctions: {}, TokenConfig: { IssuerDomain: this.options.issuerBase }, LambdaClient: {}, KMSConfig: {}, ServerConfig: {} },
-      messages,
-      otp,
-      tokenGenerator: this.tokens,
-      triggers,
-    } as unknown as Services;
-    // Attribute changes, their codes and the client's write_attributes as Cognito handles them (attribute-updates.ts).
-    const attributeTargets = attributeUpdateTargets({ pool, userPool: (ctx) => this.cognito.getUserPool(ctx, pool.id), deliver: messages.deliver, otp, now: () => clock.get() });
-    const baseRouter = Router(services);
-    const extra = {
-      ...attributeTargets,
-      ...sandboxTargets({
-        backend: this,
-        base: baseRouter as never,
-        otp,
-        tokens: this.tokens,
-        deliver: (ctx, source, clientId, user, code, clientMetadata, delivery) => messages.deliver(ctx, source, clientId, pool.id, user, code, clientMetadata, delivery),
-      }),
-    };
-    // Each call runs with its request at hand, for the token generator (which refresh token is in use).
-    const router = (target: string) => {
-      const handler = (extra[target] ?? baseRouter(target)) as (ctx: Context, req: Record<string, unknown>) => Promise<unknown>;
-      return (ctx: Context, req: Record<string, unknown>) => currentRequest.run(req, () => handler(ctx, req));
-    };
-    const server = createServer(router as never, this.ctx.logger as never, { port: 0, hostname: '127.0.0.1', development: false }, services);
-    this.listening = adopt((await (server as unknown as { start(): Promise<Server> }).start()) as Server);
   }
 
   async stop(): Promise<void> {
