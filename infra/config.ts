@@ -57,6 +57,16 @@ export const ConfigSchema = z
         failMode: z
           .enum(['closed', 'open'])
           .describe('When the attempt counter cannot be reached: `closed` refuses the sign-in, `open` lets it through.'),
+        quickLogin: z
+          .strictObject({
+            mode: z
+              .enum(['off', 'double', 'lock'])
+              .describe(
+                "Keycloak's quick-login check: a sign-in attempt that follows the login's previous one by less than `minIntervalMilliseconds` counts twice (`double`) or locks the login at once (`lock`). `off` counts every attempt once.",
+              ),
+            minIntervalMilliseconds: z.number().int().min(1).max(60_000).describe('Attempts closer together than this are quick (Keycloak: quickLoginCheckMilliSeconds).'),
+          })
+          .describe('The quick-login check, off by default. See docs/lockout.md.'),
       })
       .refine((l) => l.maxLockSeconds >= l.lockSeconds, { path: ['maxLockSeconds'], message: 'must not be below lockout.lockSeconds' }),
     workflow: z.strictObject({

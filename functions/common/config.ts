@@ -23,6 +23,8 @@ export const ENV = {
   lockoutEscalation: 'LOCKOUT_ESCALATION',
   lockoutMaxDurationSeconds: 'LOCKOUT_MAX_DURATION_SECONDS',
   lockoutFailMode: 'LOCKOUT_FAIL_MODE',
+  lockoutQuickLoginMode: 'LOCKOUT_QUICK_LOGIN_MODE',
+  lockoutQuickLoginIntervalMs: 'LOCKOUT_QUICK_LOGIN_INTERVAL_MS',
   auditRetentionDays: 'AUDIT_RETENTION_DAYS',
   legacyUserPoolId: 'LEGACY_USER_POOL_ID',
   legacyClientId: 'LEGACY_CLIENT_ID',
@@ -196,6 +198,21 @@ export interface LockoutSettings {
   readonly escalate: boolean;
   readonly maxLockSeconds: number;
   readonly failMode: LockoutFailMode;
+  /**
+   * Keycloak's quick-login check: an attempt that follows the login's previous counted attempt by less
+   * than `minIntervalMilliseconds` counts twice (`double`) or locks the login at once (`lock`). Absent or `off`: every attempt counts once.
+   */
+  readonly quickLogin?: QuickLoginSettings;
+}
+
+/** What an attempt closer than the minimum interval to the previous one does; see {@link LockoutSettings}. */
+export type QuickLoginMode = 'off' | 'double' | 'lock';
+
+/** The quick-login check of {@link LockoutSettings}. */
+export interface QuickLoginSettings {
+  readonly mode: QuickLoginMode;
+  /** Attempts closer together than this are quick. */
+  readonly minIntervalMilliseconds: number;
 }
 
 export function readLockout(env: Env = process.env): LockoutSettings {
@@ -211,6 +228,10 @@ export function readLockout(env: Env = process.env): LockoutSettings {
     escalate: readBool(ENV.lockoutEscalation, false, env),
     maxLockSeconds,
     failMode: readEnum(ENV.lockoutFailMode, ['closed', 'open'] as const, 'closed', env),
+    quickLogin: {
+      mode: readEnum(ENV.lockoutQuickLoginMode, ['off', 'double', 'lock'] as const, 'off', env),
+      minIntervalMilliseconds: readInt(ENV.lockoutQuickLoginIntervalMs, { min: 1, max: 60_000, default: 1_000 }, env),
+    },
   };
 }
 

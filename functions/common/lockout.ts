@@ -112,6 +112,8 @@ export interface LockoutState {
   readonly lockedBy?: string;
   /** Id of the latest attempt refused during a lock. */
   readonly lastRefusedId?: string;
+  /** When the latest counted attempt arrived (epoch ms); written only with the quick-login check on. */
+  readonly lastAttemptAt?: number;
 }
 
 function numberField(item: Record<string, unknown>, name: string): number | undefined {
@@ -155,6 +157,7 @@ export function parseLockoutState(item: unknown): LockoutState | undefined {
   const previousIds = stringSetField(record, 'previousIds');
   const lockedBy = stringField(record, 'lockedBy');
   const lastRefusedId = stringField(record, 'lastRefusedId');
+  const lastAttemptAt = numberField(record, 'lastAttemptAt');
   return {
     attempts,
     windowStart,
@@ -167,6 +170,7 @@ export function parseLockoutState(item: unknown): LockoutState | undefined {
     ...(previousIds === undefined ? {} : { previousIds }),
     ...(lockedBy === undefined ? {} : { lockedBy }),
     ...(lastRefusedId === undefined ? {} : { lastRefusedId }),
+    ...(lastAttemptAt === undefined ? {} : { lastAttemptAt }),
   };
 }
 

@@ -12,7 +12,12 @@
  * Every write also carries the attempt's own id and refuses to apply twice. When DynamoDB applied a
  * write but its answer was lost, the SDK sends the same request again; that copy fails its condition,
  * and the item it returns holds the id, so the attempt gets the verdict the first copy earned instead
- * of being counted a second time. See docs/lockout.md.
+ * of being counted a second time.
+ *
+ * With the quick-login check on, every counting write also stores when the attempt arrived, and the
+ * common write only applies to an attempt that is not quick; a quick one fails that condition, learns
+ * the state, and takes the quick transition (count twice, or lock) as a compare-and-set like the rest.
+ * See docs/lockout.md.
  */
 import { randomBytes } from 'node:crypto';
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
@@ -97,7 +102,14 @@ export function expiryFor(windowStart: number, lockedUntil: number, settings: Lo
   return Math.ceil(Math.max(windowEnd, levelForgotten) / 1000);
 }
 
-type Transition = 'count' | 'restart' | 'lock' | 'refuse' | 'read';
+type Transition = 'count' | 'count-double' | 'restart' | 'lock' | 'refuse' | 'read';
+
+/** Whether the quick-login check applies to an attempt at `now` after the state's last counted one. */
+export function isQuick(state: LockoutState, settings: LockoutSettings, now: number): boolean {
+  const quick = settings.quickLogin;
+  if (!quick || quick.mode === 'off' || state.lastAttemptAt === undefined) return false;
+  return now - state.lastAttemptAt < quick.minIntervalMilliseconds;
+}
 
 function nextTransition(knowledge: Knowledge, settings: LockoutSettings, now: number): Transition {
   switch (knowledge.kind) {
@@ -109,6 +121,11 @@ function nextTransition(knowledge: Knowledge, settings: LockoutSettings, now: nu
       const { state } = knowledge;
       if (state.lockedUntil > now) return 'refuse';
       if (state.windowStart + settings.windowSeconds * 1000 <= now) return 'restart';
+      if (isQuick(state, settings, now)) {
+        if (settings.quickLogin?.mode === 'lock') return 'lock';
+        // Counting twice must still fit the allowance; an attempt it would not fit engages the lock.
+        return state.attempts + 2 <= settings.maxAttempts ? 'count-double' : 'lock';
+      }
       if (state.attempts < settings.maxAttempts) return 'count';
       return 'lock';
     }
@@ -155,6 +172,10 @@ export async function recordAttempt(deps: AttemptDeps, login: string): Promise<A
   const windowMs = settings.windowSeconds * 1000;
   let knowledge: Knowledge = { kind: 'unknown' };
   let lastSeen: LockoutState | undefined;
+  // Off, the writes are exactly what they were before the check existed.
+  const quickMs = settings.quickLogin && settings.quickLogin.mode !== 'off' ? settings.quickLogin.minIntervalMilliseconds : undefined;
+  const stamp = (): { set: string; names: Record<string, string> } =>
+    quickMs === undefined ? { set: '', names: {} } : { set: ', #lastAttemptAt = :now', names: { '#lastAttemptAt': 'lastAttemptAt' } };
 
   /**
    * One conditional update; on a failed condition returns what DynamoDB says the item now is.
@@ -184,23 +205,26 @@ export async function recordAttempt(deps: AttemptDeps, login: string): Promise<A
     switch (transition) {
       case 'count': {
         // The common cases in one write, valid without knowing the state: no item yet (created here with
-        // a window starting now), or an open window under the limit with no lock in force.
+        // a window starting now), or an open window under the limit with no lock in force (and, with the
+        // quick-login check on, an attempt that is not quick).
+        const stamped = stamp();
+        const notQuick = quickMs === undefined ? '' : ' AND (attribute_not_exists(#lastAttemptAt) OR #lastAttemptAt <= :quickFloor)';
         const result = await attempt(
           {
             UpdateExpression:
               'ADD #attempts :one, #total :one, #attemptIds :idSet SET #windowStart = if_not_exists(#windowStart, :now), #lockedUntil = if_not_exists(#lockedUntil, :zero), ' +
-              '#lockCount = if_not_exists(#lockCount, :zero), #refused = if_not_exists(#refused, :zero), #expiresAt = if_not_exists(#expiresAt, :expiresAt)',
+              `#lockCount = if_not_exists(#lockCount, :zero), #refused = if_not_exists(#refused, :zero), #expiresAt = if_not_exists(#expiresAt, :expiresAt)${stamped.set}`,
             // A missing set contains nothing, so a new item (or one written before ids existed) passes the id test.
             ConditionExpression:
-              '(attribute_not_exists(pk) OR (#attempts < :max AND #windowStart > :windowFloor AND #lockedUntil <= :now)) ' +
+              `(attribute_not_exists(pk) OR (#attempts < :max AND #windowStart > :windowFloor AND #lockedUntil <= :now${notQuick})) ` +
               'AND NOT contains(#attemptIds, :id) AND NOT contains(#previousIds, :id)',
             ExpressionAttributeNames: {
               '#attempts': 'attempts', '#total': 'total', '#windowStart': 'windowStart', '#lockedUntil': 'lockedUntil', '#lockCount': 'lockCount',
-              '#refused': 'refused', '#expiresAt': 'expiresAt', '#attemptIds': 'attemptIds', '#previousIds': 'previousIds',
+              '#refused': 'refused', '#expiresAt': 'expiresAt', '#attemptIds': 'attemptIds', '#previousIds': 'previousIds', ...stamped.names,
             },
             ExpressionAttributeValues: {
               ':one': 1, ':zero': 0, ':max': settings.maxAttempts, ':windowFloor': now - windowMs, ':now': now, ':expiresAt': expiryFor(now, 0, settings),
-              ':idSet': idSet, ':id': attemptId,
+              ':idSet': idSet, ':id': attemptId, ...(quickMs === undefined ? {} : { ':quickFloor': now - quickMs }),
             },
           },
           'exists',
@@ -209,21 +233,46 @@ export async function recordAttempt(deps: AttemptDeps, login: string): Promise<A
         knowledge = result.knowledge;
         break;
       }
+      case 'count-double': {
+        // A quick attempt under the double-count option: it uses two of the window's allowance, as a
+        // compare-and-set on the state it was judged by.
+        const state = (knowledge as { state: LockoutState }).state;
+        const result = await attempt(
+          {
+            UpdateExpression: 'ADD #attempts :two, #total :one, #attemptIds :idSet SET #lastAttemptAt = :now',
+            ConditionExpression:
+              '#windowStart = :seenWindowStart AND #lockedUntil = :seenLockedUntil AND #attempts = :seenAttempts AND NOT contains(#attemptIds, :id) AND NOT contains(#previousIds, :id)',
+            ExpressionAttributeNames: {
+              '#attempts': 'attempts', '#total': 'total', '#attemptIds': 'attemptIds', '#previousIds': 'previousIds', '#lastAttemptAt': 'lastAttemptAt',
+              '#windowStart': 'windowStart', '#lockedUntil': 'lockedUntil',
+            },
+            ExpressionAttributeValues: {
+              ':two': 2, ':one': 1, ':idSet': idSet, ':id': attemptId, ':now': now,
+              ':seenWindowStart': state.windowStart, ':seenLockedUntil': state.lockedUntil, ':seenAttempts': state.attempts,
+            },
+          },
+          'unknown',
+        );
+        if (result.ok) return { allowed: true, attempts: parseLockoutState(result.attributes)?.attempts ?? state.attempts + 2 };
+        knowledge = result.knowledge;
+        break;
+      }
       case 'restart': {
         // The window expired with no lock in force: a fresh window, carrying the escalation level unless it decayed.
         const state = (knowledge as { state: LockoutState }).state;
         const level = effectiveLevel(state, settings, now);
         const closed = closeWindow(state);
+        const stamped = stamp();
         const result = await attempt(
           {
             UpdateExpression:
-              `SET #attempts = :one, #windowStart = :now, #lockCount = :level, #expiresAt = :expiresAt, #attemptIds = :idSet${closed.set ? `, ${closed.set}` : ''} ADD #total :one` +
+              `SET #attempts = :one, #windowStart = :now, #lockCount = :level, #expiresAt = :expiresAt, #attemptIds = :idSet${stamped.set}${closed.set ? `, ${closed.set}` : ''} ADD #total :one` +
               (closed.remove ? ` REMOVE ${closed.remove}` : ''),
             // attempts is compared too: an instance whose clock runs slightly behind may still count in the old window.
             ConditionExpression: '#windowStart = :seenWindowStart AND #lockedUntil = :seenLockedUntil AND #lockCount = :seenLockCount AND #attempts = :seenAttempts',
             ExpressionAttributeNames: {
               '#attempts': 'attempts', '#windowStart': 'windowStart', '#lockedUntil': 'lockedUntil', '#lockCount': 'lockCount', '#expiresAt': 'expiresAt', '#total': 'total',
-              '#attemptIds': 'attemptIds', '#previousIds': 'previousIds',
+              '#attemptIds': 'attemptIds', '#previousIds': 'previousIds', ...stamped.names,
             },
             ExpressionAttributeValues: {
               ':one': 1, ':now': now, ':level': level, ':expiresAt': expiryFor(now, state.lockedUntil, settings), ':idSet': idSet,

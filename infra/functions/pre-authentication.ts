@@ -16,6 +16,10 @@ export const preAuthentication: FunctionInfra = {
     [ENV.lockoutEscalation]: String(config.lockout.escalate),
     [ENV.lockoutMaxDurationSeconds]: String(config.lockout.maxLockSeconds),
     [ENV.lockoutFailMode]: config.lockout.failMode,
+    // Only when on, so the plans of pools without the check stay as they were.
+    ...(config.lockout.quickLogin.mode === 'off'
+      ? {}
+      : { [ENV.lockoutQuickLoginMode]: config.lockout.quickLogin.mode, [ENV.lockoutQuickLoginIntervalMs]: String(config.lockout.quickLogin.minIntervalMilliseconds) }),
   }),
   grants: (t) => [allowItems('CountAttempts', ['dynamodb:UpdateItem'], t.tableArn, [ITEM_PREFIX.lockout])],
 };

@@ -470,6 +470,18 @@ describe('stack options', () => {
     expectResource(m2m, CognitoUserPool, { user_pool_tier: 'ESSENTIALS', lambda_config: { pre_token_generation_config: { lambda_version: 'V3_0' } } });
   });
 
+  it('gives pre-authentication the quick-login check only when it is on, so pools without it plan as before', () => {
+    const envOf = (s: Synthesized) => resources(s, 'aws_lambda_function')[functionId(s, 'pre-authentication')]!.environment.variables as Record<string, string>;
+    expect(envOf(synthesize(testConfig()))).to.not.have.any.keys(ENV.lockoutQuickLoginMode, ENV.lockoutQuickLoginIntervalMs);
+    const on = envOf(synthesize(testConfig({ lockout: { quickLogin: { mode: 'lock', minIntervalMilliseconds: 750 } } })));
+    expect(on).to.include({ [ENV.lockoutQuickLoginMode]: 'lock', [ENV.lockoutQuickLoginIntervalMs]: '750' });
+  });
+
+  it('refuses a quick-login mode or interval outside the schema, naming the field', () => {
+    expect(() => testConfig({ lockout: { quickLogin: { mode: 'twice' } } } as never)).to.throw(/lockout\.quickLogin\.mode/);
+    expect(() => testConfig({ lockout: { quickLogin: { minIntervalMilliseconds: 0 } } } as never)).to.throw(/lockout\.quickLogin\.minIntervalMilliseconds/);
+  });
+
   it('refuses passwordless sign-in without the app URL its links point at', () => {
     expect(() => testConfig({ passwordless: { enabled: true }, email: { appUrl: '' } })).to.throw(/passwordless\.enabled = true: needs email\.appUrl/);
   });

@@ -28,6 +28,18 @@ interface Siege {
   requests: number;
   locks: number;
   longestLockMs: number;
+  /** Most requests in any window of `windowMs` (the WAF rate rule's window), to set against its limit. */
+  peakInWindow: number;
+}
+
+/** The most timestamps in any half-open interval of `windowMs`. */
+function peakIn(times: readonly number[], windowMs: number): number {
+  let peak = 0;
+  for (let start = 0, end = 0; end < times.length; end++) {
+    while (times[end]! - times[start]! >= windowMs) start++;
+    peak = Math.max(peak, end - start + 1);
+  }
+  return peak;
 }
 
 describe('reliability: a targeted lockout by an attacker who returns at every lock end', function () {
@@ -40,6 +52,8 @@ describe('reliability: a targeted lockout by an attacker who returns at every lo
   after(async () => dynamo?.stop());
 
   /** Runs the attack on `login` for `horizonMs` of virtual time. */
+  const waf = loadConfig({ env: {} }).waf;
+
   async function siege(login: string, settings: LockoutSettings, horizonMs: number): Promise<Siege> {
     let now = 0;
     const deps = { db: dynamo.doc, tableName: dynamo.tableName, settings, now: () => now };
@@ -47,9 +61,11 @@ describe('reliability: a targeted lockout by an attacker who returns at every lo
     let requests = 0;
     let locks = 0;
     let longestLockMs = 0;
+    const times: number[] = [];
     while (now < horizonMs) {
       const outcome = await recordAttempt(deps, login);
       requests++;
+      times.push(now);
       if (outcome.allowed) {
         now += REQUEST_GAP_MS;
         continue;
@@ -61,7 +77,7 @@ describe('reliability: a targeted lockout by an attacker who returns at every lo
       lockedMs += Math.min(outcome.retryAt, horizonMs) - now;
       now = outcome.retryAt + REACTION_MS;
     }
-    return { lockedShare: lockedMs / horizonMs, requests, locks, longestLockMs };
+    return { lockedShare: lockedMs / horizonMs, requests, locks, longestLockMs, peakInWindow: peakIn(times, waf.windowSeconds * 1000) };
   }
 
   const percent = (share: number) => `${(share * 100).toFixed(2)}%`;
@@ -81,12 +97,35 @@ describe('reliability: a targeted lockout by an attacker who returns at every lo
         scenario: `targeted lockout, ${label}`,
         load: `attacker with no account returns ${REACTION_MS / 1000} s after each lock ends with the ${settings.maxAttempts + 1} attempts a lock takes, for ${days} day(s) of virtual time`,
         expected: 'longest lock ≤ 15 min; the owner can be kept out only by an attack that never pauses',
-        measured: `owner locked ${percent(result.lockedShare)} of the time; longest lock ${minutes(result.longestLockMs)}; ${result.locks} locks; ${result.requests} requests (${perDay} a day)`,
+        measured:
+          `owner locked ${percent(result.lockedShare)} of the time; longest lock ${minutes(result.longestLockMs)}; ${result.locks} locks; ${result.requests} requests (${perDay} a day); ` +
+          `at most ${result.peakInWindow} in any ${waf.windowSeconds / 60}-minute window, under the WAF sign-in limit of ${waf.signInLimit} per IP`,
         ok: result.longestLockMs <= 900_000,
       });
       expect(result.longestLockMs).to.be.at.most(900_000);
+      // What the per-IP rule cannot do: the attack stays far below its limit from a single address.
+      expect(result.peakInWindow).to.be.below(waf.signInLimit);
       // The trade-off stated plainly: a tireless attacker still keeps the owner out almost all the time.
       expect(result.lockedShare).to.be.greaterThan(0.99);
+    });
+  }
+
+  for (const mode of ['double', 'lock'] as const) {
+    it(`prod with the quick-login check (${mode}): the same lockout for fewer requests, since the attacker's burst is quick`, async () => {
+      const plain = await siege(`victim-plain-${mode}@gmail.com`, settingsOf('prod'), DAY_MS);
+      const settings: LockoutSettings = { ...settingsOf('prod'), quickLogin: { mode, minIntervalMilliseconds: 1_000 } };
+      const result = await siege(`victim-quick-${mode}@gmail.com`, settings, DAY_MS);
+      record({
+        id: `lockout-denial-quick-login-${mode}`,
+        area: 'lockout',
+        scenario: `targeted lockout, prod with the quick-login check (${mode}, 1 s interval)`,
+        load: `the same attacker, bursts ${REQUEST_GAP_MS} ms apart, 1 day of virtual time`,
+        expected: 'the owner is locked as long as without the check; the attack is cheaper, so the check is off by default',
+        measured: `owner locked ${percent(result.lockedShare)} of the time with ${result.requests} requests, against ${percent(plain.lockedShare)} with ${plain.requests} without the check (${(plain.requests / result.requests).toFixed(1)}× as many)`,
+        ok: result.requests < plain.requests && result.longestLockMs <= 900_000,
+      });
+      expect(result.requests).to.be.below(plain.requests);
+      expect(result.longestLockMs).to.be.at.most(900_000);
     });
   }
 

@@ -114,7 +114,21 @@ describe('runtime configuration (functions/common/config.ts)', () => {
     });
 
     it('reads the lockout policy with the original design\'s defaults', () => {
-      expect(readLockout({})).to.deep.equal({ maxAttempts: 5, windowSeconds: 900, lockSeconds: 300, escalate: false, maxLockSeconds: 900, failMode: 'closed' });
+      expect(readLockout({})).to.deep.equal({
+        maxAttempts: 5,
+        windowSeconds: 900,
+        lockSeconds: 300,
+        escalate: false,
+        maxLockSeconds: 900,
+        failMode: 'closed',
+        quickLogin: { mode: 'off', minIntervalMilliseconds: 1_000 },
+      });
+    });
+
+    it('reads the quick-login check and refuses an unknown mode or an interval out of range, naming the variable', () => {
+      expect(readLockout({ LOCKOUT_QUICK_LOGIN_MODE: 'double', LOCKOUT_QUICK_LOGIN_INTERVAL_MS: '250' }).quickLogin).to.deep.equal({ mode: 'double', minIntervalMilliseconds: 250 });
+      expect(failure(() => readLockout({ LOCKOUT_QUICK_LOGIN_MODE: 'twice' })).message).to.include('LOCKOUT_QUICK_LOGIN_MODE');
+      expect(failure(() => readLockout({ LOCKOUT_QUICK_LOGIN_INTERVAL_MS: '0' })).message).to.include('LOCKOUT_QUICK_LOGIN_INTERVAL_MS');
     });
 
     it('refuses a longest lock shorter than the first lock, naming both variables', () => {

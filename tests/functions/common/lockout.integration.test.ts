@@ -263,6 +263,99 @@ describe('lockout against dynalite', function () {
         );
       });
 
+      describe('quick-login check', () => {
+        const quick = (mode: 'double' | 'lock') => ({ quickLogin: { mode, minIntervalMilliseconds: 1_000 } });
+
+        it('is off by default: attempts at the same instant count once each and the item keeps no arrival time', async () => {
+          for (let i = 1; i <= 5; i++) expect(await recordAttempt(deps(), EMAIL)).to.deep.equal({ allowed: true, attempts: i });
+          expect(await stateOf(EMAIL)).to.not.have.property('lastAttemptAt');
+        });
+
+        it('locks at once on an attempt closer than the interval to the previous one (lock), and counts a slower one normally', async () => {
+          expect(await recordAttempt(deps(quick('lock')), EMAIL)).to.deep.equal({ allowed: true, attempts: 1 });
+          clock += 1_000;
+          expect(await recordAttempt(deps(quick('lock')), EMAIL), 'exactly the interval is not quick').to.deep.equal({ allowed: true, attempts: 2 });
+          clock += 999;
+          expect(await recordAttempt(deps(quick('lock')), EMAIL)).to.deep.include({ allowed: false, reason: 'lock-engaged', retryAt: clock + 300_000 });
+          expect(await stateOf(EMAIL)).to.deep.include({ lockCount: 1, total: 3, refused: 1 });
+        });
+
+        it('counts a quick attempt twice (double): a burst of attempts 100 ms apart gets 3 where slow ones get 5', async () => {
+          const outcomes: AttemptOutcome[] = [];
+          for (let i = 0; i < 4; i++) {
+            outcomes.push(await recordAttempt(deps(quick('double')), EMAIL));
+            clock += 100;
+          }
+          expect(outcomes).to.deep.equal([
+            { allowed: true, attempts: 1 },
+            { allowed: true, attempts: 3 },
+            { allowed: true, attempts: 5 },
+            { allowed: false, reason: 'lock-engaged', retryAt: T0 + 300 + 300_000, lockCount: 1 },
+          ]);
+        });
+
+        it('refuses a quick attempt that two counts would take past the limit (double), rather than letting it through', async () => {
+          for (let i = 0; i < 4; i++) {
+            await recordAttempt(deps(quick('double')), EMAIL);
+            clock += 1_000;
+          }
+          clock -= 500;
+          expect(await recordAttempt(deps(quick('double')), EMAIL)).to.deep.include({ allowed: false, reason: 'lock-engaged' });
+        });
+
+        it('stays exact under 50 parallel attempts at one instant (double): 3 pass, 1 engages the lock, the rest are refused', async () => {
+          const outcomes = await Promise.all(Array.from({ length: 50 }, () => recordAttempt(deps(quick('double')), EMAIL)));
+          const allowed = outcomes.filter((o) => o.allowed).map((o) => (o as { attempts: number }).attempts).sort();
+          expect(allowed).to.deep.equal([1, 3, 5]);
+          expect(outcomes.filter((o) => !o.allowed && o.reason === 'lock-engaged')).to.have.length(1);
+          // On the production path every refusal is counted too. The emulator fallback spends a read per lost
+          // race, so some attempts run out of rounds and are refused as contention, uncounted (still refused).
+          if (mode.allOld) expect(await stateOf(EMAIL)).to.deep.include({ total: 50, refused: 47, lockCount: 1 });
+          else expect(await stateOf(EMAIL)).to.deep.include({ lockCount: 1 });
+        });
+
+        it('gives the outcomes of a plain model of the rule for any timing of sequential attempts (property)', async () => {
+          const settings = { maxAttempts: 4, windowSeconds: 60, lockSeconds: 30, escalate: false, maxLockSeconds: 30 };
+          let run = 0;
+          await fc.assert(
+            fc.asyncProperty(
+              fc.constantFrom('double' as const, 'lock' as const),
+              fc.array(fc.constantFrom(0, 200, 999, 1_000, 5_000, 30_000, 60_000), { minLength: 1, maxLength: 12 }),
+              async (mode, gaps) => {
+                run++;
+                clock = T0;
+                const login = `quick${run}@gmail.com`;
+                const rule = { ...settings, quickLogin: { mode, minIntervalMilliseconds: 1_000 } };
+                // The rule as docs/lockout.md states it, without concurrency.
+                const model = { attempts: 0, windowStart: 0, lockedUntil: 0, last: undefined as number | undefined, started: false };
+                for (const gap of gaps) {
+                  clock += gap;
+                  const now = clock;
+                  let expected: boolean;
+                  if (model.lockedUntil > now) expected = false;
+                  else if (!model.started || model.windowStart + 60_000 <= now) {
+                    Object.assign(model, { attempts: 1, windowStart: now, last: now, started: true });
+                    expected = true;
+                  } else {
+                    const isQuickAttempt = model.last !== undefined && now - model.last < 1_000;
+                    const weight = isQuickAttempt ? (mode === 'lock' ? Infinity : 2) : 1;
+                    if (model.attempts + weight <= 4) {
+                      Object.assign(model, { attempts: model.attempts + weight, last: now });
+                      expected = true;
+                    } else {
+                      Object.assign(model, { attempts: 0, windowStart: now + 30_000, lockedUntil: now + 30_000 });
+                      expected = false;
+                    }
+                  }
+                  expect((await recordAttempt(deps(rule), login)).allowed, `${mode} after ${gaps.join(',')}`).to.equal(expected);
+                }
+              },
+            ),
+            { numRuns: 20 },
+          );
+        });
+      });
+
       it('recognises a retried count that lands after another attempt engaged the lock, and lets it through once', async () => {
         for (let i = 0; i < 4; i++) await recordAttempt(deps(), EMAIL);
         let other: AttemptOutcome | undefined;
