@@ -3,16 +3,15 @@
  * it expires. Logic in ./verify.ts; the protocol in ../common/passwordless.ts.
  */
 import type { Context, VerifyAuthChallengeResponseTriggerEvent } from 'aws-lambda';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { SYNC_TRIGGER_BUDGET, clientConfig } from '../common/aws.ts';
+import { dynamoDbDocumentClient } from '../common/aws-clients.ts';
+import { SYNC_TRIGGER_BUDGET } from '../common/budgets.ts';
 import { ENV, readString } from '../common/config.ts';
 import { errorName, toPublicError } from '../common/errors.ts';
 import { fingerprint, logger } from '../common/logger.ts';
 import { verifyAnswer } from './verify.ts';
 
 const tableName = readString(ENV.tableName);
-const db = DynamoDBDocumentClient.from(new DynamoDBClient(clientConfig(SYNC_TRIGGER_BUDGET)));
+const db = dynamoDbDocumentClient(SYNC_TRIGGER_BUDGET);
 
 export const handler = async (event: VerifyAuthChallengeResponseTriggerEvent, context?: Context): Promise<VerifyAuthChallengeResponseTriggerEvent> => {
   if (context) logger.addContext(context);
