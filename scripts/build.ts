@@ -77,24 +77,15 @@ export function platformPointDecompression(): Plugin {
 }
 
 /**
- * Synchronous triggers that still build SDK clients. create-auth-challenge sends its email through SES v2,
- * a REST protocol the AWS JSON client of functions/common/aws-clients.ts does not speak; both challenge
- * triggers' DynamoDB calls have not been moved to that client yet. Their cold paths are measured in
- * `make bench` like every other function's.
- */
-const SDK_CLIENT_SYNC_TRIGGERS: ReadonlySet<string> = new Set(['create-auth-challenge', 'verify-auth-challenge-response']);
-
-/**
  * The functions whose AWS clients are functions/common/aws-clients.ts rather than the SDK's: the
- * synchronous triggers, which a user waits for (docs/performance.md, "The cold path"), but for
- * {@link SDK_CLIENT_SYNC_TRIGGERS}.
+ * synchronous triggers, which a user waits for (docs/performance.md, "The cold path").
  */
 export const SDK_FREE_FUNCTIONS: ReadonlySet<string> = new Set(
-  FUNCTIONS.filter((f) => f.kind === 'sync-trigger' && !SDK_CLIENT_SYNC_TRIGGERS.has(f.name)).map((f) => f.name),
+  FUNCTIONS.filter((f) => f.kind === 'sync-trigger').map((f) => f.name),
 );
 
 const SDK_COMMAND_MODULES: Readonly<Record<string, string>> = Object.fromEntries(
-  ['lib-dynamodb', 'client-sfn', 'client-cognito-identity-provider'].map((pkg) => [`@aws-sdk/${pkg}`, path.join(root, 'functions', 'common', 'sdk-commands', `${pkg}.ts`)]),
+  ['lib-dynamodb', 'client-sfn', 'client-cognito-identity-provider', 'client-sesv2'].map((pkg) => [`@aws-sdk/${pkg}`, path.join(root, 'functions', 'common', 'sdk-commands', `${pkg}.ts`)]),
 );
 
 /**

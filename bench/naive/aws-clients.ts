@@ -6,6 +6,7 @@
  */
 import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient, type TranslateConfig } from '@aws-sdk/lib-dynamodb';
 import { clientConfig } from '../../functions/common/aws.ts';
@@ -21,4 +22,8 @@ export function stepFunctionsClient(budget: ClientBudget): Pick<SFNClient, 'send
 
 export function cognitoUserPoolsClient(budget: ClientBudget, region?: string): Pick<CognitoIdentityProviderClient, 'send'> {
   return new CognitoIdentityProviderClient({ ...(region ? { region } : {}), ...clientConfig(budget) });
+}
+
+export function sesV2Client(budget: ClientBudget): Pick<SESv2Client, 'send'> {
+  return new SESv2Client(clientConfig(budget));
 }

@@ -11,10 +11,11 @@
  * SDK's clients: the benchmark's naive baseline.
  */
 import type { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
+import type { SESv2Client } from '@aws-sdk/client-sesv2';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { DynamoDBDocumentClient, TranslateConfig } from '@aws-sdk/lib-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import { AwsJsonClient, COGNITO_USER_POOLS, DYNAMODB, STEP_FUNCTIONS, type AwsJsonService, type CallOptions } from './aws-json.ts';
+import { AwsJsonClient, COGNITO_USER_POOLS, DYNAMODB, SES_V2, STEP_FUNCTIONS, type AwsService, type CallOptions } from './aws-json.ts';
 import type { ClientBudget } from './budgets.ts';
 
 /** What a client needs of a command: its input, and what tells the operation. */
@@ -41,8 +42,9 @@ export function commandOperation(command: SdkShapedCommand): CommandOperation | 
   return Array.isArray(schema) && schema[0] === 9 && typeof schema[2] === 'string' ? { operation: schema[2], document: wrapped !== undefined } : undefined;
 }
 
-/** How one operation travels: how a command's input and the output are translated. */
+/** How one operation travels: how a command's input and the output are translated, and, for a REST-JSON operation, its method and path. */
 interface Route {
+  readonly rest?: { readonly method: 'POST' | 'PUT'; readonly path: `/${string}` };
   readonly request?: (input: Record<string, unknown>, command: CommandOperation) => object;
   readonly response?: (output: Record<string, unknown>, command: CommandOperation) => Record<string, unknown>;
 }
@@ -54,14 +56,15 @@ function sdkShaped<Client extends { send: unknown }>(client: AwsJsonClient, rout
     const route = sent && Object.hasOwn(routes, sent.operation) ? routes[sent.operation]! : undefined;
     if (!sent || !route) throw new Error(`the ${client.endpoint.hostname} client does not send ${sent?.operation ?? command.constructor.name}`);
     const input = command.input as Record<string, unknown>;
-    const output = await client.call(sent.operation, route.request ? route.request(input, sent) : input, options);
+    const wire = route.request ? route.request(input, sent) : input;
+    const output = route.rest ? await client.callRest(route.rest.method, route.rest.path, wire, options) : await client.call(sent.operation, wire, options);
     return route.response ? route.response(output, sent) : output;
   };
   // The SDK's send has overloads (callbacks, generic commands) that nothing here uses; the promise form is the one the logic calls.
   return { send } as unknown as Pick<Client, 'send'>;
 }
 
-function client(service: AwsJsonService, budget: ClientBudget, region?: string): AwsJsonClient {
+function client(service: AwsService, budget: ClientBudget, region?: string): AwsJsonClient {
   return new AwsJsonClient({ service, budget, ...(region ? { region } : {}) });
 }
 
@@ -136,4 +139,9 @@ export function cognitoUserPoolsClient(budget: ClientBudget, region?: string): P
     AdminInitiateAuth: {},
     AdminGetUser: { response: dates('UserCreateDate', 'UserLastModifiedDate') },
   });
+}
+
+/** An SES v2 client for SendEmail (REST-JSON: `POST /v2/email/outbound-emails`). */
+export function sesV2Client(budget: ClientBudget): Pick<SESv2Client, 'send'> {
+  return sdkShaped<SESv2Client>(client(SES_V2, budget), { SendEmail: { rest: { method: 'POST', path: '/v2/email/outbound-emails' } } });
 }

@@ -1,6 +1,7 @@
 /**
  * The synchronous triggers' AWS client: one signed JSON request over Node's HTTP, for the AWS JSON
- * protocol services they call (DynamoDB, Step Functions, Cognito user pools).
+ * protocol services they call (DynamoDB, Step Functions, Cognito user pools), and for the one REST-JSON
+ * operation they call (SES v2 SendEmail, `POST /v2/email/outbound-emails`).
  *
  * Why not the SDK: each of these triggers makes one or two small JSON requests per invocation, while
  * an SDK client costs about 30 ms of CPU to load and as much again on its first call (middleware
@@ -29,18 +30,22 @@ import http from 'node:http';
 import https from 'node:https';
 import type { ClientBudget } from './budgets.ts';
 
-/** What identifies an AWS JSON-protocol service on the wire. */
-export interface AwsJsonService {
-  /** First label of the regional endpoint: `dynamodb`, `states`, `cognito-idp`. */
+/** What identifies an AWS service's endpoint and signature. */
+export interface AwsService {
+  /** First label of the regional endpoint: `dynamodb`, `states`, `cognito-idp`, `email`. */
   readonly endpointPrefix: string;
   /** The SigV4 service name. */
   readonly signingName: string;
+  /** The SDK's service id, as in `AWS_ENDPOINT_URL_<id>`. */
+  readonly endpointId: string;
+}
+
+/** What identifies an AWS JSON-protocol service on the wire. */
+export interface AwsJsonService extends AwsService {
   /** Prefix of the `X-Amz-Target` header. */
   readonly targetPrefix: string;
   /** The protocol version in the content type (`application/x-amz-json-1.0`). */
   readonly jsonVersion: '1.0' | '1.1';
-  /** The SDK's service id, as in `AWS_ENDPOINT_URL_<id>`. */
-  readonly endpointId: string;
 }
 
 export const DYNAMODB: AwsJsonService = { endpointPrefix: 'dynamodb', signingName: 'dynamodb', targetPrefix: 'DynamoDB_20120810', jsonVersion: '1.0', endpointId: 'DYNAMODB' };
@@ -52,6 +57,8 @@ export const COGNITO_USER_POOLS: AwsJsonService = {
   jsonVersion: '1.1',
   endpointId: 'COGNITO_IDENTITY_PROVIDER',
 };
+/** SES v2, a REST-JSON service: its operations are called with {@link AwsJsonClient.callRest}. */
+export const SES_V2: AwsService = { endpointPrefix: 'email', signingName: 'ses', endpointId: 'SESV2' };
 
 /** Response metadata, as the SDK attaches it to outputs and errors. */
 export interface ResponseMetadata {
@@ -161,7 +168,7 @@ export interface Endpoint {
 }
 
 /** The regional endpoint, or the one the environment configures, as the SDK resolves it. Throws, naming the variable, on a setting it cannot honour. */
-export function resolveEndpoint(service: AwsJsonService, region: string, env: NodeJS.ProcessEnv): Endpoint {
+export function resolveEndpoint(service: AwsService, region: string, env: NodeJS.ProcessEnv): Endpoint {
   if (env.AWS_IGNORE_CONFIGURED_ENDPOINT_URLS !== 'true') {
     for (const name of [`AWS_ENDPOINT_URL_${service.endpointId}`, 'AWS_ENDPOINT_URL']) {
       const value = env[name];
@@ -185,7 +192,7 @@ export function resolveEndpoint(service: AwsJsonService, region: string, env: No
 
 /** How a client is built. */
 export interface AwsJsonClientOptions {
-  readonly service: AwsJsonService;
+  readonly service: AwsService;
   readonly budget: ClientBudget;
   /** Defaults to `AWS_REGION`, which Lambda sets. */
   readonly region?: string;
@@ -206,11 +213,18 @@ interface Answer {
   readonly body: string;
 }
 
-/** One AWS JSON-protocol service, called operation by operation. */
+/** One request's line and protocol headers, before the shared ones are added and it is signed. */
+interface RequestLine {
+  readonly method: 'POST' | 'PUT';
+  readonly path: string;
+  readonly headers: Record<string, string>;
+}
+
+/** One AWS service, called operation by operation: AWS JSON with {@link call}, REST-JSON with {@link callRest}. */
 export class AwsJsonClient {
   readonly endpoint: Endpoint;
   readonly region: string;
-  private readonly service: AwsJsonService;
+  private readonly service: AwsService;
   private readonly budget: ClientBudget;
   private readonly signer: SignatureV4 | undefined;
   private readonly agent: http.Agent;
@@ -251,6 +265,32 @@ export class AwsJsonClient {
    * Retries as the SDK's standard mode does; rejects with the last error when it gives up.
    */
   async call<Output extends object = Record<string, unknown>>(operation: string, input: object, options: CallOptions = {}): Promise<Output & { $metadata: ResponseMetadata }> {
+    const service = this.service as Partial<AwsJsonService>;
+    if (!service.targetPrefix || !service.jsonVersion) throw new Error(`${this.service.endpointPrefix} is not an AWS JSON service: call its operations with callRest`);
+    const line: RequestLine = {
+      method: 'POST',
+      path: this.endpoint.path,
+      headers: { 'content-type': `application/x-amz-json-${service.jsonVersion}`, 'x-amz-target': `${service.targetPrefix}.${operation}` },
+    };
+    return this.send<Output>(line, input, options);
+  }
+
+  /**
+   * Calls a REST-JSON operation: `input` (its whole body; the operations called here take no path or
+   * query members) sent with `method` to `path` under the endpoint's own path. Timeouts, retries,
+   * signature and errors are those of {@link call}; the error's name comes from `X-Amzn-ErrorType`.
+   */
+  async callRest<Output extends object = Record<string, unknown>>(
+    method: RequestLine['method'],
+    path: `/${string}`,
+    input: object,
+    options: CallOptions = {},
+  ): Promise<Output & { $metadata: ResponseMetadata }> {
+    const line: RequestLine = { method, path: `${this.endpoint.path.replace(/\/+$/, '')}${path}`, headers: { 'content-type': 'application/json' } };
+    return this.send<Output>(line, input, options);
+  }
+
+  private async send<Output extends object>(line: RequestLine, input: object, options: CallOptions): Promise<Output & { $metadata: ResponseMetadata }> {
     // Serialised once: every attempt of this call sends exactly these bytes.
     const body = JSON.stringify(input);
     const invocationId = randomUUID();
@@ -260,7 +300,7 @@ export class AwsJsonClient {
     for (let attempt = 1; ; attempt++) {
       try {
         if (signal?.aborted) throw abortError(signal);
-        const answer = await this.exchange(operation, body, { invocationId, attempt }, signal);
+        const answer = await this.exchange(line, body, { invocationId, attempt }, signal);
         const metadata: ResponseMetadata = { httpStatusCode: answer.status, requestId: requestId(answer.headers), attempts: attempt, totalRetryDelay };
         if (answer.status < 200 || answer.status >= 300) throw serviceError(answer, metadata);
         this.capacity = Math.min(RETRY.initialCapacity, this.capacity + (retryCost ?? RETRY.successRefund));
@@ -288,22 +328,21 @@ export class AwsJsonClient {
   }
 
   /** One signed request and its whole answer, within the budget's timeouts. */
-  private async exchange(operation: string, body: string, attempt: { invocationId: string; attempt: number }, signal: AbortSignal | undefined): Promise<Answer> {
+  private async exchange(line: RequestLine, body: string, attempt: { invocationId: string; attempt: number }, signal: AbortSignal | undefined): Promise<Answer> {
     if (!this.signer) {
       throw Object.assign(new Error('Unable to find environment variable credentials.'), { name: 'CredentialsProviderError' });
     }
     const signed = await this.signer.sign({
-      method: 'POST',
+      method: line.method,
       protocol: this.endpoint.protocol,
       hostname: this.endpoint.hostname,
       ...(this.endpoint.port ? { port: this.endpoint.port } : {}),
-      path: this.endpoint.path,
+      path: line.path,
       query: {},
       headers: {
+        ...line.headers,
         host: this.host,
-        'content-type': `application/x-amz-json-${this.service.jsonVersion}`,
         'content-length': String(Buffer.byteLength(body)),
-        'x-amz-target': `${this.service.targetPrefix}.${operation}`,
         'amz-sdk-invocation-id': attempt.invocationId,
         'amz-sdk-request': `attempt=${attempt.attempt}; max=${this.budget.maxAttempts}`,
       },
@@ -324,8 +363,8 @@ export class AwsJsonClient {
       const req = transport.request({
         hostname: this.endpoint.hostname,
         ...(this.endpoint.port ? { port: this.endpoint.port } : {}),
-        path: this.endpoint.path,
-        method: 'POST',
+        path: line.path,
+        method: line.method,
         headers: signed.headers,
         agent: this.agent,
       });

@@ -3,10 +3,8 @@
  * through SES with the shared templates, throttled per login. Logic in ./logic.ts and ./throttle.ts.
  */
 import type { CreateAuthChallengeTriggerEvent } from 'aws-lambda';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SESv2Client } from '@aws-sdk/client-sesv2';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { SYNC_TRIGGER_BUDGET, clientConfig } from '../common/aws.ts';
+import { dynamoDbDocumentClient, sesV2Client } from '../common/aws-clients.ts';
+import { SYNC_TRIGGER_BUDGET } from '../common/budgets.ts';
 import { ENV, readBranding, readPasswordless, readSenderIdentity, readString } from '../common/config.ts';
 import { sendEmail } from '../common/email.ts';
 import { lambdaHandler } from '../common/handler.ts';
@@ -16,9 +14,9 @@ import { createChallenge, type ChallengeDeps } from './logic.ts';
 
 const branding = readBranding();
 const from = readSenderIdentity();
-const ses = new SESv2Client(clientConfig(SYNC_TRIGGER_BUDGET));
+const ses = sesV2Client(SYNC_TRIGGER_BUDGET);
 const deps: ChallengeDeps = {
-  db: DynamoDBDocumentClient.from(new DynamoDBClient(clientConfig(SYNC_TRIGGER_BUDGET))),
+  db: dynamoDbDocumentClient(SYNC_TRIGGER_BUDGET),
   tableName: readString(ENV.tableName),
   settings: readPasswordless(),
   branding,

@@ -3,16 +3,15 @@
  * it expires. Logic in ./logic.ts; the protocol in ../common/passwordless.ts.
  */
 import type { VerifyAuthChallengeResponseTriggerEvent } from 'aws-lambda';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { SYNC_TRIGGER_BUDGET, clientConfig } from '../common/aws.ts';
+import { dynamoDbDocumentClient } from '../common/aws-clients.ts';
+import { SYNC_TRIGGER_BUDGET } from '../common/budgets.ts';
 import { ENV, readString } from '../common/config.ts';
 import { lambdaHandler } from '../common/handler.ts';
 import { fingerprint, logger } from '../common/logger.ts';
 import { verifyAnswer } from './logic.ts';
 
 const tableName = readString(ENV.tableName);
-const db = DynamoDBDocumentClient.from(new DynamoDBClient(clientConfig(SYNC_TRIGGER_BUDGET)));
+const db = dynamoDbDocumentClient(SYNC_TRIGGER_BUDGET);
 
 // Every failure refuses the answer, so each one is logged, refusals included.
 export const handler = lambdaHandler(

@@ -5,6 +5,7 @@ import { expect } from 'chai';
 import { GENERIC_MESSAGE } from '../../functions/common/errors.ts';
 import { linkToken, privateParameters, secretHash, type PrivateChallenge } from '../../functions/common/passwordless.ts';
 import { verifyAnswer, type VerifyDeps } from '../../functions/verify-auth-challenge-response/logic.ts';
+import { awsJsonError, withAwsEndpoint } from '../fixtures/aws-endpoint.ts';
 import { withEnvironment } from '../fixtures/env.ts';
 import { EMAIL, verifyAuthChallengeEvent } from '../fixtures/events.ts';
 
@@ -109,15 +110,28 @@ describe('verify-auth-challenge-response', () => {
 
   describe('handler', () => {
     withEnvironment({ TABLE_NAME: 'data' });
+    // The handler's client is the synchronous triggers' own (functions/common/aws-clients.ts): a loopback endpoint answers it.
+    const aws = withAwsEndpoint();
+    beforeEach(() => aws.reset());
 
-    it('answers with answerCorrect only, and turns a storage failure into the generic message', async () => {
-      const { handler } = await import('../../functions/verify-auth-challenge-response/index.ts');
-      const event = await handler(verifyAuthChallengeEvent({ privateChallengeParameters: challenge('code'), challengeAnswer: '000000' }));
-      expect(event.response).to.deep.equal({ answerCorrect: false });
-      ddb.on(UpdateCommand).rejects(new InternalServerError({ message: 'boom', $metadata: {} }));
+    it('answers with answerCorrect only, consumes the code on the wire, and turns a storage failure into the generic message', async () => {
+      // Imported after its environment is set, through a separate module graph, so its client is built against the endpoint.
+      const { handler } = (await import(new URL('../../functions/verify-auth-challenge-response/index.ts?handler-test', import.meta.url).href)) as typeof import('../../functions/verify-auth-challenge-response/index.ts');
+      const wrong = await handler(verifyAuthChallengeEvent({ privateChallengeParameters: challenge('code'), challengeAnswer: '000000' }));
+      expect(wrong.response).to.deep.equal({ answerCorrect: false });
       const live = challenge('code', { validUntil: Date.now() + 60_000 });
+      aws.on('UpdateItem', () => ({})).on('PutItem', () => ({}));
+      const right = await handler(verifyAuthChallengeEvent({ privateChallengeParameters: live, challengeAnswer: CODE }));
+      expect(right.response).to.deep.equal({ answerCorrect: true });
+      const consumed = aws.inputs('UpdateItem');
+      expect(consumed).to.have.length(1);
+      expect(consumed[0]).to.include({ TableName: 'data' });
+      aws.reset();
+      aws.on('UpdateItem', () => awsJsonError('com.amazonaws.dynamodb.v20120810#InternalServerError', 500, 'boom'));
       const error = await handler(verifyAuthChallengeEvent({ privateChallengeParameters: live, challengeAnswer: CODE })).catch((e: unknown) => e);
       expect(error).to.include({ name: 'UserFacingError', message: GENERIC_MESSAGE });
+      // The budget's two attempts, then the refusal.
+      expect(aws.operations()).to.deep.equal(['UpdateItem', 'UpdateItem']);
     });
   });
 });

@@ -1,16 +1,20 @@
 import { AdminGetUserCommand } from '@aws-sdk/client-cognito-identity-provider';
 import { GetItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { SendEmailCommand } from '@aws-sdk/client-sesv2';
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { expect } from 'chai';
-import { cognitoUserPoolsClient, commandOperation, dynamoDbDocumentClient, stepFunctionsClient } from '../../../functions/common/aws-clients.ts';
+import { cognitoUserPoolsClient, commandOperation, dynamoDbDocumentClient, sesV2Client, stepFunctionsClient } from '../../../functions/common/aws-clients.ts';
 import { SYNC_TRIGGER_BUDGET } from '../../../functions/common/budgets.ts';
 import * as bundledCognito from '../../../functions/common/sdk-commands/client-cognito-identity-provider.ts';
+import * as bundledSes from '../../../functions/common/sdk-commands/client-sesv2.ts';
 import * as bundledSfn from '../../../functions/common/sdk-commands/client-sfn.ts';
 import * as bundledDocuments from '../../../functions/common/sdk-commands/lib-dynamodb.ts';
 import { rejection } from '../../fixtures/promises.ts';
 import { awsJsonError, withAwsEndpoint } from '../../fixtures/aws-endpoint.ts';
+import { withEnvironment } from '../../fixtures/env.ts';
+import { awsRestError, startFaultProxy, type FaultProxy } from '../../reliability/lib/net.ts';
 
 describe('AWS clients of the synchronous triggers (functions/common/aws-clients.ts)', function () {
   this.timeout(20_000);
@@ -85,5 +89,36 @@ describe('AWS clients of the synchronous triggers (functions/common/aws-clients.
     const user = await cognitoUserPoolsClient(SYNC_TRIGGER_BUDGET, 'eu-west-1').send(new AdminGetUserCommand({ UserPoolId: 'p', Username: 'u' }));
     expect(user.UserCreateDate).to.deep.equal(new Date(1_600_000_000_000));
     expect(user.UserLastModifiedDate).to.deep.equal(new Date(1_650_000_000_000));
+  });
+
+  describe('SES v2 (REST-JSON)', () => {
+    let ses: FaultProxy;
+    const vars: Record<string, string> = {};
+    before(async () => {
+      ses = await startFaultProxy('http://127.0.0.1:9');
+      vars.AWS_ENDPOINT_URL_SESV2 = ses.url;
+    });
+    after(() => ses.stop());
+    withEnvironment(vars);
+    beforeEach(() => ses.log.splice(0));
+    const email = { FromEmailAddress: 'Frodo <no-reply@example.com>', Destination: { ToAddresses: ['frodo@gmail.com'] }, Content: { Simple: { Subject: { Data: 'Hi', Charset: 'UTF-8' }, Body: { Text: { Data: 'Hello', Charset: 'UTF-8' } } } } };
+
+    it('sends SendEmail, from the SDK\'s command or the bundles\' class, as POST /v2/email/outbound-emails with the same body', async () => {
+      ses.policy = () => ({ kind: 'respond', status: 200, body: JSON.stringify({ MessageId: 'm-1' }) });
+      expect(commandOperation(new bundledSes.SendEmailCommand(email))).to.deep.equal({ operation: 'SendEmail', document: false });
+      const client = sesV2Client(SYNC_TRIGGER_BUDGET);
+      const sent = await client.send(new SendEmailCommand(structuredClone(email)));
+      expect(sent.MessageId).to.equal('m-1');
+      await client.send(new bundledSes.SendEmailCommand(structuredClone(email)) as unknown as SendEmailCommand);
+      expect(ses.log.map((entry) => `${entry.request.method} ${entry.request.url}`)).to.deep.equal(['POST /v2/email/outbound-emails', 'POST /v2/email/outbound-emails']);
+      expect(JSON.parse(ses.log[0]!.request.body)).to.deep.equal(email);
+      expect(ses.log[1]!.request.body).to.equal(ses.log[0]!.request.body);
+    });
+
+    it('rejects with the error SES names, as the SDK would', async () => {
+      ses.policy = () => awsRestError('AccountSuspendedException', 400, 'suspended');
+      const error = await rejection(sesV2Client(SYNC_TRIGGER_BUDGET).send(new SendEmailCommand(email)));
+      expect(error).to.include({ name: 'AccountSuspendedException', message: 'suspended' });
+    });
   });
 });

@@ -3,10 +3,10 @@ import { expect } from 'chai';
 import { createHash, createHmac } from 'node:crypto';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { AwsJsonClient, COGNITO_USER_POOLS, DYNAMODB, RETRY, STEP_FUNCTIONS, resolveEndpoint } from '../../../functions/common/aws-json.ts';
+import { AwsJsonClient, COGNITO_USER_POOLS, DYNAMODB, RETRY, SES_V2, STEP_FUNCTIONS, resolveEndpoint } from '../../../functions/common/aws-json.ts';
 import { SYNC_TRIGGER_BUDGET, type ClientBudget } from '../../../functions/common/budgets.ts';
 import { rejection } from '../../fixtures/promises.ts';
-import { awsJsonError, FORWARD, startBlackHole, startFaultProxy, type FaultProxy, type ProxiedRequest, type ProxyAction } from '../../reliability/lib/net.ts';
+import { awsJsonError, awsRestError, FORWARD, startBlackHole, startFaultProxy, type FaultProxy, type ProxiedRequest, type ProxyAction } from '../../reliability/lib/net.ts';
 
 const CREDENTIALS = { AWS_ACCESS_KEY_ID: 'AKIAUNITTEST00000000', AWS_SECRET_ACCESS_KEY: 'unit-test-secret', AWS_SESSION_TOKEN: 'unit-test-session-token' };
 
@@ -96,6 +96,49 @@ describe('AWS JSON client (functions/common/aws-json.ts)', function () {
     const error = await rejection(client.call('GetItem', {}));
     expect(error).to.include({ name: 'CredentialsProviderError', message: 'Unable to find environment variable credentials.' });
     expect(server.log).to.have.length(0);
+  });
+
+  describe('REST-JSON (SES v2)', () => {
+    const SEND_EMAIL = { FromEmailAddress: 'no-reply@example.com', Destination: { ToAddresses: ['frodo@gmail.com'] }, Content: { Simple: { Subject: { Data: 's' }, Body: { Text: { Data: 't' } } } } };
+    function ses(url: string, env: NodeJS.ProcessEnv = {}): AwsJsonClient {
+      return new AwsJsonClient({ service: SES_V2, budget: SYNC_TRIGGER_BUDGET, env: { AWS_REGION: 'eu-west-1', AWS_ENDPOINT_URL_SESV2: url, ...CREDENTIALS, ...env }, random: () => 0 });
+    }
+
+    it('POSTs the JSON body to the operation\'s path under the endpoint\'s own, without X-Amz-Target, signed for ses with the session token', async () => {
+      const server = await serve(() => ok({ MessageId: 'm-1' }));
+      const output = await ses(`${server.url}/base/`).callRest('POST', '/v2/email/outbound-emails', SEND_EMAIL);
+      expect(output).to.deep.include({ MessageId: 'm-1' });
+      const { request } = server.log[0]!;
+      expect(request).to.include({ method: 'POST', url: '/base/v2/email/outbound-emails' });
+      expect(request.headers).to.include({ 'content-type': 'application/json', 'x-amz-security-token': CREDENTIALS.AWS_SESSION_TOKEN });
+      expect(request.headers).to.not.have.property('x-amz-target');
+      expect(String(request.headers.authorization)).to.match(/\/eu-west-1\/ses\/aws4_request, /);
+      expect(JSON.parse(request.body)).to.deep.equal(SEND_EMAIL);
+    });
+
+    it('resolves the regional endpoint email.<region> when no override is set', () => {
+      expect(resolveEndpoint(SES_V2, 'eu-west-1', {})).to.deep.equal({ protocol: 'https:', hostname: 'email.eu-west-1.amazonaws.com', path: '/' });
+    });
+
+    it('names an error from X-Amzn-ErrorType, takes its message from the body, and does not retry a client fault', async () => {
+      const server = await serve(() => awsRestError('MessageRejected', 400, 'Email address is not verified.'));
+      const error = await rejection(ses(server.url).callRest('POST', '/v2/email/outbound-emails', SEND_EMAIL));
+      expect(error).to.include({ name: 'MessageRejected', message: 'Email address is not verified.', $fault: 'client' });
+      expect(server.log).to.have.length(1);
+    });
+
+    it('retries throttling with the same bytes, within the budget\'s attempts', async () => {
+      const server = await serve(() => awsRestError('TooManyRequestsException', 429, 'Rate exceeded'));
+      const error = await rejection(ses(server.url).callRest('POST', '/v2/email/outbound-emails', SEND_EMAIL));
+      expect(error).to.include({ name: 'TooManyRequestsException' });
+      expect(server.log).to.have.length(SYNC_TRIGGER_BUDGET.maxAttempts);
+      expect(new Set(server.log.map((entry) => entry.request.body)).size).to.equal(1);
+    });
+
+    it('refuses an AWS JSON call on a REST-JSON service, naming the method to use', async () => {
+      const error = await rejection(ses('http://127.0.0.1:9').call('SendEmail', SEND_EMAIL));
+      expect(error).to.have.property('message').that.matches(/callRest/);
+    });
   });
 
   describe('endpoints', () => {
