@@ -158,7 +158,7 @@ export class CognitoTriggersStack extends TerraformStack {
         functionName: `${this.prefix}-${spec.name}`,
         zipPath: path.join(distDir, `${spec.name}.zip`),
         environment: functionEnvironment(spec.name, config, this.refs(stateMachineArn)),
-        statements: functionGrants(spec.name, this.grantTargets(stateMachineArn)).own,
+        statements: functionGrants(spec.name, this.grantTargets(stateMachineArn), config).own,
         logLevel: config.logs.level,
         logRetentionDays: config.logs.retentionDays,
         memoryMb: memoryMbFor(config, spec.kind),
@@ -241,7 +241,7 @@ export class CognitoTriggersStack extends TerraformStack {
   private grantPoolAccess(): void {
     const fns = this.functions;
     const withPool: GrantTargets = { ...this.grantTargets(this.workflow.arn), userPoolArn: this.userPool.arn };
-    for (const name of POOL_SCOPED_FUNCTIONS) fns[name]!.addPolicy('this-user-pool', functionGrants(name, withPool).pool);
+    for (const name of POOL_SCOPED_FUNCTIONS) fns[name]!.addPolicy('this-user-pool', functionGrants(name, withPool, this.config).pool);
     this.senderKey?.attachPolicy({
       userPoolArn: this.userPool.arn,
       decrypterRoleArns: [fns['custom-email-sender']!.role.arn, fns['custom-sms-sender']!.role.arn],

@@ -62,8 +62,8 @@ export interface FunctionGrants {
 export interface FunctionInfra {
   /** The function-specific variables (POWERTOOLS_SERVICE_NAME and POWERTOOLS_LOG_LEVEL are added for all). */
   environment(config: Config, refs: ResourceRefs): Record<string, string>;
-  /** Statements of its own policy. */
-  grants(t: GrantTargets): readonly PolicyStatement[];
+  /** Statements of its own policy; `config` for statements that only some configurations need. */
+  grants(t: GrantTargets, config: Config): readonly PolicyStatement[];
   /** Statements naming the user pool, in a second policy created after the pool; absent for most functions. */
   poolGrants?(t: GrantTargets): readonly PolicyStatement[];
 }

@@ -52,9 +52,9 @@ export function functionEnvironment(name: FunctionName, config: Config, refs: Re
 }
 
 /** The grants of one function, beyond writing to its own log group. */
-export function functionGrants(name: FunctionName, t: GrantTargets): FunctionGrants {
+export function functionGrants(name: FunctionName, t: GrantTargets, config: Config): FunctionGrants {
   const infra = FUNCTION_INFRA[name];
-  return { own: infra.grants(t), pool: infra.poolGrants?.(t) ?? [] };
+  return { own: infra.grants(t, config), pool: infra.poolGrants?.(t) ?? [] };
 }
 
 /** Functions whose policy names the user pool, which therefore need a second, separate policy. */

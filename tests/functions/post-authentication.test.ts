@@ -25,7 +25,7 @@ describe('post-authentication', () => {
   });
   after(() => ddb.restore());
   let clock = T0;
-  const deps = (): RecordDeps => ({ db: DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'eu-west-1' })), tableName: 'users', auditRetentionDays: 30, now: () => clock });
+  const deps = (): RecordDeps => ({ db: DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'eu-west-1' })), tableName: 'users', auditRetentionDays: 30, passwordless: true, now: () => clock });
   const puts = () => ddb.commandCalls(PutCommand).map((c) => c.args[0].input);
 
   beforeEach(() => {
@@ -108,6 +108,13 @@ describe('post-authentication', () => {
       expect(await recordSignIn(deps(), postAuthenticationEvent())).to.include({ method: 'password' });
     });
 
+    it('without passwordless sign-in deployed, reads no marker and audits a password', async () => {
+      ddb.on(PutCommand).resolves({}).on(UpdateCommand).resolves({}).on(DeleteCommand).resolves({});
+      ddb.on(GetCommand).resolves({ Item: { method: 'code', at: T0 } });
+      expect(await recordSignIn({ ...deps(), passwordless: false }, postAuthenticationEvent())).to.include({ method: 'password', auditWritten: true });
+      expect(ddb.commandCalls(GetCommand)).to.have.length(0);
+    });
+
     it('tells two passwordless sign-ins with identical events apart by their verification, and a retry of one from the other', async () => {
       const event = postAuthenticationEvent();
       const first = { method: 'code', at: T0 - 900 } as const;
@@ -187,10 +194,11 @@ describe('post-authentication', () => {
 
     it('returns the event unchanged and writes to the configured table with the configured retention', async () => {
       const { handler } = await loadHandler<typeof import('../../functions/post-authentication/index.ts')>('post-authentication');
-      // GetItem: the passwordless sign-in marker, absent for a password sign-in.
-      aws.on('GetItem', () => ({})).on('PutItem', () => ({})).on('UpdateItem', () => ({})).on('DeleteItem', () => ({}));
+      aws.on('PutItem', () => ({})).on('UpdateItem', () => ({})).on('DeleteItem', () => ({}));
       const event = postAuthenticationEvent();
       expect(await handler(event, lambdaContext('post-authentication'))).to.equal(event);
+      // Without PASSWORDLESS_SIGN_IN no sign-in method marker can exist, so none is looked for.
+      expect(aws.inputs('GetItem')).to.have.length(0);
       const audit = aws.inputs('PutItem')[1]!;
       expect(audit.TableName).to.equal('users');
       const item = unmarshall(audit.Item as Parameters<typeof unmarshall>[0]);

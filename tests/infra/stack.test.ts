@@ -70,7 +70,7 @@ function expectedGrants(s: Synthesized, name: FunctionName): string[] {
     'custom-message': () => [],
     'post-confirmation': () => pairs(['dynamodb:PutItem', 'dynamodb:DeleteItem'], [table]),
     'pre-authentication': () => pairs(['dynamodb:UpdateItem'], [table]),
-    'post-authentication': () => pairs(['dynamodb:PutItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem'], [table]),
+    'post-authentication': () => pairs(['dynamodb:PutItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', ...(s.config.passwordless.enabled ? ['dynamodb:GetItem'] : [])], [table]),
     'pre-token-generation': () => [],
     'user-migration': () => pairs(['cognito-idp:AdminInitiateAuth', 'cognito-idp:AdminGetUser'], [legacy]),
     'define-auth-challenge': () => [],
@@ -124,7 +124,8 @@ for (const [mode, passwordless] of [['custom-senders', true], ['cognito', false]
     it('gives each function exactly the environment variables of the runtime contract', () => {
       for (const name of deployedNames(s.config)) {
         const vars = resources(s, 'aws_lambda_function')[functionId(s, name)]!.environment.variables as Record<string, string>;
-        expect(Object.keys(vars).sort(), name).to.deep.equal([...CONTRACT_ENV[name], 'POWERTOOLS_SERVICE_NAME', 'POWERTOOLS_LOG_LEVEL'].sort());
+        const withPasswordless = name === 'post-authentication' && passwordless ? [ENV.passwordlessEnabled] : [];
+        expect(Object.keys(vars).sort(), name).to.deep.equal([...CONTRACT_ENV[name], ...withPasswordless, 'POWERTOOLS_SERVICE_NAME', 'POWERTOOLS_LOG_LEVEL'].sort());
         expect(vars.POWERTOOLS_SERVICE_NAME).to.equal(name);
       }
     });
@@ -199,7 +200,7 @@ for (const [mode, passwordless] of [['custom-senders', true], ['cognito', false]
         'post-confirmation': [['USER#*'], ['LOCKOUT#*']],
         'send-welcome-email': [['idempotency#*'], ['USER#*']],
         'pre-authentication': [['LOCKOUT#*']],
-        'post-authentication': [['DEDUPE#*'], ['USER#*'], ['USER#*'], ['LOCKOUT#*'], ['PASSWORDLESS#*']],
+        'post-authentication': [['DEDUPE#*'], ['USER#*'], ['USER#*'], ['LOCKOUT#*'], ...(passwordless ? [['PASSWORDLESS#*']] : [])],
         'create-auth-challenge': [['PASSWORDLESS#*'], ['PASSWORDLESS#*'], ['PASSWORDLESS#*']],
         'verify-auth-challenge-response': [['PASSWORDLESS#*'], ['PASSWORDLESS#*']],
         'custom-email-sender': [['idempotency#*']],
@@ -215,7 +216,7 @@ for (const [mode, passwordless] of [['custom-senders', true], ['cognito', false]
       }
     });
 
-    it('gives post-authentication one statement per action and item kind, and DeleteItem on attempt state only', () => {
+    it(`gives post-authentication one statement per action and item kind, DeleteItem on attempt state only${passwordless ? ', and reads sign-in method markers' : ', and no read of sign-in method markers'}`, () => {
       const table = ref('aws_dynamodb_table', Object.keys(resources(s, 'aws_dynamodb_table'))[0]!, 'arn');
       const statements = roleStatements(s, roleId(s, 'post-authentication')).filter((st) => st.Resource.includes(table));
       const grants = statements.map((st) => [st.Action, (st.Condition as { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': string[] } })['ForAllValues:StringLike']['dynamodb:LeadingKeys']]);
@@ -224,7 +225,7 @@ for (const [mode, passwordless] of [['custom-senders', true], ['cognito', false]
         [['dynamodb:PutItem'], ['USER#*']],
         [['dynamodb:UpdateItem'], ['USER#*']],
         [['dynamodb:DeleteItem'], ['LOCKOUT#*']],
-        [['dynamodb:GetItem'], ['PASSWORDLESS#*']],
+        ...(passwordless ? [[['dynamodb:GetItem'], ['PASSWORDLESS#*']]] : []),
       ]);
     });
 

@@ -391,7 +391,7 @@ describe('lockout against dynalite', function () {
   }
 
   describe('post-authentication', () => {
-    const recordDeps = (db: DocumentSender = doc): RecordDeps => ({ db, tableName: table, auditRetentionDays: 90, now: () => clock });
+    const recordDeps = (db: DocumentSender = doc): RecordDeps => ({ db, tableName: table, auditRetentionDays: 90, passwordless: true, now: () => clock });
     const audits = async () =>
       (await doc.send(new QueryCommand({ TableName: table, KeyConditionExpression: 'pk = :pk AND begins_with(sk, :login)', ExpressionAttributeValues: { ':pk': `USER#${SUB}`, ':login': 'LOGIN#' }, ConsistentRead: true }))).Items ?? [];
     const profile = async () => (await doc.send(new GetCommand({ TableName: table, Key: { pk: `USER#${SUB}`, sk: 'PROFILE' }, ConsistentRead: true }))).Item;
