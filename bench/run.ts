@@ -18,6 +18,7 @@ import { buildNaive, repoRoot, timeBuild, timeSynth } from './lib/builds.ts';
 import { encryptCode } from './lib/ciphertext.ts';
 import { timeBareNode, timeColdPath, timeLoad, type ColdPathSample, type ProcessSample } from './lib/cold.ts';
 import { COLD_PATHS, type ColdPathName } from './lib/paths.ts';
+import { buildFloor, FLOOR_PROBE } from './lib/floor.ts';
 import { functionEnv } from './lib/env.ts';
 import { benchEvent, USER_POOL_ID } from './lib/events.ts';
 import { measureSandbox, type SandboxResult } from './lib/sandbox-e2e.ts';
@@ -230,6 +231,8 @@ interface ColdPathSetup {
   readonly stub: StubServer;
   /** Event file per function. */
   readonly events: ReadonlyMap<FunctionName, string>;
+  /** The floor probe's bundle (bench/lib/floor.ts), run in the same rounds as the functions. */
+  readonly floorBundle: string;
 }
 
 type Variant = 'ours' | 'naive' | 'sameSource';
@@ -242,13 +245,14 @@ type Variant = 'ours' | 'naive' | 'sameSource';
  * spawn-to-exit minus the invocation) and the whole cold path. The calibration workload only loads.
  */
 async function measureCold(stage: Record<Variant, string>, results: FunctionResult[], calibration: Record<CalibrationBuild, string>, setup: ColdPathSetup) {
-  type Task = { r: FunctionResult; variant: Variant } | { calibrate: CalibrationBuild };
+  type Task = { r: FunctionResult; variant: Variant } | { calibrate: CalibrationBuild } | { floor: true };
   const tasks: Task[] = [
     ...results.flatMap((r) =>
       (['ours', 'naive', 'sameSource'] as const).filter((variant) => variant !== 'sameSource' || r.sameSource).map((variant) => ({ r, variant })),
     ),
     // The calibration workload takes its turns among the functions, so it sees the same machine they do.
     ...CALIBRATION_BUILDS.map((calibrate) => ({ calibrate })),
+    { floor: true },
   ];
   const baseline: ProcessSample[] = [];
   const samples = new Map<string, ProcessSample[]>();
@@ -261,13 +265,17 @@ async function measureCold(stage: Record<Variant, string>, results: FunctionResu
     // The first full-mode round warms the page cache and is discarded.
     const record = smoke || round > 0;
     for (const task of shuffled(tasks, 0x5eed + round)) {
-      const key = 'calibrate' in task ? `calibration/${task.calibrate}` : `${task.r.name}/${task.variant}`;
+      const key = 'calibrate' in task ? `calibration/${task.calibrate}` : 'floor' in task ? FLOOR_PROBE : `${task.r.name}/${task.variant}`;
       if (failed.has(key)) continue;
       const bare = await timeBareNode(bareEnv);
       try {
         if ('calibrate' in task) {
           const sample = await timeLoad(calibration[task.calibrate], { env: bareEnv });
           if (record) samples.set(key, [...(samples.get(key) ?? []), sample]);
+        } else if ('floor' in task) {
+          // Any event will do: the probe only sends its one request. Its endpoint is pre-authentication's.
+          const sample = await timeColdPath(setup.floorBundle, setup.events.get('pre-authentication')!, FLOOR_PROBE, functionEnv('pre-authentication', setup.stub.url));
+          if (record) coldSamples.set(key, [...(coldSamples.get(key) ?? []), sample]);
         } else {
           const { name } = task.r;
           const sample = await timeColdPath(path.join(stage[task.variant], name, 'index.js'), setup.events.get(name)!, name, functionEnv(name, setup.stub.url));
@@ -281,6 +289,7 @@ async function measureCold(stage: Record<Variant, string>, results: FunctionResu
       } catch (error) {
         failed.add(key);
         if ('calibrate' in task) calibrationErrors.push(`calibration ${task.calibrate} failed to load: ${(error as Error).message}`);
+        else if ('floor' in task) calibrationErrors.push(`${FLOOR_PROBE} failed its cold start: ${(error as Error).message}`);
         else task.r.errors.push(`${task.variant} bundle failed its cold start: ${(error as Error).message}`);
       }
     }
@@ -309,6 +318,7 @@ async function measureCold(stage: Record<Variant, string>, results: FunctionResu
       r.ratios.loadCpuSameSource = round(r.ours.load.cpuAboveNodeMs / r.sameSource.load.cpuAboveNodeMs, 3);
     }
   }
+  const floorSamples = coldSamples.get(FLOOR_PROBE);
   const calibrationLoads: Partial<Record<CalibrationBuild, LoadFigures>> = {};
   for (const variant of CALIBRATION_BUILDS) {
     const figures = samples.get(`calibration/${variant}`);
@@ -324,6 +334,7 @@ async function measureCold(stage: Record<Variant, string>, results: FunctionResu
     },
     calibrationLoads,
     calibrationErrors,
+    ...(floorSamples ? { floor: coldPathFigures(floorSamples, base) } : {}),
   };
 }
 
@@ -334,9 +345,14 @@ interface PathTotal {
   readonly naive: { cpuMs: number; wallMs: number };
   readonly ratio: number;
   readonly ratioCpu: number;
+  /**
+   * The path with each trigger at its floor: the floor probe's cold path, or the trigger's own when
+   * that is lower (a trigger that calls no AWS service is already below the probe), and its ratio to naive.
+   */
+  readonly floor?: { cpuMs: number; wallMs: number; ratio: number; ratioCpu: number };
 }
 
-function pathTotals(results: FunctionResult[]): Partial<Record<ColdPathName, PathTotal>> {
+function pathTotals(results: FunctionResult[], floor: ColdPathFigures | undefined): Partial<Record<ColdPathName, PathTotal>> {
   const totals: Partial<Record<ColdPathName, PathTotal>> = {};
   for (const [name, members] of Object.entries(COLD_PATHS) as Array<[ColdPathName, readonly FunctionName[]]>) {
     const measured = members.map((m) => results.find((r) => r.name === m));
@@ -344,7 +360,16 @@ function pathTotals(results: FunctionResult[]): Partial<Record<ColdPathName, Pat
     const sum = (variant: 'ours' | 'naive', field: 'cpuAboveNodeMs' | 'aboveNodeMs') => round(measured.reduce((t, r) => t + r![variant].coldPath![field], 0), 1);
     const ours = { cpuMs: sum('ours', 'cpuAboveNodeMs'), wallMs: sum('ours', 'aboveNodeMs') };
     const naive = { cpuMs: sum('naive', 'cpuAboveNodeMs'), wallMs: sum('naive', 'aboveNodeMs') };
-    totals[name] = { functions: members, ours, naive, ratio: round(ours.wallMs / naive.wallMs, 3), ratioCpu: round(ours.cpuMs / naive.cpuMs, 3) };
+    const atFloor = (field: 'cpuAboveNodeMs' | 'aboveNodeMs') => round(measured.reduce((t, r) => t + Math.min(r!.ours.coldPath![field], floor![field]), 0), 1);
+    const floorTotal = floor ? { cpuMs: atFloor('cpuAboveNodeMs'), wallMs: atFloor('aboveNodeMs') } : undefined;
+    totals[name] = {
+      functions: members,
+      ours,
+      naive,
+      ratio: round(ours.wallMs / naive.wallMs, 3),
+      ratioCpu: round(ours.cpuMs / naive.cpuMs, 3),
+      ...(floorTotal ? { floor: { ...floorTotal, ratio: round(floorTotal.wallMs / naive.wallMs, 3), ratioCpu: round(floorTotal.cpuMs / naive.cpuMs, 3) } } : {}),
+    };
   }
   return totals;
 }
@@ -442,6 +467,7 @@ function printTable(
   checks: BudgetCheck[],
   machine: MachineCalibration & { errors: readonly string[] },
   paths: Partial<Record<ColdPathName, PathTotal>>,
+  floor: ColdPathFigures | undefined,
 ) {
   const lines: string[] = [];
   lines.push(
@@ -539,7 +565,14 @@ function printTable(
   for (const [name, t] of Object.entries(paths)) {
     lines.push(
       `${name} path (${t.functions.join(' + ')}): cold total ${t.ours.cpuMs.toFixed(1)} ms CPU vs ${t.naive.cpuMs.toFixed(1)} naive (ratio ${t.ratioCpu.toFixed(2)}), ` +
-        `${t.ours.wallMs.toFixed(1)} ms wall vs ${t.naive.wallMs.toFixed(1)} (ratio ${t.ratio.toFixed(2)})`,
+        `${t.ours.wallMs.toFixed(1)} ms wall vs ${t.naive.wallMs.toFixed(1)} (ratio ${t.ratio.toFixed(2)})` +
+        (t.floor ? `; at the floor ${t.floor.cpuMs.toFixed(1)} ms CPU (ratio ${t.floor.ratioCpu.toFixed(2)})` : ''),
+    );
+  }
+  if (floor) {
+    lines.push(
+      `floor (${FLOOR_PROBE}: the logger, node:https and node:crypto loaded, one unsigned request): cold path ${floor.cpuAboveNodeMs.toFixed(1)} ms CPU, ` +
+        `${floor.firstCallCpuMs.toFixed(1)} of them the request; ${floor.aboveNodeMs.toFixed(1)} ms wall`,
     );
   }
   lines.push(
@@ -666,7 +699,7 @@ async function main(): Promise<number> {
         await writeFile(file, JSON.stringify(benchEvent(r.name, { encryptedCode })));
         events.set(r.name, file);
       }
-      cold = await measureCold(stage, results, calibrationBundles, { stub, events });
+      cold = await measureCold(stage, results, calibrationBundles, { stub, events, floorBundle: await buildFloor(path.join(tmp, 'floor')) });
       machineCalibration = calibrate(budgets, cold.calibrationLoads, cold.calibrationErrors);
       log(`machine factor ${machineCalibration.factor}`);
       for (const r of results) {
@@ -703,12 +736,13 @@ async function main(): Promise<number> {
     let experiments: ExperimentsResult | undefined;
     if (args.experiments) experiments = await runExperiments(path.join(tmp, 'experiments'), smoke ? 1 : rounds, invocations, log);
 
-    const paths = pathTotals(results);
+    const paths = pathTotals(results, cold.floor);
     const baseline = cold.baseline;
     const checks = evaluateBudgets(budgets, results, paths, build, synth, machineCalibration);
-    const output = { meta, budgets, baseline, machineCalibration, functions: results, paths, build, synth, sandbox, checks, ...(experiments ? { experiments } : {}) };
+    const floor = cold.floor;
+    const output = { meta, budgets, baseline, machineCalibration, functions: results, ...(floor ? { floor } : {}), paths, build, synth, sandbox, checks, ...(experiments ? { experiments } : {}) };
     await writeFile(outFile, `${JSON.stringify(output, null, 2)}\n`);
-    printTable(results, baseline, build, 'error' in synth ? synth : { wallMedianMs: synth.wallMedianMs }, sandbox, checks, machineCalibration, paths);
+    printTable(results, baseline, build, 'error' in synth ? synth : { wallMedianMs: synth.wallMedianMs }, sandbox, checks, machineCalibration, paths, floor);
     if (experiments) printExperiments(experiments);
     log(`wrote ${path.relative(process.cwd(), outFile)}`);
 

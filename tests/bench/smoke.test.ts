@@ -30,7 +30,11 @@ interface SmokeResults {
     warm?: { invocations: number; p50Ms: number; p99Ms: number; errors: Record<string, number>; unknownCalls: string[] };
     errors: string[];
   }>;
-  paths: Record<string, { functions: string[]; ours: { cpuMs: number; wallMs: number }; naive: { cpuMs: number; wallMs: number }; ratio: number; ratioCpu: number }>;
+  floor?: ColdPath;
+  paths: Record<
+    string,
+    { functions: string[]; ours: { cpuMs: number; wallMs: number }; naive: { cpuMs: number; wallMs: number }; ratio: number; ratioCpu: number; floor?: { cpuMs: number; ratioCpu: number } }
+  >;
   machineCalibration: { factor: number; builds: Record<string, { measuredMs: number; referenceMs: number; factor: number }>; errors: string[] };
   build: { wallMedianMs: number };
   synth: { wallMedianMs?: number; error?: string };
@@ -140,6 +144,18 @@ describe('benchmark smoke run (bench/run.ts --smoke)', function () {
       expect(results.checks.map((c) => c.id), name).to.include(`path.${name}.cold-ratio`);
     }
     expect(run.stdout).to.match(/^sign-in path \(pre-authentication \+ post-authentication \+ pre-token-generation\): cold total/m);
+  });
+
+  it('measures the floor probe in the same rounds and puts each path at its floor, each trigger at the probe or below', () => {
+    const floor = results.floor;
+    expect(floor?.rawCpuMs.length, 'floor probe samples').to.be.greaterThan(0);
+    expect(floor!.firstCallCpuMs).to.be.greaterThan(0).and.at.most(floor!.cpuAboveNodeMs + 1);
+    for (const [name, members] of Object.entries(COLD_PATHS)) {
+      const atFloor = members.reduce((t, m) => t + Math.min(results.functions.find((f) => f.name === m)!.ours.coldPath!.cpuAboveNodeMs, floor!.cpuAboveNodeMs), 0);
+      expect(results.paths[name]!.floor?.cpuMs, name).to.be.closeTo(atFloor, 0.1);
+      expect(results.paths[name]!.floor!.cpuMs, name).to.be.at.most(results.paths[name]!.ours.cpuMs + 0.1);
+    }
+    expect(run.stdout).to.match(/^floor \(floor-one-request: .*\): cold path [\d.]+ ms CPU/m);
   });
 
   it('builds the naive baseline with the SDKs our own clients replace and reports the same-source baseline beside it', () => {
