@@ -38,7 +38,7 @@ export const ENV = {
   passwordlessValiditySeconds: 'SIGN_IN_VALIDITY_SECONDS',
   passwordlessMinIntervalSeconds: 'SIGN_IN_MESSAGE_INTERVAL_SECONDS',
   passwordlessMaxPerHour: 'SIGN_IN_MESSAGES_PER_HOUR',
-  passwordlessEnabled: 'PASSWORDLESS_SIGN_IN',
+  signInMethodMarkers: 'SIGN_IN_METHOD_MARKERS',
 } as const;
 
 /** Names of the variables a function may read; anything else in its environment is a stack bug. */

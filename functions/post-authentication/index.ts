@@ -11,7 +11,7 @@ import { handleSignIn } from './logic.ts';
 
 const tableName = readString(ENV.tableName);
 const auditRetentionDays = readInt(ENV.auditRetentionDays, { min: 1, max: 3650, default: 90 });
-const passwordless = readBool(ENV.passwordlessEnabled, false);
+const passwordless = readBool(ENV.signInMethodMarkers, false);
 const db = dynamoDbDocumentClient(SYNC_TRIGGER_BUDGET);
 
 // The logic logs its own failures, so the wrapper adds no ERROR line.

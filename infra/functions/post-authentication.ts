@@ -11,7 +11,7 @@ export const postAuthentication: FunctionInfra = {
   environment: (config, refs) => ({
     [ENV.tableName]: refs.tableName,
     [ENV.auditRetentionDays]: String(config.audit.retentionDays),
-    ...(config.passwordless.enabled ? { [ENV.passwordlessEnabled]: 'true' } : {}),
+    ...(config.passwordless.enabled ? { [ENV.signInMethodMarkers]: 'true' } : {}),
   }),
   // One statement per action and item kind (functions/post-authentication/record.ts): the dedupe marker
   // is put, the audit entry put and the profile updated (both USER#), the attempt state deleted. Nothing

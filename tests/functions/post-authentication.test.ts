@@ -197,7 +197,7 @@ describe('post-authentication', () => {
       aws.on('PutItem', () => ({})).on('UpdateItem', () => ({})).on('DeleteItem', () => ({}));
       const event = postAuthenticationEvent();
       expect(await handler(event, lambdaContext('post-authentication'))).to.equal(event);
-      // Without PASSWORDLESS_SIGN_IN no sign-in method marker can exist, so none is looked for.
+      // Without SIGN_IN_METHOD_MARKERS no sign-in method marker can exist, so none is looked for.
       expect(aws.inputs('GetItem')).to.have.length(0);
       const audit = aws.inputs('PutItem')[1]!;
       expect(audit.TableName).to.equal('users');

@@ -124,7 +124,7 @@ for (const [mode, passwordless] of [['custom-senders', true], ['cognito', false]
     it('gives each function exactly the environment variables of the runtime contract', () => {
       for (const name of deployedNames(s.config)) {
         const vars = resources(s, 'aws_lambda_function')[functionId(s, name)]!.environment.variables as Record<string, string>;
-        const withPasswordless = name === 'post-authentication' && passwordless ? [ENV.passwordlessEnabled] : [];
+        const withPasswordless = name === 'post-authentication' && passwordless ? [ENV.signInMethodMarkers] : [];
         expect(Object.keys(vars).sort(), name).to.deep.equal([...CONTRACT_ENV[name], ...withPasswordless, 'POWERTOOLS_SERVICE_NAME', 'POWERTOOLS_LOG_LEVEL'].sort());
         expect(vars.POWERTOOLS_SERVICE_NAME).to.equal(name);
       }
