@@ -13,7 +13,7 @@ import { FUNCTIONS } from '../../functions/catalog.ts';
 import { LAMBDA_NODE_MAJOR } from '../../functions/runtime.ts';
 import { COLD_PATHS } from '../../bench/lib/paths.ts';
 import { SDK_FREE_FUNCTIONS } from '../../scripts/build.ts';
-import type { ColdPathFigures as ColdPath } from '../../bench/run.ts';
+import type { ColdPathFigures as ColdPath } from '../../bench/lib/results.ts';
 
 const root = path.resolve(import.meta.dirname, '../..');
 
