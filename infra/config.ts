@@ -193,7 +193,7 @@ export const ConfigSchema = z
       syncTrigger: memoryMb('the synchronous triggers, which a user waits for'),
       asyncTrigger: memoryMb('the custom email and SMS senders'),
       workflowTask: memoryMb('the reminder workflow\'s tasks'),
-      asyncTask: memoryMb('send-welcome-email, on the table\'s stream'),
+      asyncTask: memoryMb('the table stream\'s consumers, send-welcome-email and notify-lockout'),
     }),
     tags: z.record(z.string().regex(/^[\w .:/=+@-]{1,128}$/), z.string().max(256)).describe('Tags on every resource (`key=value,key=value` in the variable).'),
   })
