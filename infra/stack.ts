@@ -182,22 +182,11 @@ export class CognitoTriggersStack extends TerraformStack {
     const deployed = deployedFunctions(config);
     const isTask = (f: (typeof FUNCTIONS)[number]) => f.kind === 'workflow-task' || f.kind === 'async-task';
     for (const spec of deployed.filter(isTask)) addFunction(spec, '');
-    const welcome = fns['send-welcome-email']!;
-    const welcomeStream = new StreamTrigger(this, 'welcome-stream', {
-      ...WELCOME_EMAIL_STREAM,
-      streamArn: this.table.streamArn,
-      functionName: welcome.functionName,
-      onFailureDestinationArn: this.welcomeFailures.arn,
-      dependsOn: [welcome.policy],
-    });
-    const notifier = fns['notify-lockout']!;
-    const lockNoticeStream = new StreamTrigger(this, 'lock-notice-stream', {
-      ...LOCK_NOTICE_STREAM,
-      streamArn: this.table.streamArn,
-      functionName: notifier.functionName,
-      onFailureDestinationArn: this.lockNoticeFailures.arn,
-      dependsOn: [notifier.policy],
-    });
+    // Lambda checks the role's stream and queue grants when it creates a mapping, so each waits for its function's policy.
+    const drive = (id: string, name: FunctionName, settings: typeof WELCOME_EMAIL_STREAM | typeof LOCK_NOTICE_STREAM, failures: FailureQueue): StreamTrigger =>
+      new StreamTrigger(this, id, { ...settings, streamArn: this.table.streamArn, functionName: fns[name]!.functionName, onFailureDestinationArn: failures.arn, dependsOn: [fns[name]!.policy] });
+    const welcomeStream = drive('welcome-stream', 'send-welcome-email', WELCOME_EMAIL_STREAM, this.welcomeFailures);
+    const lockNoticeStream = drive('lock-notice-stream', 'notify-lockout', LOCK_NOTICE_STREAM, this.lockNoticeFailures);
     const workflow = new ReminderWorkflow(this, 'reminder', {
       name: `${this.prefix}-signup-reminder`,
       reminderDelaySeconds: config.workflow.reminderDelaySeconds,

@@ -26,13 +26,14 @@ import type { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-iden
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { SESv2Client } from '@aws-sdk/client-sesv2';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import type { Context, DynamoDBBatchItemFailure, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import type { BrandingSettings, SenderIdentity } from '../common/config.ts';
 import { sendEmail } from '../common/email.ts';
 import { errorName } from '../common/errors.ts';
 import type { DomainPolicy } from '../common/identity.ts';
-import { fingerprint, logger as defaultLogger } from '../common/logger.ts';
+import { logger as defaultLogger } from '../common/logger.ts';
 import { checkRecipient } from '../common/recipient-policy.ts';
+import { handleStreamBatch, type BatchOutcome } from '../common/stream-batch.ts';
 import { ITEM_PREFIX, LOCK_NOTICE_ATTRIBUTES, LOCKOUT_SK } from '../common/table.ts';
 import { renderEmail } from '../common/templates.ts';
 import { lookUpUser, parseTaskInput } from '../common/workflow-task.ts';
@@ -40,8 +41,7 @@ import { lookUpUser, parseTaskInput } from '../common/workflow-task.ts';
 /** How long a lock's notice is remembered: well past the stream's 24 hours, the longest any record of it can be re-delivered. */
 export const LOCK_NOTICE_MEMORY_SECONDS = 2 * 24 * 3600;
 
-/** Time kept back from the invocation's timeout: no new notice starts with less left (a lookup and a send, with SDK retries). */
-export const SEND_RESERVE_MS = 5_000;
+export { SEND_RESERVE_MS } from '../common/stream-batch.ts';
 
 /** One lock to tell its owner about. Times are epoch milliseconds. */
 export interface LockNotice {
@@ -65,7 +65,7 @@ export type DroppedRecord = 'not-an-owned-lock' | 'malformed';
 export type NoticeResult = 'sent' | 'owner-gone' | 'no-verified-email' | 'outside-domain-policy';
 
 /** What happened to one record. `failed` and `not-attempted` records are reported back to Lambda for a retry. */
-export type RecordOutcome = NoticeResult | 'already-handled' | DroppedRecord | 'failed' | 'not-attempted';
+export type RecordOutcome = BatchOutcome<DroppedRecord, NoticeResult | 'already-handled'>;
 
 /** Thrown while the notice is not sent yet; the record is then reported as a batch item failure. */
 export class NoticeNotSentError extends Error {
@@ -171,9 +171,9 @@ export async function notifyOwner(notice: LockNotice, deps: NotifyLockoutDeps, s
 }
 
 /**
- * Handles one batch from the table's stream, in order, and returns the sequence numbers to retry
- * (Lambda's partial batch response). No record is started with less than {@link SEND_RESERVE_MS} of the
- * invocation left; those are reported as failures, so Lambda delivers them again.
+ * Handles one batch from the table's stream, in order (functions/common/stream-batch.ts), and returns the
+ * sequence numbers to retry (Lambda's partial batch response). No record is started with less than
+ * {@link SEND_RESERVE_MS} of the invocation left; those are reported as failures, so Lambda delivers them again.
  */
 export async function handleLockRecords(
   event: DynamoDBStreamEvent,
@@ -181,39 +181,21 @@ export async function handleLockRecords(
   sender: NoticeSender,
   context?: Context,
 ): Promise<DynamoDBBatchResponse & { outcomes: RecordOutcome[] }> {
-  const log = deps.logger ?? defaultLogger;
   // Lets Powertools expire an in-progress record when this invocation times out, so a retry can send.
   if (context) sender.config.registerLambdaContext(context);
-  const records = Array.isArray(event?.Records) ? event.Records : [];
-  const batchItemFailures: DynamoDBBatchItemFailure[] = [];
-  const outcomes: RecordOutcome[] = [];
-  for (const record of records) {
-    const notice = lockNoticeRequest(record);
-    if (typeof notice === 'string') {
-      outcomes.push(notice);
-      log[notice === 'malformed' ? 'error' : 'info']('Stream record asks for no lock notice; dropped', { lockNotice: notice, eventName: String(record?.eventName).slice(0, 20) });
-      continue;
-    }
-    const sequenceNumber = record.dynamodb?.SequenceNumber;
-    // Without its sequence number a record cannot be reported; Lambda then retries the whole batch.
-    if (!sequenceNumber) throw new NoticeNotSentError('A stream record has no sequence number');
-    if (context && context.getRemainingTimeInMillis() < SEND_RESERVE_MS) {
-      outcomes.push('not-attempted');
-      batchItemFailures.push({ itemIdentifier: sequenceNumber });
-      continue;
-    }
-    // The same correlation id as pre-authentication's lines about this user: the fingerprint of the username.
-    defaultLogger.setCorrelationId(fingerprint(notice.userName));
-    try {
-      outcomes.push(await notifyOwner(notice, deps, sender));
-    } catch {
-      // Later records are still tried: their sends are independent, and a retry finds them already handled.
-      outcomes.push('failed');
-      batchItemFailures.push({ itemIdentifier: sequenceNumber });
-    }
-  }
-  if (batchItemFailures.length > 0) {
-    log.warn('Lock notice batch partly failed; Lambda retries from the earliest failed record', { records: records.length, failed: batchItemFailures.length });
-  }
-  return { batchItemFailures, outcomes };
+  return handleStreamBatch<LockNotice, DroppedRecord, NoticeResult | 'already-handled'>(
+    event,
+    {
+      outcomeField: 'lockNotice',
+      what: 'lock notice',
+      parse: lockNoticeRequest,
+      errors: new Set<DroppedRecord>(['malformed']),
+      // The same correlation id as pre-authentication's lines about this user: the fingerprint of the username.
+      correlation: (notice) => notice.userName,
+      handle: (notice) => notifyOwner(notice, deps, sender),
+      noSequenceNumber: () => new NoticeNotSentError('A stream record has no sequence number'),
+      ...(deps.logger ? { logger: deps.logger } : {}),
+    },
+    context,
+  );
 }

@@ -278,13 +278,13 @@ for (const [mode, passwordless] of [['custom-senders', true], ['cognito', false]
     };
     const queueNamed = (suffix: string) => idWhere(s, 'aws_sqs_queue', 'name', `${stackName(s.config)}-${suffix}`);
 
-    it('drives send-welcome-email from the table stream: new PENDING profiles only, partial batch responses, bisect, bounded retries, the failure queue', () => {
-      expect(Object.keys(resources(s, 'aws_lambda_event_source_mapping'))).to.have.length(2);
-      const { '//': _metadata, depends_on: dependsOn, ...mapping } = mappingOf('send-welcome-email')[1];
+    /** The mapping of a stream consumer, as the tests expect it: its filter and its own failure queue, the rest shared. */
+    const expectStreamMapping = (name: FunctionName, filter: unknown, queue: string) => {
+      const { '//': _metadata, depends_on: dependsOn, ...mapping } = mappingOf(name)[1];
       const tableId = Object.keys(resources(s, 'aws_dynamodb_table'))[0]!;
-      expect(mapping).to.deep.equal({
+      expect(mapping, name).to.deep.equal({
         event_source_arn: ref('aws_dynamodb_table', tableId, 'stream_arn'),
-        function_name: ref('aws_lambda_function', functionId(s, 'send-welcome-email'), 'function_name'),
+        function_name: ref('aws_lambda_function', functionId(s, name), 'function_name'),
         starting_position: 'TRIM_HORIZON',
         batch_size: 10,
         maximum_batching_window_in_seconds: 1,
@@ -292,43 +292,25 @@ for (const [mode, passwordless] of [['custom-senders', true], ['cognito', false]
         bisect_batch_on_function_error: true,
         maximum_retry_attempts: 10,
         maximum_record_age_in_seconds: 3600,
-        filter_criteria: {
-          filter: [{ pattern: JSON.stringify({ eventName: ['INSERT'], dynamodb: { NewImage: { sk: { S: ['PROFILE'] }, welcomeEmail: { S: ['PENDING'] } } } }) }],
-        },
-        destination_config: { on_failure: { destination_arn: ref('aws_sqs_queue', queueNamed('welcome-email-failures'), 'arn') } },
+        filter_criteria: { filter: [{ pattern: JSON.stringify(filter) }] },
+        destination_config: { on_failure: { destination_arn: ref('aws_sqs_queue', queueNamed(queue), 'arn') } },
       });
       // Lambda checks the role's stream and queue grants when it creates the mapping.
-      const policyId = Object.entries(resources(s, 'aws_iam_role_policy')).find(([, p]) => p.role === ref('aws_iam_role', roleId(s, 'send-welcome-email'), 'id'))![0];
-      expect(dependsOn).to.deep.equal([`aws_iam_role_policy.${policyId}`]);
+      const policyId = Object.entries(resources(s, 'aws_iam_role_policy')).find(([, p]) => p.role === ref('aws_iam_role', roleId(s, name), 'id'))![0];
+      expect(dependsOn, name).to.deep.equal([`aws_iam_role_policy.${policyId}`]);
+    };
+
+    it('drives send-welcome-email from the table stream: new PENDING profiles only, partial batch responses, bisect, bounded retries, the failure queue', () => {
+      expect(Object.keys(resources(s, 'aws_lambda_event_source_mapping'))).to.have.length(2);
+      expectStreamMapping('send-welcome-email', { eventName: ['INSERT'], dynamodb: { NewImage: { sk: { S: ['PROFILE'] }, welcomeEmail: { S: ['PENDING'] } } } }, 'welcome-email-failures');
     });
 
     it('drives notify-lockout from the table stream: only writes naming a lock owner on attempt state, partial batch responses, bisect, bounded retries, its failure queue', () => {
-      const { '//': _metadata, depends_on: dependsOn, ...mapping } = mappingOf('notify-lockout')[1];
-      const tableId = Object.keys(resources(s, 'aws_dynamodb_table'))[0]!;
-      expect(mapping).to.deep.equal({
-        event_source_arn: ref('aws_dynamodb_table', tableId, 'stream_arn'),
-        function_name: ref('aws_lambda_function', functionId(s, 'notify-lockout'), 'function_name'),
-        starting_position: 'TRIM_HORIZON',
-        batch_size: 10,
-        maximum_batching_window_in_seconds: 1,
-        function_response_types: ['ReportBatchItemFailures'],
-        bisect_batch_on_function_error: true,
-        maximum_retry_attempts: 10,
-        maximum_record_age_in_seconds: 3600,
-        filter_criteria: {
-          filter: [
-            {
-              pattern: JSON.stringify({
-                eventName: ['INSERT', 'MODIFY'],
-                dynamodb: { Keys: { pk: { S: [{ prefix: 'LOCKOUT#' }] }, sk: { S: ['STATE'] } }, NewImage: { lockOwner: { S: [{ exists: true }] } } },
-              }),
-            },
-          ],
-        },
-        destination_config: { on_failure: { destination_arn: ref('aws_sqs_queue', queueNamed('lock-notice-failures'), 'arn') } },
-      });
-      const policyId = Object.entries(resources(s, 'aws_iam_role_policy')).find(([, p]) => p.role === ref('aws_iam_role', roleId(s, 'notify-lockout'), 'id'))![0];
-      expect(dependsOn).to.deep.equal([`aws_iam_role_policy.${policyId}`]);
+      expectStreamMapping(
+        'notify-lockout',
+        { eventName: ['INSERT', 'MODIFY'], dynamodb: { Keys: { pk: { S: [{ prefix: 'LOCKOUT#' }] }, sk: { S: ['STATE'] } }, NewImage: { lockOwner: { S: [{ exists: true }] } } } },
+        'lock-notice-failures',
+      );
     });
 
     it('keeps the failure records 14 days in encrypted queues, each written only by its own stream consumer, and outputs their URLs', () => {
