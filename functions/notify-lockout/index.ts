@@ -7,14 +7,14 @@ import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import { BACKGROUND_BUDGET, clientConfig } from '../common/aws.ts';
-import { ENV, readBranding, readPasswordResetUrl, readSenderIdentity, readString } from '../common/config.ts';
+import { ENV, readBranding, readAccountRecoveryUrl, readSenderIdentity, readString } from '../common/config.ts';
 import { lambdaHandler } from '../common/handler.ts';
 import { idempotencyStore } from '../common/idempotency.ts';
 import { readDomainPolicyFromEnv } from '../common/identity.ts';
 import { handleLockRecords, noticeSender, type NotifyLockoutDeps } from './logic.ts';
 
 const tableName = readString(ENV.tableName);
-const resetUrl = readPasswordResetUrl();
+const resetUrl = readAccountRecoveryUrl();
 const deps: NotifyLockoutDeps = {
   cognito: new CognitoIdentityProviderClient(clientConfig(BACKGROUND_BUDGET)),
   ses: new SESv2Client(clientConfig(BACKGROUND_BUDGET)),

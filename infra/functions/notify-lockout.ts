@@ -21,7 +21,7 @@ export const notifyLockout: FunctionInfra = {
       ...branding(config),
       ...sender(config),
       ...domainPolicy(config),
-      ...(resetUrl ? { [ENV.passwordResetUrl]: resetUrl } : {}),
+      ...(resetUrl ? { [ENV.accountRecoveryUrl]: resetUrl } : {}),
     };
   },
   // Its event source mapping reads the stream with this role and reports what it gave up on to the queue;

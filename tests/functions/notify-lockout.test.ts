@@ -4,7 +4,7 @@ import { MessageRejected, SESv2Client, SendEmailCommand } from '@aws-sdk/client-
 import type { Context, DynamoDBStreamEvent } from 'aws-lambda';
 import { mockClient, type AwsClientStub } from 'aws-sdk-client-mock';
 import { expect } from 'chai';
-import { ConfigError, readPasswordResetUrl } from '../../functions/common/config.ts';
+import { ConfigError, readAccountRecoveryUrl } from '../../functions/common/config.ts';
 import { createDomainPolicy } from '../../functions/common/identity.ts';
 import { handleLockRecords, lockNoticeKey, lockNoticeRequest, noticeSender, SEND_RESERVE_MS, type NotifyLockoutDeps } from '../../functions/notify-lockout/logic.ts';
 import { EMAIL, LOCKED_AT, NAME, POOL_ID, SUB, lambdaContext, lockedLoginImage, pendingProfileImage, streamEvent, streamRecord } from '../fixtures/events.ts';
@@ -253,10 +253,10 @@ describe('notify-lockout', () => {
 
   describe('configuration', () => {
     it('reads the reset page as an http(s) URL, and refuses anything else at cold start, naming the variable', () => {
-      expect(readPasswordResetUrl({ PASSWORD_RESET_URL: 'https://app.example.com/reset-password/' })).to.equal('https://app.example.com/reset-password');
-      expect(readPasswordResetUrl({})).to.equal(undefined);
+      expect(readAccountRecoveryUrl({ ACCOUNT_RECOVERY_URL: 'https://app.example.com/reset-password/' })).to.equal('https://app.example.com/reset-password');
+      expect(readAccountRecoveryUrl({})).to.equal(undefined);
       for (const bad of ['javascript:alert(1)', 'not a url']) {
-        expect(() => readPasswordResetUrl({ PASSWORD_RESET_URL: bad }), bad).to.throw(ConfigError, 'PASSWORD_RESET_URL');
+        expect(() => readAccountRecoveryUrl({ ACCOUNT_RECOVERY_URL: bad }), bad).to.throw(ConfigError, 'ACCOUNT_RECOVERY_URL');
       }
     });
   });
@@ -273,7 +273,7 @@ describe('notify-lockout', () => {
       FROM_EMAIL_NAME: 'Acme Notes',
       ALLOWED_EMAIL_DOMAINS: 'gmail.com',
       ALLOW_SUBDOMAINS: 'false',
-      PASSWORD_RESET_URL: RESET_URL,
+      ACCOUNT_RECOVERY_URL: RESET_URL,
     });
     before(() => {
       raw = mockClient(DynamoDBClient);

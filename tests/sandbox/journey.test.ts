@@ -179,7 +179,7 @@ describe('sandbox journey (custom senders)', function () {
     const notices = await settledLockNotices('frodo@gmail.com', 1);
     expect(notices, 'lock notices').to.have.length(1);
     expect(notices[0]!.text).to.include('Your password was not changed.').and.match(/At \d{4}-\d\d-\d\d \d\d:\d\d UTC/);
-    expect(notices[0]!.text).to.include(`Reset your password: ${sandbox.stack.functions.find((f) => f.name === 'notify-lockout')!.environment.PASSWORD_RESET_URL}`);
+    expect(notices[0]!.text).to.include(`Reset your password: ${sandbox.stack.functions.find((f) => f.name === 'notify-lockout')!.environment.ACCOUNT_RECOVERY_URL}`);
     const lockSeconds = Number(sandbox.stack.functions.find((f) => f.name === 'pre-authentication')!.environment.LOCKOUT_DURATION_SECONDS);
     expect(lockSeconds).to.be.at.most(10);
     await new Promise((r) => setTimeout(r, lockSeconds * 1000 + 250));
