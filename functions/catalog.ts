@@ -57,6 +57,7 @@ export const FUNCTIONS = [
   { name: 'send-reminder', kind: 'workflow-task', description: 'Reminds a user who has not confirmed yet' },
   { name: 'delete-unconfirmed-user', kind: 'workflow-task', description: 'Deletes a user who never confirmed and says so' },
   { name: 'send-welcome-email', kind: 'async-task', description: 'Sends one welcome email per new profile on the table stream' },
+  { name: 'notify-lockout', kind: 'async-task', description: 'Tells the owner of an existing account, once per lock, that sign-in was paused' },
 ] as const satisfies readonly FunctionSpec[];
 
 export type FunctionName = (typeof FUNCTIONS)[number]['name'];

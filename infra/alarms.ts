@@ -47,6 +47,8 @@ export interface AlarmsProps {
   readonly functions: readonly ProjectFunction[];
   /** The welcome email's on-failure queue; any message in it is a welcome email that was not sent. */
   readonly welcomeFailures: FailureQueue;
+  /** The lock notice's on-failure queue; any message in it is a lock whose owner was not told. */
+  readonly lockNoticeFailures: FailureQueue;
   /** The sign-up reminder workflow. */
   readonly workflow: ReminderWorkflow;
   /** The user pool's web ACL, when there is one: its blocked requests raise an alarm. */
@@ -66,8 +68,8 @@ interface AlarmSpec {
 /**
  * The alarms operators are told to watch, and the SNS topic they notify. Per function: a metric filter
  * counting ERROR log lines with an alarm on it, and an alarm on Lambda's `Errors`; for the
- * asynchronously invoked senders also `AsyncEventsDropped`. Then the welcome email's failure queue depth
- * and the reminder workflow's failed executions. Every alarm notifies the topic on ALARM and on OK.
+ * asynchronously invoked senders also `AsyncEventsDropped`. Then the depth of the failure queues of the
+ * welcome email and the lock notice, and the reminder workflow's failed executions. Every alarm notifies the topic on ALARM and on OK.
  *
  * The created topic is not KMS-encrypted: CloudWatch cannot publish to a topic under the AWS-managed
  * `alias/aws/sns` key (its key policy cannot grant CloudWatch), and a notification carries only an
@@ -180,6 +182,14 @@ export class Alarms extends Construct {
       metricName: 'ApproximateNumberOfMessagesVisible',
       dimensions: { QueueName: props.welcomeFailures.name },
       // The queue keeps its messages until someone reads them, so the alarm stays on until then.
+      statistic: 'Maximum',
+    });
+    alarm({
+      suffix: 'lock-notice-failures-queued',
+      description: 'The lock notice stream gave up on a batch; its records are described in the failure queue and the owners of those locked accounts were not told. Runbook: docs/deploying.md, section 10 (the failure queue).',
+      namespace: 'AWS/SQS',
+      metricName: 'ApproximateNumberOfMessagesVisible',
+      dimensions: { QueueName: props.lockNoticeFailures.name },
       statistic: 'Maximum',
     });
     alarm({

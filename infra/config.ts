@@ -67,6 +67,10 @@ export const ConfigSchema = z
             minIntervalMilliseconds: z.number().int().min(1).max(60_000).describe('Attempts closer together than this are quick (Keycloak: quickLoginCheckMilliSeconds).'),
           })
           .describe('The quick-login check, off by default. See docs/lockout.md.'),
+        resetPasswordPath: z
+          .string()
+          .regex(/^\/(?!\/)[A-Za-z0-9/_.~-]*$/, 'must be a path such as /reset-password')
+          .describe('Page of the app (under `email.appUrl`) where a user resets a forgotten password. The email that tells the owner of an existing account about a lock links to it; with `email.appUrl` empty the email has no link and points to the app\'s "Forgot your password?" instead. See docs/lockout.md ("Telling the owner").'),
       })
       .refine((l) => l.maxLockSeconds >= l.lockSeconds, { path: ['maxLockSeconds'], message: 'must not be below lockout.lockSeconds' }),
     workflow: z.strictObject({
@@ -189,7 +193,7 @@ export const ConfigSchema = z
       syncTrigger: memoryMb('the synchronous triggers, which a user waits for'),
       asyncTrigger: memoryMb('the custom email and SMS senders'),
       workflowTask: memoryMb('the reminder workflow\'s tasks'),
-      asyncTask: memoryMb('send-welcome-email, on the table\'s stream'),
+      asyncTask: memoryMb('the table stream\'s consumers, send-welcome-email and notify-lockout'),
     }),
     tags: z.record(z.string().regex(/^[\w .:/=+@-]{1,128}$/), z.string().max(256)).describe('Tags on every resource (`key=value,key=value` in the variable).'),
   })

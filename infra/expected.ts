@@ -30,9 +30,9 @@ export function expectedResourceCounts(config: Config): Record<string, number> {
     const asyncTriggers = fns.filter((f) => f.kind === 'async-trigger').length;
     Object.assign(counts, {
       aws_cloudwatch_log_metric_filter: fns.length,
-      // Per function ERROR lines and Lambda errors, dropped events of async triggers, the failure queue, the workflow,
-      // and the web ACL's blocked requests.
-      aws_cloudwatch_metric_alarm: 2 * fns.length + asyncTriggers + 2 + (config.waf.enabled ? 1 : 0),
+      // Per function ERROR lines and Lambda errors, dropped events of async triggers, each stream consumer's
+      // failure queue, the workflow, and the web ACL's blocked requests.
+      aws_cloudwatch_metric_alarm: 2 * fns.length + asyncTriggers + streamTaskFunctions().length + 1 + (config.waf.enabled ? 1 : 0),
       aws_sns_topic: ownTopic,
       aws_sns_topic_policy: ownTopic,
       aws_sns_topic_subscription: ownTopic && config.alarms.email !== '' ? 1 : 0,

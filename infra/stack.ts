@@ -19,6 +19,7 @@ import { ProjectFunction } from './lambda-function.ts';
 import { ThreatProtection } from './threat-protection.ts';
 import { triggerWiring, UserPool, type TriggerWiring } from './user-pool.ts';
 import { UserPoolWaf } from './waf.ts';
+import { LOCK_NOTICE_STREAM } from './lock-notice-stream.ts';
 import { WELCOME_EMAIL_STREAM } from './welcome-email-stream.ts';
 
 /** Where `make build` writes the zips. */
@@ -49,6 +50,10 @@ export class CognitoTriggersStack extends TerraformStack {
   readonly welcomeFailures: FailureQueue;
   /** The event source mapping from the table's stream to send-welcome-email. */
   readonly welcomeStream: StreamTrigger;
+  /** Receives what the lock notice's event source mapping gave up on. */
+  readonly lockNoticeFailures: FailureQueue;
+  /** The event source mapping from the table's stream to notify-lockout. */
+  readonly lockNoticeStream: StreamTrigger;
   /** Deployed functions by catalog name. */
   readonly functions: Readonly<Partial<Record<FunctionName, ProjectFunction>>>;
   /** Present unless `alarms.enabled` is false. */
@@ -78,6 +83,7 @@ export class CognitoTriggersStack extends TerraformStack {
 
     this.table = new DataTable(this, 'data', { name: `${this.prefix}-data`, deletionProtection: config.deletionProtection });
     this.welcomeFailures = new FailureQueue(this, 'welcome-failures', { name: `${this.prefix}-welcome-email-failures` });
+    this.lockNoticeFailures = new FailureQueue(this, 'lock-notice-failures', { name: `${this.prefix}-lock-notice-failures` });
     this.email = new EmailIdentity(this, 'email', { fromAddress: config.email.fromAddress, receiverAddresses: config.email.sesReceiverIdentities });
     this.legacy = new LegacyPool(this, 'legacy', {
       create: config.legacyPool.create,
@@ -91,9 +97,10 @@ export class CognitoTriggersStack extends TerraformStack {
       this.secrets = new ProviderSecrets(this, 'secrets', { namePrefix: this.prefix, recoveryWindowDays: config.deletionProtection ? 30 : 7 });
     }
 
-    const { functions, welcomeStream, workflow } = this.addFunctions(props.distDir ?? DIST_DIR);
+    const { functions, welcomeStream, lockNoticeStream, workflow } = this.addFunctions(props.distDir ?? DIST_DIR);
     this.functions = functions;
     this.welcomeStream = welcomeStream;
+    this.lockNoticeStream = lockNoticeStream;
     this.workflow = workflow;
 
     this.userPool = this.addUserPool(triggerWiring(deployedFunctions(config), functions));
@@ -122,6 +129,7 @@ export class CognitoTriggersStack extends TerraformStack {
       userPoolArn: '',
       tableStreamArn: this.table.streamArn,
       welcomeFailureQueueArn: this.welcomeFailures.arn,
+      lockNoticeFailureQueueArn: this.lockNoticeFailures.arn,
       region: this.config.region,
       legacyUserPoolArn: this.legacy.userPoolArn,
       sesIdentityArns: this.email.sendEmailResources,
@@ -147,7 +155,12 @@ export class CognitoTriggersStack extends TerraformStack {
    * Every deployed function, in the order references need: the tasks (workflow and stream), then the
    * workflow and the stream mapping that drive them, then the triggers that start them.
    */
-  private addFunctions(distDir: string): { functions: Partial<Record<FunctionName, ProjectFunction>>; welcomeStream: StreamTrigger; workflow: ReminderWorkflow } {
+  private addFunctions(distDir: string): {
+    functions: Partial<Record<FunctionName, ProjectFunction>>;
+    welcomeStream: StreamTrigger;
+    lockNoticeStream: StreamTrigger;
+    workflow: ReminderWorkflow;
+  } {
     const config = this.config;
     const fns: Partial<Record<FunctionName, ProjectFunction>> = {};
     const addFunction = (spec: (typeof FUNCTIONS)[number], stateMachineArn: string, startAfter: readonly ITerraformDependable[] = []): void => {
@@ -169,14 +182,11 @@ export class CognitoTriggersStack extends TerraformStack {
     const deployed = deployedFunctions(config);
     const isTask = (f: (typeof FUNCTIONS)[number]) => f.kind === 'workflow-task' || f.kind === 'async-task';
     for (const spec of deployed.filter(isTask)) addFunction(spec, '');
-    const welcome = fns['send-welcome-email']!;
-    const welcomeStream = new StreamTrigger(this, 'welcome-stream', {
-      ...WELCOME_EMAIL_STREAM,
-      streamArn: this.table.streamArn,
-      functionName: welcome.functionName,
-      onFailureDestinationArn: this.welcomeFailures.arn,
-      dependsOn: [welcome.policy],
-    });
+    // Lambda checks the role's stream and queue grants when it creates a mapping, so each waits for its function's policy.
+    const drive = (id: string, name: FunctionName, settings: typeof WELCOME_EMAIL_STREAM | typeof LOCK_NOTICE_STREAM, failures: FailureQueue): StreamTrigger =>
+      new StreamTrigger(this, id, { ...settings, streamArn: this.table.streamArn, functionName: fns[name]!.functionName, onFailureDestinationArn: failures.arn, dependsOn: [fns[name]!.policy] });
+    const welcomeStream = drive('welcome-stream', 'send-welcome-email', WELCOME_EMAIL_STREAM, this.welcomeFailures);
+    const lockNoticeStream = drive('lock-notice-stream', 'notify-lockout', LOCK_NOTICE_STREAM, this.lockNoticeFailures);
     const workflow = new ReminderWorkflow(this, 'reminder', {
       name: `${this.prefix}-signup-reminder`,
       reminderDelaySeconds: config.workflow.reminderDelaySeconds,
@@ -191,7 +201,7 @@ export class CognitoTriggersStack extends TerraformStack {
     for (const spec of deployed.filter((f) => !isTask(f))) {
       addFunction(spec, workflow.arn, spec.name === 'post-confirmation' ? [welcomeStream.mapping] : []);
     }
-    return { functions: fns, welcomeStream, workflow };
+    return { functions: fns, welcomeStream, lockNoticeStream, workflow };
   }
 
   private addUserPool(triggers: TriggerWiring): UserPool {
@@ -259,6 +269,7 @@ export class CognitoTriggersStack extends TerraformStack {
       ...(config.alarms.email ? { email: config.alarms.email } : {}),
       functions: deployedFunctions(config).map((f) => this.functions[f.name]!),
       welcomeFailures: this.welcomeFailures,
+      lockNoticeFailures: this.lockNoticeFailures,
       workflow: this.workflow,
       ...(this.waf ? { webAcl: this.waf } : {}),
     });
@@ -273,6 +284,7 @@ export class CognitoTriggersStack extends TerraformStack {
     output('user_pool_client_id', this.userPool.client.id, 'Public app client id');
     output('table_name', this.table.name, 'DynamoDB table name');
     output('welcome_email_failures_queue_url', this.welcomeFailures.url, 'SQS queue describing the welcome-email stream records Lambda gave up on');
+    output('lock_notice_failures_queue_url', this.lockNoticeFailures.url, 'SQS queue describing the lock-notice stream records Lambda gave up on');
     output('state_machine_arn', this.workflow.arn, 'Sign-up reminder state machine ARN');
     output('legacy_user_pool_id', this.legacy.userPoolId, 'Legacy user pool id (user migration source)');
     output('legacy_client_id', this.legacy.clientId, 'Legacy app client id');

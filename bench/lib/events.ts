@@ -183,5 +183,35 @@ export function benchEvent(name: FunctionName, inputs: EventInputs): unknown {
           },
         ],
       } satisfies DynamoDBStreamEvent;
+    case 'notify-lockout':
+      // The write that locked an existing login, as the table's stream delivers it through the mapping.
+      return {
+        Records: [
+          {
+            eventID: '5c1f7ae4b2d1f1b9f3b8b7d2a3c4d5e6',
+            eventName: 'MODIFY',
+            eventVersion: '1.1',
+            eventSource: 'aws:dynamodb',
+            awsRegion: BENCH_REGION,
+            eventSourceARN: `arn:aws:dynamodb:${BENCH_REGION}:123456789012:table/bench-table/stream/2025-01-01T00:00:00.000`,
+            dynamodb: {
+              ApproximateCreationDateTime: 1_735_689_600,
+              Keys: { pk: { S: 'LOCKOUT#frodo@gmail.com' }, sk: { S: 'STATE' } },
+              NewImage: {
+                pk: { S: 'LOCKOUT#frodo@gmail.com' },
+                sk: { S: 'STATE' },
+                lockedBy: { S: 'bench-attempt-0000000001' },
+                lockedAt: { N: '1735689600000' },
+                lockedUntil: { N: '1735689900000' },
+                lockOwner: { S: SUB },
+                lockPool: { S: USER_POOL_ID },
+              },
+              SequenceNumber: '100000000000000000002',
+              SizeBytes: 220,
+              StreamViewType: 'NEW_IMAGE',
+            },
+          },
+        ],
+      } satisfies DynamoDBStreamEvent;
   }
 }

@@ -35,6 +35,7 @@ export const ENV = {
   twilioSecretArn: 'TWILIO_SECRET_ARN',
   twilioApiBaseUrl: 'TWILIO_API_BASE_URL',
   passwordlessLinkUrl: 'SIGN_IN_LINK_URL',
+  accountRecoveryUrl: 'ACCOUNT_RECOVERY_URL',
   passwordlessValiditySeconds: 'SIGN_IN_VALIDITY_SECONDS',
   passwordlessMinIntervalSeconds: 'SIGN_IN_MESSAGE_INTERVAL_SECONDS',
   passwordlessMaxPerHour: 'SIGN_IN_MESSAGES_PER_HOUR',
@@ -136,6 +137,11 @@ export function readUrl(key: EnvName, env: Env = process.env): string {
     throw new ConfigError(`Environment variable ${key} must be an http(s) URL, got ${JSON.stringify(value)}`);
   }
   return value.replace(/\/+$/, '');
+}
+
+/** The app's password-reset page, which a lock notice links to: an http(s) URL, or undefined when unset. */
+export function readAccountRecoveryUrl(env: Env = process.env): string | undefined {
+  return readOptionalString(ENV.accountRecoveryUrl, env) === undefined ? undefined : readUrl(ENV.accountRecoveryUrl, env);
 }
 
 /** An ARN. */

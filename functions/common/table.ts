@@ -56,6 +56,15 @@ export const PASSWORDLESS_SK = {
  */
 export const WELCOME_STATUS = { pending: 'PENDING', sent: 'SENT' } as const;
 
+/**
+ * Attributes of an attempt-state item that tell a lock's owner about it. The write that engages a lock
+ * sets `lockedBy` (the id of the attempt that engaged it, so (pk, lockedBy) names one lock) and
+ * `lockedAt`; when the login belongs to an existing user it also sets `owner` (the Cognito username,
+ * never the address) and `pool`, which every other write removes. pre-authentication writes them,
+ * notify-lockout reads them, and its event source mapping's filter passes only images holding `owner`.
+ */
+export const LOCK_NOTICE_ATTRIBUTES = { lockedBy: 'lockedBy', lockedAt: 'lockedAt', owner: 'lockOwner', pool: 'lockPool' } as const;
+
 /** A table item's primary key. */
 export interface ItemKey {
   pk: string;

@@ -27,7 +27,8 @@ export type MessageKind =
   | 'AccountTakeOverNotification'
   | 'Welcome'
   | 'Reminder'
-  | 'AccountDeleted';
+  | 'AccountDeleted'
+  | 'AccountLocked';
 
 /** Everything a template may use. `code` is a real code or Cognito's `{####}` placeholder, `username` likewise `{username}`. */
 export interface MessageContext {
@@ -35,8 +36,10 @@ export interface MessageContext {
   recipient: { name?: string; email?: string };
   code?: string;
   username?: string;
-  /** The magic link of a MagicLink message; the message's button and text link open it. */
+  /** The magic link of a MagicLink message, or the password-reset page of an AccountLocked one; the button and text link open it. */
   link?: string;
+  /** An AccountLocked message's lock: when it was engaged and when sign-in opens again (epoch ms). */
+  lock?: { at: number; until: number };
 }
 
 export interface RenderedEmail {
@@ -169,9 +172,14 @@ interface Parts {
   code: string;
   username: string;
   email: string;
+  lockedAt: string;
+  lockedUntil: string;
 }
 
-function requireField(kind: MessageKind, field: 'code' | 'username' | 'link', value: string | undefined): string {
+/** A time as every reader can place it: `2026-12-04 01:02 UTC`. */
+const utc = (ms: number | undefined): string => (ms === undefined || !Number.isFinite(ms) ? '' : `${new Date(ms).toISOString().slice(0, 16).replace('T', ' ')} UTC`);
+
+function requireField<T>(kind: MessageKind, field: 'code' | 'username' | 'link' | 'lock', value: T | undefined): T {
   if (value === undefined || value === '') throw new TypeError(`A ${kind} message needs a ${field}`);
   return value;
 }
@@ -186,6 +194,8 @@ function parts(kind: MessageKind, ctx: MessageContext, nameLimit: number): Parts
     code: CODE_KINDS.has(kind) ? requireField(kind, 'code', ctx.code) : '',
     username: kind === 'AdminCreateUser' ? requireField(kind, 'username', ctx.username) : (ctx.username ?? ''),
     email: truncate(cleanText(ctx.recipient.email), MAX_EMAIL_ADDRESS),
+    lockedAt: utc(ctx.lock?.at),
+    lockedUntil: utc(ctx.lock?.until),
   };
 }
 
@@ -311,6 +321,17 @@ function content(kind: MessageKind, p: Parts): Content {
         ],
         action: `Sign up for ${p.app}`,
       };
+    case 'AccountLocked':
+      return {
+        subject: withName(p, `Sign-in to your ${p.app} account was paused`),
+        preheader: `Several wrong passwords were tried; your password was not changed.`,
+        paragraphs: [`At ${p.lockedAt}, after several sign-in attempts with a wrong password, we paused sign-in to your ${p.app} account until ${p.lockedUntil}.`],
+        after: [
+          'Your password was not changed.',
+          'If these attempts were not yours, someone may be guessing your password. Resetting it (“Forgot your password?” when you sign in) ends the pause at once.',
+        ],
+        action: 'Reset your password',
+      };
   }
 }
 
@@ -369,10 +390,11 @@ function renderHtml(c: Content, p: Parts, url: string | undefined): string {
  * that is a programming error, and sending a code email without its code would be worse than failing.
  */
 export function renderEmail(kind: MessageKind, ctx: MessageContext): RenderedEmail {
+  if (kind === 'AccountLocked') requireField(kind, 'lock', ctx.lock);
   const p = parts(kind, ctx, MAX_EMAIL_NAME);
   const c = content(kind, p);
   // A magic link's button opens the link itself, never the app's front page.
-  const url = kind === 'MagicLink' ? safeUrl(requireField(kind, 'link', ctx.link)) : safeUrl(ctx.branding.appUrl);
+  const url = kind === 'MagicLink' ? safeUrl(requireField(kind, 'link', ctx.link)) : safeUrl(kind === 'AccountLocked' ? ctx.link : ctx.branding.appUrl);
   if (kind === 'MagicLink' && !url) throw new TypeError('A MagicLink message needs an http(s) link');
   const email = { subject: c.subject, html: renderHtml(c, p, url), text: renderText(c, p, url) };
   // Unreachable with the limits above (name, app and address are all capped), kept as a guard for future edits.
@@ -408,6 +430,8 @@ function smsBody(kind: MessageKind, p: Parts): string {
       return `${hi}finish signing up for ${p.app} by confirming your account.`;
     case 'AccountDeleted':
       return `${hi}your unconfirmed ${p.app} sign-up was removed. You can sign up again any time.`;
+    case 'AccountLocked':
+      return `${hi}sign-in to your ${p.app} account was paused after wrong passwords. Your password was not changed.`;
   }
 }
 

@@ -17,12 +17,17 @@
  * With the quick-login check on, every counting write also stores when the attempt arrived, and the
  * common write only applies to an attempt that is not quick; a quick one fails that condition, learns
  * the state, and takes the quick transition (count twice, or lock) as a compare-and-set like the rest.
+ *
+ * The write that engages a lock on an existing account also names its owner (`lockOwner`, `lockPool`),
+ * and every other write removes them, so the one stream record carrying them is that lock's:
+ * notify-lockout's event source mapping passes only records with them (functions/notify-lockout/).
  * See docs/lockout.md.
  */
 import { randomBytes } from 'node:crypto';
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { LockoutSettings } from '../common/config.ts';
 import { lockoutKey, parseLockoutState, type DocumentSender, type LockoutState } from '../common/lockout.ts';
+import { LOCK_NOTICE_ATTRIBUTES } from '../common/table.ts';
 
 /** What the attempt counter needs. */
 export interface AttemptDeps {
@@ -156,15 +161,28 @@ function closeWindow(state: LockoutState): { set?: string; remove?: string; valu
   return { set: '#previousIds = :seenIds', values: { ':seenIds': new Set(state.attemptIds) } };
 }
 
+/** The user a login belongs to, when it belongs to one: what the owner's notice of a lock needs. */
+export interface LockOwner {
+  readonly userPoolId: string;
+  /** The Cognito username (never the address). */
+  readonly userName: string;
+}
+
+/** The owner attributes in expressions; every write but an owner's lock removes them. */
+const OWNER_NAMES = { '#lockOwner': LOCK_NOTICE_ATTRIBUTES.owner, '#lockPool': LOCK_NOTICE_ATTRIBUTES.pool } as const;
+const REMOVE_OWNER = '#lockOwner, #lockPool';
+
 function isConditionFailure(error: unknown): error is Error & { Item?: unknown } {
   return error instanceof Error && error.name === 'ConditionalCheckFailedException';
 }
 
 /**
  * Records one sign-in attempt for `login` and says whether it may proceed to the password check.
+ * `owner` is the user the login belongs to, absent for a login that does not exist: a lock it engages
+ * is stamped with it, so that its owner is told; a lock on an unknown login carries none, so nobody is.
  * Throws only when DynamoDB itself fails; the caller applies the configured fail mode.
  */
-export async function recordAttempt(deps: AttemptDeps, login: string): Promise<AttemptOutcome> {
+export async function recordAttempt(deps: AttemptDeps, login: string, owner?: LockOwner): Promise<AttemptOutcome> {
   const { db, tableName, settings } = deps;
   const Key = lockoutKey(login);
   const attemptId = (deps.newAttemptId ?? randomAttemptId)();
@@ -213,14 +231,14 @@ export async function recordAttempt(deps: AttemptDeps, login: string): Promise<A
           {
             UpdateExpression:
               'ADD #attempts :one, #total :one, #attemptIds :idSet SET #windowStart = if_not_exists(#windowStart, :now), #lockedUntil = if_not_exists(#lockedUntil, :zero), ' +
-              `#lockCount = if_not_exists(#lockCount, :zero), #refused = if_not_exists(#refused, :zero), #expiresAt = if_not_exists(#expiresAt, :expiresAt)${stamped.set}`,
+              `#lockCount = if_not_exists(#lockCount, :zero), #refused = if_not_exists(#refused, :zero), #expiresAt = if_not_exists(#expiresAt, :expiresAt)${stamped.set} REMOVE ${REMOVE_OWNER}`,
             // A missing set contains nothing, so a new item (or one written before ids existed) passes the id test.
             ConditionExpression:
               `(attribute_not_exists(pk) OR (#attempts < :max AND #windowStart > :windowFloor AND #lockedUntil <= :now${notQuick})) ` +
               'AND NOT contains(#attemptIds, :id) AND NOT contains(#previousIds, :id)',
             ExpressionAttributeNames: {
               '#attempts': 'attempts', '#total': 'total', '#windowStart': 'windowStart', '#lockedUntil': 'lockedUntil', '#lockCount': 'lockCount',
-              '#refused': 'refused', '#expiresAt': 'expiresAt', '#attemptIds': 'attemptIds', '#previousIds': 'previousIds', ...stamped.names,
+              '#refused': 'refused', '#expiresAt': 'expiresAt', '#attemptIds': 'attemptIds', '#previousIds': 'previousIds', ...stamped.names, ...OWNER_NAMES,
             },
             ExpressionAttributeValues: {
               ':one': 1, ':zero': 0, ':max': settings.maxAttempts, ':windowFloor': now - windowMs, ':now': now, ':expiresAt': expiryFor(now, 0, settings),
@@ -239,12 +257,12 @@ export async function recordAttempt(deps: AttemptDeps, login: string): Promise<A
         const state = (knowledge as { state: LockoutState }).state;
         const result = await attempt(
           {
-            UpdateExpression: 'ADD #attempts :two, #total :one, #attemptIds :idSet SET #lastAttemptAt = :now',
+            UpdateExpression: `ADD #attempts :two, #total :one, #attemptIds :idSet SET #lastAttemptAt = :now REMOVE ${REMOVE_OWNER}`,
             ConditionExpression:
               '#windowStart = :seenWindowStart AND #lockedUntil = :seenLockedUntil AND #attempts = :seenAttempts AND NOT contains(#attemptIds, :id) AND NOT contains(#previousIds, :id)',
             ExpressionAttributeNames: {
               '#attempts': 'attempts', '#total': 'total', '#attemptIds': 'attemptIds', '#previousIds': 'previousIds', '#lastAttemptAt': 'lastAttemptAt',
-              '#windowStart': 'windowStart', '#lockedUntil': 'lockedUntil',
+              '#windowStart': 'windowStart', '#lockedUntil': 'lockedUntil', ...OWNER_NAMES,
             },
             ExpressionAttributeValues: {
               ':two': 2, ':one': 1, ':idSet': idSet, ':id': attemptId, ':now': now,
@@ -267,12 +285,12 @@ export async function recordAttempt(deps: AttemptDeps, login: string): Promise<A
           {
             UpdateExpression:
               `SET #attempts = :one, #windowStart = :now, #lockCount = :level, #expiresAt = :expiresAt, #attemptIds = :idSet${stamped.set}${closed.set ? `, ${closed.set}` : ''} ADD #total :one` +
-              (closed.remove ? ` REMOVE ${closed.remove}` : ''),
+              ` REMOVE ${REMOVE_OWNER}${closed.remove ? `, ${closed.remove}` : ''}`,
             // attempts is compared too: an instance whose clock runs slightly behind may still count in the old window.
             ConditionExpression: '#windowStart = :seenWindowStart AND #lockedUntil = :seenLockedUntil AND #lockCount = :seenLockCount AND #attempts = :seenAttempts',
             ExpressionAttributeNames: {
               '#attempts': 'attempts', '#windowStart': 'windowStart', '#lockedUntil': 'lockedUntil', '#lockCount': 'lockCount', '#expiresAt': 'expiresAt', '#total': 'total',
-              '#attemptIds': 'attemptIds', '#previousIds': 'previousIds', ...stamped.names,
+              '#attemptIds': 'attemptIds', '#previousIds': 'previousIds', ...stamped.names, ...OWNER_NAMES,
             },
             ExpressionAttributeValues: {
               ':one': 1, ':now': now, ':level': level, ':expiresAt': expiryFor(now, state.lockedUntil, settings), ':idSet': idSet,
@@ -295,18 +313,22 @@ export async function recordAttempt(deps: AttemptDeps, login: string): Promise<A
         const closed = closeWindow(state);
         const result = await attempt(
           {
-            // The window after the lock starts with no ids; the one it closes is kept as previousIds.
+            // The window after the lock starts with no ids; the one it closes is kept as previousIds. The
+            // lock's time and, for an existing account, its owner are what the owner's notice tells.
             UpdateExpression:
-              'SET #attempts = :zero, #windowStart = :lockedUntil, #lockedUntil = :lockedUntil, #lockCount = :level, #expiresAt = :expiresAt, #lockedBy = :id' +
-              `${closed.set ? `, ${closed.set}` : ''} ADD #total :one, #refused :one REMOVE #attemptIds${closed.remove ? `, ${closed.remove}` : ''}`,
+              'SET #attempts = :zero, #windowStart = :lockedUntil, #lockedUntil = :lockedUntil, #lockCount = :level, #expiresAt = :expiresAt, #lockedBy = :id, #lockedAt = :now' +
+              `${owner ? ', #lockOwner = :owner, #lockPool = :pool' : ''}${closed.set ? `, ${closed.set}` : ''} ADD #total :one, #refused :one ` +
+              `REMOVE #attemptIds${owner ? '' : `, ${REMOVE_OWNER}`}${closed.remove ? `, ${closed.remove}` : ''}`,
             ConditionExpression: '#windowStart = :seenWindowStart AND #lockedUntil = :seenLockedUntil AND #attempts = :seenAttempts',
             ExpressionAttributeNames: {
               '#attempts': 'attempts', '#windowStart': 'windowStart', '#lockedUntil': 'lockedUntil', '#lockCount': 'lockCount',
-              '#expiresAt': 'expiresAt', '#total': 'total', '#refused': 'refused', '#lockedBy': 'lockedBy', '#attemptIds': 'attemptIds', '#previousIds': 'previousIds',
+              '#expiresAt': 'expiresAt', '#total': 'total', '#refused': 'refused', '#lockedBy': LOCK_NOTICE_ATTRIBUTES.lockedBy, '#attemptIds': 'attemptIds', '#previousIds': 'previousIds',
+              '#lockedAt': LOCK_NOTICE_ATTRIBUTES.lockedAt, ...OWNER_NAMES,
             },
             ExpressionAttributeValues: {
               ':zero': 0, ':one': 1, ':lockedUntil': lockedUntil, ':level': level + 1, ':expiresAt': expiryFor(lockedUntil, lockedUntil, settings), ':id': attemptId,
-              ':seenWindowStart': state.windowStart, ':seenLockedUntil': state.lockedUntil, ':seenAttempts': state.attempts,
+              ':seenWindowStart': state.windowStart, ':seenLockedUntil': state.lockedUntil, ':seenAttempts': state.attempts, ':now': now,
+              ...(owner ? { ':owner': owner.userName, ':pool': owner.userPoolId } : {}),
               ...closed.values,
             },
           },
@@ -322,9 +344,9 @@ export async function recordAttempt(deps: AttemptDeps, login: string): Promise<A
         const state = (knowledge as { state: LockoutState }).state;
         const result = await attempt(
           {
-            UpdateExpression: 'SET #lastRefusedId = :id ADD #total :one, #refused :one',
+            UpdateExpression: `SET #lastRefusedId = :id ADD #total :one, #refused :one REMOVE ${REMOVE_OWNER}`,
             ConditionExpression: '#lockedUntil > :now AND (attribute_not_exists(#lastRefusedId) OR #lastRefusedId <> :id)',
-            ExpressionAttributeNames: { '#total': 'total', '#refused': 'refused', '#lockedUntil': 'lockedUntil', '#lastRefusedId': 'lastRefusedId' },
+            ExpressionAttributeNames: { '#total': 'total', '#refused': 'refused', '#lockedUntil': 'lockedUntil', '#lastRefusedId': 'lastRefusedId', ...OWNER_NAMES },
             ExpressionAttributeValues: { ':one': 1, ':now': now, ':id': attemptId },
           },
           'unknown',

@@ -43,9 +43,11 @@ export async function checkSignInAttempt(deps: AttemptDeps, event: PreAuthentica
   }
   const loginFingerprint = fingerprint(login);
 
+  // Only the stored item differs for an unknown login (no owner to tell); the answer and the work do not.
+  const owner = !userNotFound && userName !== '' && typeof event.userPoolId === 'string' && event.userPoolId !== '' ? { userPoolId: event.userPoolId, userName } : undefined;
   let outcome;
   try {
-    outcome = await recordAttempt(deps, login);
+    outcome = await recordAttempt(deps, login, owner);
   } catch (error) {
     const throttled = THROTTLING_ERRORS.has(errorName(error));
     // Throttling on a lockout key is what an attack on one account looks like, so it never opens the door.

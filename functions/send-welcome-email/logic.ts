@@ -18,7 +18,7 @@
  * - A record that can never succeed (not a new PENDING profile, malformed, no usable address) is logged
  *   and dropped, not failed: failing it would only hold up the records behind it until the retries ran out.
  *
- * A plain loop, not `@aws-lambda-powertools/batch`. The utility is cheap (measured: +5 KiB of bundle,
+ * A plain loop (functions/common/stream-batch.ts, shared with notify-lockout), not `@aws-lambda-powertools/batch`. The utility is cheap (measured: +5 KiB of bundle,
  * no cold-start cost above the noise), but what it would take off this file is a dozen lines of
  * bookkeeping, while its defaults are wrong here: it processes records in parallel (no send may start
  * late in the invocation, see SEND_RESERVE_MS), and throws when every record failed, which makes Lambda
@@ -31,23 +31,20 @@ import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { SESv2Client } from '@aws-sdk/client-sesv2';
 import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import type { Context, DynamoDBBatchItemFailure, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import type { BrandingSettings, SenderIdentity } from '../common/config.ts';
 import { sendEmail } from '../common/email.ts';
 import { errorName } from '../common/errors.ts';
 import { parseEmailAddress } from '../common/identity.ts';
-import { emailDomain, fingerprint, logger as defaultLogger } from '../common/logger.ts';
+import { emailDomain, logger as defaultLogger } from '../common/logger.ts';
+import { handleStreamBatch, type BatchOutcome } from '../common/stream-batch.ts';
 import { ITEM_PREFIX, PROFILE_SK, profileKey, WELCOME_STATUS } from '../common/table.ts';
 import { renderEmail } from '../common/templates.ts';
 
 /** How long a sent welcome is remembered; far beyond any stream retry (records live 24 h), and a user is confirmed only once. */
 export const WELCOME_MEMORY_SECONDS = 7 * 24 * 3600;
 
-/**
- * Time kept back from the invocation's timeout: no new send starts with less left, since one send with
- * its SDK retries (BACKGROUND_BUDGET) can take several seconds.
- */
-export const SEND_RESERVE_MS = 5_000;
+export { SEND_RESERVE_MS } from '../common/stream-batch.ts';
 
 /** One welcome to send, from the new image of a profile INSERT. */
 export interface WelcomeRequest {
@@ -61,7 +58,7 @@ export interface WelcomeRequest {
 export type DroppedRecord = 'not-a-pending-profile' | 'malformed' | 'no-email';
 
 /** What happened to one record. `failed` records are reported back to Lambda for a retry. */
-export type RecordOutcome = 'sent' | 'already-sent' | DroppedRecord | 'failed' | 'not-attempted';
+export type RecordOutcome = BatchOutcome<DroppedRecord, 'sent' | 'already-sent'>;
 
 /** Thrown while the email is not sent yet; the record is then reported as a batch item failure. */
 export class WelcomeNotSentError extends Error {
@@ -166,9 +163,10 @@ export async function sendWelcome(request: WelcomeRequest, deps: SendWelcomeEmai
 }
 
 /**
- * Handles one batch from the table's stream, in order. Returns the sequence numbers of the records to
- * retry (Lambda's partial batch response). Records are not started once less than {@link SEND_RESERVE_MS}
- * of the invocation is left; they are reported as failures, so Lambda delivers them again.
+ * Handles one batch from the table's stream, in order (functions/common/stream-batch.ts). Returns the
+ * sequence numbers of the records to retry (Lambda's partial batch response). Records are not started once
+ * less than {@link SEND_RESERVE_MS} of the invocation is left; they are reported as failures, so Lambda
+ * delivers them again.
  */
 export async function handleWelcomeRecords(
   event: DynamoDBStreamEvent,
@@ -176,42 +174,20 @@ export async function handleWelcomeRecords(
   sender: WelcomeSender,
   context?: Context,
 ): Promise<DynamoDBBatchResponse & { outcomes: RecordOutcome[] }> {
-  const log = deps.logger ?? defaultLogger;
   // Lets Powertools expire an in-progress record when this invocation times out, so a retry can send.
   if (context) sender.config.registerLambdaContext(context);
-  const records = Array.isArray(event?.Records) ? event.Records : [];
-  const batchItemFailures: DynamoDBBatchItemFailure[] = [];
-  const outcomes: RecordOutcome[] = [];
-  for (const record of records) {
-    const request = welcomeRequest(record);
-    if (typeof request === 'string') {
-      outcomes.push(request);
-      const level = request === 'malformed' ? 'error' : 'info';
-      log[level]('Stream record asks for no welcome email; dropped', { welcomeEmail: request, eventName: String(record?.eventName).slice(0, 20) });
-      continue;
-    }
-    const sequenceNumber = record.dynamodb?.SequenceNumber;
-    // Without its sequence number a record cannot be reported; Lambda then retries the whole batch.
-    if (!sequenceNumber) throw new WelcomeNotSentError('A stream record has no sequence number');
-    if (context && context.getRemainingTimeInMillis() < SEND_RESERVE_MS) {
-      outcomes.push('not-attempted');
-      batchItemFailures.push({ itemIdentifier: sequenceNumber });
-      continue;
-    }
-    defaultLogger.setCorrelationId(fingerprint(request.sub));
-    try {
-      outcomes.push(await sendWelcome(request, deps, sender));
-    } catch {
-      // Later records are still tried: their sends are independent, and a retry finds them already sent.
-      outcomes.push('failed');
-      batchItemFailures.push({ itemIdentifier: sequenceNumber });
-    }
-  }
-  if (batchItemFailures.length > 0) {
-    log.warn('Welcome email batch partly failed; Lambda retries from the earliest failed record', {
-      records: records.length,
-      failed: batchItemFailures.length,
-    });
-  }
-  return { batchItemFailures, outcomes };
+  return handleStreamBatch<WelcomeRequest, DroppedRecord, 'sent' | 'already-sent'>(
+    event,
+    {
+      outcomeField: 'welcomeEmail',
+      what: 'welcome email',
+      parse: welcomeRequest,
+      errors: new Set<DroppedRecord>(['malformed']),
+      correlation: (request) => request.sub,
+      handle: (request) => sendWelcome(request, deps, sender),
+      noSequenceNumber: () => new WelcomeNotSentError('A stream record has no sequence number'),
+      ...(deps.logger ? { logger: deps.logger } : {}),
+    },
+    context,
+  );
 }

@@ -31,10 +31,12 @@ export interface GrantTargets {
   readonly stateMachineArn: string;
   /** The user pool (only in pool-scoped statements). */
   readonly userPoolArn: string;
-  /** The table's stream, which send-welcome-email's event source mapping reads. */
+  /** The table's stream, which the event source mappings of send-welcome-email and notify-lockout read. */
   readonly tableStreamArn: string;
   /** The queue that receives the welcome-email records Lambda gave up on. */
   readonly welcomeFailureQueueArn: string;
+  /** The queue that receives the lock-notice records Lambda gave up on. */
+  readonly lockNoticeFailureQueueArn: string;
   /** The stack's region, which pins the one statement IAM cannot scope to a resource. */
   readonly region: string;
   /** The legacy pool user migration reads. */
@@ -90,6 +92,31 @@ export function domainPolicy(config: Config): Record<string, string> {
 export function senderOnly(value: string | undefined, what: string): string {
   if (value === undefined) throw new Error(`${what} exists only in custom-senders mode`);
   return value;
+}
+
+/**
+ * What Lambda's event source mapping does with the function's role to read a DynamoDB stream, all
+ * scopable to the stream ARN.
+ */
+export const STREAM_READ_ACTIONS = ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator'] as const;
+
+/**
+ * The one stream action IAM cannot scope to a resource (the Service Authorization Reference lists no
+ * resource type for it, and AWS's own AWSLambdaDynamoDBExecutionRole grants it on `*`). It only lists
+ * stream ARNs; the statement is pinned to the stack's region.
+ */
+export const UNSCOPABLE_STREAM_ACTIONS = ['dynamodb:ListStreams'] as const;
+
+/**
+ * The grants of a function an event source mapping drives from the table's stream: the mapping reads the
+ * stream with the function's role and reports what it gave up on to `failureQueueArn`.
+ */
+export function streamConsumer(t: GrantTargets, failureQueueArn: string): PolicyStatement[] {
+  return [
+    allow('ReadTableStream', STREAM_READ_ACTIONS, [t.tableStreamArn]),
+    { ...allow('ListTableStreams', UNSCOPABLE_STREAM_ACTIONS, ['*']), Condition: { StringEquals: { 'aws:RequestedRegion': t.region } } },
+    allow('ReportFailedRecords', ['sqs:SendMessage'], [failureQueueArn]),
+  ];
 }
 
 /** ses:SendEmail on the sender identity (and, in the SES sandbox, the receivers). */

@@ -15,6 +15,7 @@ import { customSmsSender } from './custom-sms-sender.ts';
 import type { FunctionGrants, FunctionInfra, GrantTargets, ResourceRefs } from './define.ts';
 import { defineAuthChallenge } from './define-auth-challenge.ts';
 import { deleteUnconfirmedUser } from './delete-unconfirmed-user.ts';
+import { notifyLockout } from './notify-lockout.ts';
 import { postAuthentication } from './post-authentication.ts';
 import { postConfirmation } from './post-confirmation.ts';
 import { preAuthentication } from './pre-authentication.ts';
@@ -44,6 +45,7 @@ export const FUNCTION_INFRA: Readonly<Record<FunctionName, FunctionInfra>> = {
   'send-reminder': sendReminder,
   'delete-unconfirmed-user': deleteUnconfirmedUser,
   'send-welcome-email': sendWelcomeEmail,
+  'notify-lockout': notifyLockout,
 };
 
 /** The function-specific variables of one function (without the common two). */

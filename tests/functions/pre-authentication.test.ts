@@ -83,7 +83,7 @@ describe('pre-authentication', () => {
       const restart = updates()[1]!;
       expect(restart.UpdateExpression).to.match(/^SET #attempts = :one, #windowStart = :now/);
       // The new window holds only this attempt; the old one had no ids (an item from before ids existed), so there is nothing to keep.
-      expect(restart.UpdateExpression).to.include('#attemptIds = :idSet').and.match(/ REMOVE #previousIds$/);
+      expect(restart.UpdateExpression).to.include('#attemptIds = :idSet').and.match(/ REMOVE #lockOwner, #lockPool, #previousIds$/);
       expect(restart.ConditionExpression).to.equal('#windowStart = :seenWindowStart AND #lockedUntil = :seenLockedUntil AND #lockCount = :seenLockCount AND #attempts = :seenAttempts');
       expect(restart.ExpressionAttributeValues).to.deep.include({ ':seenWindowStart': old.windowStart, ':seenLockedUntil': 0, ':seenLockCount': 0, ':seenAttempts': 4, ':level': 0, ':idSet': new Set([ID]) });
     });
@@ -94,7 +94,7 @@ describe('pre-authentication', () => {
       await recordAttempt(deps(), EMAIL);
       const restart = updates()[1]!;
       expect(restart.UpdateExpression).to.equal(
-        'SET #attempts = :one, #windowStart = :now, #lockCount = :level, #expiresAt = :expiresAt, #attemptIds = :idSet, #previousIds = :seenIds ADD #total :one',
+        'SET #attempts = :one, #windowStart = :now, #lockCount = :level, #expiresAt = :expiresAt, #attemptIds = :idSet, #previousIds = :seenIds ADD #total :one REMOVE #lockOwner, #lockPool',
       );
       expect(restart.ExpressionAttributeValues).to.deep.include({ ':seenIds': new Set(['a1', 'a2']) });
     });
@@ -106,7 +106,37 @@ describe('pre-authentication', () => {
       const lock = updates()[1]!;
       expect(lock.ConditionExpression).to.equal('#windowStart = :seenWindowStart AND #lockedUntil = :seenLockedUntil AND #attempts = :seenAttempts');
       expect(lock.ExpressionAttributeValues).to.deep.include({ ':lockedUntil': T0 + 300_000, ':level': 1, ':seenAttempts': 5, ':id': ID });
-      expect(lock.UpdateExpression).to.include('#refused :one').and.include('#lockedBy = :id').and.match(/ REMOVE #attemptIds, #previousIds$/);
+      expect(lock.UpdateExpression).to.include('#refused :one').and.include('#lockedBy = :id').and.match(/ REMOVE #attemptIds, #lockOwner, #lockPool, #previousIds$/);
+    });
+
+    it('stamps the lock an existing login engages with its time and owner (username and pool), for the owner notice', async () => {
+      ddb.on(UpdateCommand).rejectsOnce(conditionFailed(state({ attempts: 5, total: 5 }))).resolves({});
+      await recordAttempt(deps(), EMAIL, { userPoolId: 'eu-west-1_Pool', userName: 'owner-username' });
+      const lock = updates()[1]!;
+      expect(lock.UpdateExpression).to.include('#lockedAt = :now, #lockOwner = :owner, #lockPool = :pool').and.match(/ REMOVE #attemptIds, #previousIds$/);
+      expect(lock.ExpressionAttributeNames).to.deep.include({ '#lockedAt': 'lockedAt', '#lockOwner': 'lockOwner', '#lockPool': 'lockPool' });
+      expect(lock.ExpressionAttributeValues).to.deep.include({ ':owner': 'owner-username', ':pool': 'eu-west-1_Pool', ':now': T0 });
+    });
+
+    it('names the owner only in the write that engages a lock: counting, restarting and refusing writes remove it', async () => {
+      const owner = { userPoolId: 'eu-west-1_Pool', userName: 'owner-username' };
+      const locked = state({ attempts: 0, windowStart: T0 + 1, lockedUntil: T0 + 1, lockCount: 1 });
+      const writes: ReturnType<typeof updates> = [];
+      for (const arrange of [
+        () => ddb.on(UpdateCommand).resolves({ Attributes: { ...KEY, ...state({ attempts: 1 }) } }),
+        () => ddb.on(UpdateCommand).rejectsOnce(conditionFailed(state({ windowStart: T0 - 900_000 }))).resolves({}),
+        () => ddb.on(UpdateCommand).rejectsOnce(conditionFailed(locked)).resolves({ Attributes: { ...KEY, ...locked } }),
+      ]) {
+        ddb.reset();
+        arrange();
+        await recordAttempt(deps(), EMAIL, owner);
+        writes.push(updates().at(-1)!);
+      }
+      expect(writes.map((w) => w.UpdateExpression!.split(' ')[0] + ' ' + w.UpdateExpression!.split(' ')[1])).to.deep.equal(['ADD #attempts', 'SET #attempts', 'SET #lastRefusedId']);
+      for (const write of writes) {
+        expect(write.UpdateExpression).to.match(/ REMOVE #lockOwner, #lockPool/);
+        expect(write.ExpressionAttributeValues).to.not.have.any.keys(':owner', ':pool');
+      }
     });
 
     it('starts the window after a lock without ids and keeps the ids of the window the lock closed', async () => {
@@ -116,7 +146,7 @@ describe('pre-authentication', () => {
       const lock = updates()[1]!;
       expect(lock.UpdateExpression).to.equal(
         'SET #attempts = :zero, #windowStart = :lockedUntil, #lockedUntil = :lockedUntil, #lockCount = :level, #expiresAt = :expiresAt, #lockedBy = :id, ' +
-          '#previousIds = :seenIds ADD #total :one, #refused :one REMOVE #attemptIds',
+          '#lockedAt = :now, #previousIds = :seenIds ADD #total :one, #refused :one REMOVE #attemptIds, #lockOwner, #lockPool',
       );
       expect(lock.ExpressionAttributeValues).to.deep.include({ ':seenIds': ids });
     });
@@ -127,7 +157,7 @@ describe('pre-authentication', () => {
       const outcome = await recordAttempt(deps(), EMAIL);
       expect(outcome).to.deep.equal({ allowed: false, reason: 'locked', retryAt: T0 + 120_000, lockCount: 1 });
       const refuse = updates()[1]!;
-      expect(refuse.UpdateExpression).to.equal('SET #lastRefusedId = :id ADD #total :one, #refused :one');
+      expect(refuse.UpdateExpression).to.equal('SET #lastRefusedId = :id ADD #total :one, #refused :one REMOVE #lockOwner, #lockPool');
       expect(refuse.ConditionExpression).to.equal('#lockedUntil > :now AND (attribute_not_exists(#lastRefusedId) OR #lastRefusedId <> :id)');
       expect(refuse.ExpressionAttributeValues).to.deep.equal({ ':one': 1, ':now': T0, ':id': ID });
       expect(JSON.stringify(refuse.ExpressionAttributeValues)).not.to.include(String(T0 + 120_000));
@@ -398,6 +428,25 @@ describe('pre-authentication', () => {
       const ghost = await run(preAuthenticationEvent({ userNotFound: true, userName: ' Frodo.Baggins@Gmail.COM' }));
       expect(ghost).to.deep.equal(real);
       expect(real.requests).to.have.length(2);
+    });
+
+    it('answers the attempt that locks an existing login and the one that locks an unknown login byte for byte alike; only the existing lock names its owner', async () => {
+      const full = state({ attempts: 5, total: 5 });
+      const run = async (event: Parameters<typeof checkSignInAttempt>[1]) => {
+        ddb.reset();
+        ddb.on(UpdateCommand).rejectsOnce(conditionFailed(full)).resolves({});
+        const error = await checkSignInAttempt(deps(), event).catch((e: unknown) => e);
+        const lock = updates()[1]!;
+        return { answer: Buffer.from(JSON.stringify([(error as Error).name, (error as Error).message, (error as UserFacingError).reason])), lock };
+      };
+      const real = await run(preAuthenticationEvent({ userName: 'frodo-username' }));
+      const ghost = await run(preAuthenticationEvent({ userNotFound: true, userName: EMAIL }));
+      expect(ghost.answer.equals(real.answer), `${ghost.answer} vs ${real.answer}`).to.equal(true);
+      expect(real.answer.toString()).to.include('Too many sign-in attempts. Try again in 5 minutes');
+      expect(real.lock.Key).to.deep.equal(ghost.lock.Key);
+      expect(real.lock.ExpressionAttributeValues).to.deep.include({ ':owner': 'frodo-username' });
+      expect(ghost.lock.ExpressionAttributeValues).to.not.have.any.keys(':owner', ':pool');
+      expect(ghost.lock.UpdateExpression).to.include('REMOVE #attemptIds, #lockOwner, #lockPool');
     });
 
     it('keys a user who does not exist by the typed username and lets them through while under the limit', async () => {

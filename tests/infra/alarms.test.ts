@@ -75,15 +75,17 @@ describe('alarms (infra/alarms.ts)', () => {
         }
       });
 
-      it("alarms when the welcome email's failure queue holds a message and when a reminder execution fails", () => {
-        const queueId = idWhere(s, 'aws_sqs_queue', 'name', `${stackName(s.config)}-welcome-email-failures`);
-        expect(alarmNamed(s, 'welcome-email-failures-queued')).to.deep.include({
-          namespace: 'AWS/SQS',
-          metric_name: 'ApproximateNumberOfMessagesVisible',
-          dimensions: { QueueName: ref('aws_sqs_queue', queueId, 'name') },
-          comparison_operator: 'GreaterThanOrEqualToThreshold',
-          threshold: 1,
-        });
+      it("alarms when the failure queue of the welcome email or of the lock notice holds a message and when a reminder execution fails", () => {
+        for (const queue of ['welcome-email-failures', 'lock-notice-failures']) {
+          const queueId = idWhere(s, 'aws_sqs_queue', 'name', `${stackName(s.config)}-${queue}`);
+          expect(alarmNamed(s, `${queue}-queued`), queue).to.deep.include({
+            namespace: 'AWS/SQS',
+            metric_name: 'ApproximateNumberOfMessagesVisible',
+            dimensions: { QueueName: ref('aws_sqs_queue', queueId, 'name') },
+            comparison_operator: 'GreaterThanOrEqualToThreshold',
+            threshold: 1,
+          });
+        }
         const machineId = Object.keys(resources(s, 'aws_sfn_state_machine'))[0]!;
         expect(alarmNamed(s, 'signup-reminder-executions-failed')).to.deep.include({
           namespace: 'AWS/States',

@@ -5,6 +5,7 @@ import { expect } from 'chai';
 import { CONFIG_DOC, README, renderConfigDoc, renderReadme } from '../../infra/config-doc.ts';
 import { CONFIG_DIR, configFields, ConfigValidationError, loadConfig, memoryMbFor, overrideVariable } from '../../infra/config.ts';
 import { remoteStateFromEnv } from '../../infra/backend.ts';
+import { passwordResetUrl } from '../../infra/functions/notify-lockout.ts';
 
 function loadError(env: Record<string, string>, configDir?: string): string {
   try {
@@ -131,6 +132,15 @@ describe('configuration', () => {
     expect(loadError({ CT_WAF_SIGN_UP_LIMIT: '1.5' })).to.include('waf.signUpLimit = 1.5');
     expect(loadError({ CT_WAF_WINDOW_SECONDS: '90' })).to.include('waf.windowSeconds = 90');
     expect(loadConfig({ env: { CT_WAF_WINDOW_SECONDS: '600' } }).waf.windowSeconds).to.equal(600);
+  });
+
+  it('refuses a password-reset page that is not a path under the app, and links the lock notice to the one it accepts', () => {
+    for (const bad of ['https://evil.example/reset', 'reset-password', '/reset password', '//evil.example/x']) {
+      expect(loadError({ CT_LOCKOUT_RESET_PASSWORD_PATH: bad }), bad).to.include('lockout.resetPasswordPath').and.include('CT_LOCKOUT_RESET_PASSWORD_PATH');
+    }
+    const config = loadConfig({ env: { CT_EMAIL_APP_URL: 'https://app.example.com', CT_LOCKOUT_RESET_PASSWORD_PATH: '/account/reset' } });
+    expect(passwordResetUrl(config)).to.equal('https://app.example.com/account/reset');
+    expect(passwordResetUrl(loadConfig({ env: {} })), 'no app URL, no link').to.equal(undefined);
   });
 
   it('rejects a boolean that is not true or false, showing what was typed', () => {

@@ -12,7 +12,7 @@ import { FUNCTIONS, type FunctionName } from '../../functions/catalog.ts';
 import { ENV } from '../../functions/common/config.ts';
 import { memoryMbFor, stackName } from '../../infra/config.ts';
 import type { PolicyStatement } from '../../infra/iam.ts';
-import { UNSCOPABLE_STREAM_ACTIONS } from '../../infra/functions/send-welcome-email.ts';
+import { UNSCOPABLE_STREAM_ACTIONS } from '../../infra/functions/define.ts';
 import { LOG_DELIVERY_ACTIONS } from '../../infra/reminder-workflow.ts';
 import { DIST_DIR } from '../../infra/stack.ts';
 import { deployedNames, functionId, idWhere, poolId, ref, resources, roleId, roleStatements, synthesize, testConfig, type Synthesized } from './helpers.ts';
@@ -46,6 +46,7 @@ const CONTRACT_ENV: Record<FunctionName, string[]> = {
   'send-reminder': [ENV.tableName, ENV.appName, ENV.appUrl, ENV.fromEmailAddress, ENV.fromEmailName],
   'delete-unconfirmed-user': [ENV.appName, ENV.appUrl, ENV.fromEmailAddress, ENV.fromEmailName],
   'send-welcome-email': [ENV.tableName, ENV.appName, ENV.appUrl, ENV.fromEmailAddress, ENV.fromEmailName],
+  'notify-lockout': [ENV.tableName, ENV.appName, ENV.appUrl, ENV.fromEmailAddress, ENV.fromEmailName, ENV.allowedEmailDomains, ENV.allowSubdomains, ENV.accountRecoveryUrl],
 };
 
 /** Every (action, resource) pair each role may use, from the least-privilege list in the README. */
@@ -59,12 +60,13 @@ function expectedGrants(s: Synthesized, name: FunctionName): string[] {
   const key = () => ref('aws_kms_key', Object.keys(resources(s, 'aws_kms_key'))[0]!, 'arn');
   const tableId = Object.keys(resources(s, 'aws_dynamodb_table'))[0]!;
   const stream = ref('aws_dynamodb_table', tableId, 'stream_arn');
-  const failures = ref('aws_sqs_queue', Object.keys(resources(s, 'aws_sqs_queue'))[0]!, 'arn');
+  const queue = (suffix: string) => ref('aws_sqs_queue', idWhere(s, 'aws_sqs_queue', 'name', `${stackName(s.config)}-${suffix}`), 'arn');
   const secret = (provider: string) => ref('aws_secretsmanager_secret', idWhere(s, 'aws_secretsmanager_secret', 'name', `${stackName(s.config)}/${provider}`), 'arn');
   const pairs = (actions: string[], targets: string[]) => actions.flatMap((a) => targets.map((r) => `${a} ${r}`));
   const items = ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'];
   const logs = pairs(['logs:CreateLogStream', 'logs:PutLogEvents'], [`${ref('aws_cloudwatch_log_group', logGroup, 'arn')}:*`]);
   const send = pairs(['ses:SendEmail'], identities);
+  const readStream = [...pairs(['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator'], [stream]), ...pairs(['dynamodb:ListStreams'], ['*'])];
   const own: Record<FunctionName, () => string[]> = {
     'pre-sign-up': () => pairs(['states:StartExecution'], [machine]),
     'custom-message': () => [],
@@ -80,14 +82,8 @@ function expectedGrants(s: Synthesized, name: FunctionName): string[] {
     'custom-sms-sender': () => [...pairs(['kms:Decrypt'], [key()]), ...pairs(['secretsmanager:GetSecretValue'], [secret('twilio')]), ...pairs(items, [table])],
     'send-reminder': () => [...pairs(items, [table]), ...send, ...pairs(['cognito-idp:AdminGetUser'], [pool])],
     'delete-unconfirmed-user': () => [...send, ...pairs(['cognito-idp:AdminGetUser', 'cognito-idp:AdminDeleteUser'], [pool])],
-    'send-welcome-email': () => [
-      ...pairs(['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator'], [stream]),
-      ...pairs(['dynamodb:ListStreams'], ['*']),
-      ...pairs(['sqs:SendMessage'], [failures]),
-      ...pairs(items, [table]),
-      ...pairs(['dynamodb:UpdateItem'], [table]),
-      ...send,
-    ],
+    'send-welcome-email': () => [...readStream, ...pairs(['sqs:SendMessage'], [queue('welcome-email-failures')]), ...pairs(items, [table]), ...pairs(['dynamodb:UpdateItem'], [table]), ...send],
+    'notify-lockout': () => [...readStream, ...pairs(['sqs:SendMessage'], [queue('lock-notice-failures')]), ...pairs(items, [table]), ...send, ...pairs(['cognito-idp:AdminGetUser'], [pool])],
   };
   return [...logs, ...own[name]()].sort();
 }
@@ -172,8 +168,8 @@ for (const [mode, passwordless] of [['custom-senders', true], ['cognito', false]
 
     it('lets Cognito invoke each trigger, and only the triggers, on behalf of this pool only', () => {
       const triggers = deployedNames(s.config).filter((n) => 'trigger' in FUNCTIONS.find((f) => f.name === n)!);
-      // Not Cognito's to call: the workflow tasks, and the function the table's stream drives.
-      expect(deployedNames(s.config).filter((n) => !triggers.includes(n)).sort()).to.deep.equal(['delete-unconfirmed-user', 'send-reminder', 'send-welcome-email']);
+      // Not Cognito's to call: the workflow tasks, and the functions the table's stream drives.
+      expect(deployedNames(s.config).filter((n) => !triggers.includes(n)).sort()).to.deep.equal(['delete-unconfirmed-user', 'notify-lockout', 'send-reminder', 'send-welcome-email']);
       const permissions = Object.values(resources(s, 'aws_lambda_permission'));
       expect(permissions).to.have.length(triggers.length);
       for (const name of triggers) {
@@ -199,6 +195,7 @@ for (const [mode, passwordless] of [['custom-senders', true], ['cognito', false]
       const owned: Partial<Record<FunctionName, string[][]>> = {
         'post-confirmation': [['USER#*'], ['LOCKOUT#*']],
         'send-welcome-email': [['idempotency#*'], ['USER#*']],
+        'notify-lockout': [['idempotency#*']],
         'pre-authentication': [['LOCKOUT#*']],
         'post-authentication': [['DEDUPE#*'], ['USER#*'], ['USER#*'], ['LOCKOUT#*'], ...(passwordless ? [['PASSWORDLESS#*']] : [])],
         'create-auth-challenge': [['PASSWORDLESS#*'], ['PASSWORDLESS#*'], ['PASSWORDLESS#*']],
@@ -257,12 +254,14 @@ for (const [mode, passwordless] of [['custom-senders', true], ['cognito', false]
       }
     });
 
-    it('lets nothing invoke send-welcome-email directly: no role names it and no permission exists for it', () => {
-      const welcomeId = functionId(s, 'send-welcome-email');
-      const naming = Object.values(resources(s, 'aws_iam_role_policy')).filter((p) => (p.policy as string).includes(`aws_lambda_function.${welcomeId}.`));
-      expect(naming).to.deep.equal([]);
-      const fnName = ref('aws_lambda_function', welcomeId, 'function_name');
-      expect(Object.values(resources(s, 'aws_lambda_permission')).filter((p) => p.function_name === fnName)).to.deep.equal([]);
+    it('lets nothing invoke send-welcome-email or notify-lockout directly: no role names them and no permission exists for them', () => {
+      for (const name of ['send-welcome-email', 'notify-lockout'] as const) {
+        const id = functionId(s, name);
+        const naming = Object.values(resources(s, 'aws_iam_role_policy')).filter((p) => (p.policy as string).includes(`aws_lambda_function.${id}.`));
+        expect(naming, name).to.deep.equal([]);
+        const fnName = ref('aws_lambda_function', id, 'function_name');
+        expect(Object.values(resources(s, 'aws_lambda_permission')).filter((p) => p.function_name === fnName), name).to.deep.equal([]);
+      }
       expect(roleStatements(s, roleId(s, 'post-confirmation')).flatMap((st) => st.Action)).to.deep.equal(['logs:CreateLogStream', 'logs:PutLogEvents', 'dynamodb:PutItem', 'dynamodb:DeleteItem']);
       expect(resources(s, 'aws_lambda_function_event_invoke_config'), 'no asynchronous invocation left to configure').to.deep.equal({});
     });
@@ -271,14 +270,22 @@ for (const [mode, passwordless] of [['custom-senders', true], ['cognito', false]
       expectResource(s, DynamodbTable, { stream_enabled: true, stream_view_type: 'NEW_IMAGE' });
     });
 
-    it('drives send-welcome-email from the table stream: new PENDING profiles only, partial batch responses, bisect, bounded retries, the failure queue', () => {
-      const mappings = Object.values(resources(s, 'aws_lambda_event_source_mapping'));
-      expect(mappings).to.have.length(1);
-      const { '//': _metadata, depends_on: dependsOn, ...mapping } = mappings[0]!;
+    /** The event source mapping invoking one function; there is exactly one. */
+    const mappingOf = (name: FunctionName): [string, Record<string, any>] => {
+      const fnName = ref('aws_lambda_function', functionId(s, name), 'function_name');
+      const found = Object.entries(resources(s, 'aws_lambda_event_source_mapping')).filter(([, m]) => m.function_name === fnName);
+      expect(found, name).to.have.length(1);
+      return found[0]!;
+    };
+    const queueNamed = (suffix: string) => idWhere(s, 'aws_sqs_queue', 'name', `${stackName(s.config)}-${suffix}`);
+
+    /** The mapping of a stream consumer, as the tests expect it: its filter and its own failure queue, the rest shared. */
+    const expectStreamMapping = (name: FunctionName, filter: unknown, queue: string) => {
+      const { '//': _metadata, depends_on: dependsOn, ...mapping } = mappingOf(name)[1];
       const tableId = Object.keys(resources(s, 'aws_dynamodb_table'))[0]!;
-      expect(mapping).to.deep.equal({
+      expect(mapping, name).to.deep.equal({
         event_source_arn: ref('aws_dynamodb_table', tableId, 'stream_arn'),
-        function_name: ref('aws_lambda_function', functionId(s, 'send-welcome-email'), 'function_name'),
+        function_name: ref('aws_lambda_function', functionId(s, name), 'function_name'),
         starting_position: 'TRIM_HORIZON',
         batch_size: 10,
         maximum_batching_window_in_seconds: 1,
@@ -286,26 +293,41 @@ for (const [mode, passwordless] of [['custom-senders', true], ['cognito', false]
         bisect_batch_on_function_error: true,
         maximum_retry_attempts: 10,
         maximum_record_age_in_seconds: 3600,
-        filter_criteria: {
-          filter: [{ pattern: JSON.stringify({ eventName: ['INSERT'], dynamodb: { NewImage: { sk: { S: ['PROFILE'] }, welcomeEmail: { S: ['PENDING'] } } } }) }],
-        },
-        destination_config: { on_failure: { destination_arn: ref('aws_sqs_queue', Object.keys(resources(s, 'aws_sqs_queue'))[0]!, 'arn') } },
+        filter_criteria: { filter: [{ pattern: JSON.stringify(filter) }] },
+        destination_config: { on_failure: { destination_arn: ref('aws_sqs_queue', queueNamed(queue), 'arn') } },
       });
       // Lambda checks the role's stream and queue grants when it creates the mapping.
-      const policyId = Object.entries(resources(s, 'aws_iam_role_policy')).find(([, p]) => p.role === ref('aws_iam_role', roleId(s, 'send-welcome-email'), 'id'))![0];
-      expect(dependsOn).to.deep.equal([`aws_iam_role_policy.${policyId}`]);
+      const policyId = Object.entries(resources(s, 'aws_iam_role_policy')).find(([, p]) => p.role === ref('aws_iam_role', roleId(s, name), 'id'))![0];
+      expect(dependsOn, name).to.deep.equal([`aws_iam_role_policy.${policyId}`]);
+    };
+
+    it('drives send-welcome-email from the table stream: new PENDING profiles only, partial batch responses, bisect, bounded retries, the failure queue', () => {
+      expect(Object.keys(resources(s, 'aws_lambda_event_source_mapping'))).to.have.length(2);
+      expectStreamMapping('send-welcome-email', { eventName: ['INSERT'], dynamodb: { NewImage: { sk: { S: ['PROFILE'] }, welcomeEmail: { S: ['PENDING'] } } } }, 'welcome-email-failures');
     });
 
-    it('keeps the failure records 14 days in an encrypted queue that only send-welcome-email may write to, and outputs its URL', () => {
-      const [queueId, queue] = Object.entries(resources(s, 'aws_sqs_queue'))[0]!;
-      expect(queue).to.include({ name: `${stackName(s.config)}-welcome-email-failures`, message_retention_seconds: 1_209_600, sqs_managed_sse_enabled: true });
-      const writers = deployedNames(s.config).filter((n) => roleStatements(s, roleId(s, n)).some((st) => st.Action.some((a) => a.startsWith('sqs:'))));
-      expect(writers).to.deep.equal(['send-welcome-email']);
-      expect(s.json.output.welcome_email_failures_queue_url!.value).to.equal(ref('aws_sqs_queue', queueId, 'url'));
+    it('drives notify-lockout from the table stream: only writes naming a lock owner on attempt state, partial batch responses, bisect, bounded retries, its failure queue', () => {
+      expectStreamMapping(
+        'notify-lockout',
+        { eventName: ['INSERT', 'MODIFY'], dynamodb: { Keys: { pk: { S: [{ prefix: 'LOCKOUT#' }] }, sk: { S: ['STATE'] } }, NewImage: { lockOwner: { S: [{ exists: true }] } } } },
+        'lock-notice-failures',
+      );
+    });
+
+    it('keeps the failure records 14 days in encrypted queues, each written only by its own stream consumer, and outputs their URLs', () => {
+      const consumers = { 'send-welcome-email': ['welcome-email-failures', 'welcome_email_failures_queue_url'], 'notify-lockout': ['lock-notice-failures', 'lock_notice_failures_queue_url'] } as const;
+      expect(Object.keys(resources(s, 'aws_sqs_queue'))).to.have.length(2);
+      for (const [name, [suffix, output]] of Object.entries(consumers) as [FunctionName, readonly [string, string]][]) {
+        const queueId = queueNamed(suffix);
+        expect(resources(s, 'aws_sqs_queue')[queueId]).to.include({ message_retention_seconds: 1_209_600, sqs_managed_sse_enabled: true });
+        const writers = deployedNames(s.config).filter((n) => roleStatements(s, roleId(s, n)).some((st) => st.Action.some((a) => a.startsWith('sqs:')) && st.Resource.includes(ref('aws_sqs_queue', queueId, 'arn'))));
+        expect(writers, suffix).to.deep.equal([name]);
+        expect(s.json.output[output]!.value).to.equal(ref('aws_sqs_queue', queueId, 'url'));
+      }
     });
 
     it('deploys post-confirmation, and so the pool that calls it, only once the mapping reads the stream (it starts at the newest record)', () => {
-      const mappingId = Object.keys(resources(s, 'aws_lambda_event_source_mapping'))[0]!;
+      const mappingId = mappingOf('send-welcome-email')[0];
       const fn = resources(s, 'aws_lambda_function')[functionId(s, 'post-confirmation')]!;
       expect(fn.depends_on).to.include(`aws_lambda_event_source_mapping.${mappingId}`);
       const others = deployedNames(s.config).filter((n) => n !== 'post-confirmation');
@@ -418,7 +440,7 @@ for (const [mode, passwordless] of [['custom-senders', true], ['cognito', false]
     });
 
     it(`outputs the ids and ARNs a deployment needs${mode === 'cognito' ? ', without a KMS key' : ', including the KMS key'}`, () => {
-      const common = ['region', 'user_pool_id', 'user_pool_client_id', 'table_name', 'welcome_email_failures_queue_url', 'state_machine_arn', 'legacy_user_pool_id', 'legacy_client_id', 'alarm_topic_arn', 'web_acl_arn'];
+      const common = ['region', 'user_pool_id', 'user_pool_client_id', 'table_name', 'welcome_email_failures_queue_url', 'lock_notice_failures_queue_url', 'state_machine_arn', 'legacy_user_pool_id', 'legacy_client_id', 'alarm_topic_arn', 'web_acl_arn'];
       const senders = ['kms_key_arn', 'sendgrid_secret_arn', 'twilio_secret_arn'];
       expect(Object.keys(s.json.output).sort()).to.deep.equal((mode === 'custom-senders' ? [...common, ...senders] : common).sort());
     });

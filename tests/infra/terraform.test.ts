@@ -122,7 +122,7 @@ for (const variant of VARIANTS) {
       const types = new Set(plan.resource_changes!.map((rc) => rc.type));
       for (const type of ['aws_kms_key', 'aws_kms_key_policy', 'aws_secretsmanager_secret']) expect(types.has(type), type).to.equal(mode === 'custom-senders');
       const functions = plan.resource_changes!.filter((rc) => rc.type === 'aws_lambda_function').length;
-      expect(functions).to.equal((mode === 'custom-senders' ? 12 : 10) + (planned.passwordless.enabled ? 3 : 0));
+      expect(functions).to.equal((mode === 'custom-senders' ? 13 : 11) + (planned.passwordless.enabled ? 3 : 0));
     });
 
     it('wires the challenge triggers and CUSTOM_AUTH exactly when its configuration turns passwordless sign-in on', () => {

@@ -9,7 +9,7 @@ import { checkSignUpEmail, createDomainPolicy, type DomainPolicy } from '../../f
 import { renderEmail, renderSms, type MessageKind } from '../../functions/common/templates.ts';
 import { preSignUp } from '../../functions/pre-sign-up/logic.ts';
 import * as ev from './lib/events.ts';
-import { createAuthChallengeEvent, defineAuthChallengeEvent, verifyAuthChallengeEvent } from '../fixtures/events.ts';
+import { createAuthChallengeEvent, defineAuthChallengeEvent, lockedLoginImage, streamEvent, streamRecord, verifyAuthChallengeEvent } from '../fixtures/events.ts';
 import { quietLogger } from '../fixtures/logs.ts';
 import { record } from './lib/figures.ts';
 import { runHandler, type ChildRun } from './lib/handlers.ts';
@@ -273,6 +273,8 @@ describe('reliability: hostile input', function () {
           return ev.customSmsSender(p, Buffer.from('not a real ciphertext').toString('base64'));
         case 'send-welcome-email':
           return ev.profileInserted(p);
+        case 'notify-lockout':
+          return streamEvent(streamRecord({ eventName: 'MODIFY', image: lockedLoginImage({ lockOwner: { S: p.sub } }, p.email) }));
         case 'define-auth-challenge':
           return defineAuthChallengeEvent();
         case 'create-auth-challenge':
@@ -290,7 +292,7 @@ describe('reliability: hostile input', function () {
       'pre-sign-up', 'custom-message', 'post-confirmation', 'pre-authentication', 'post-authentication', 'pre-token-generation', 'user-migration',
       'define-auth-challenge', 'create-auth-challenge', 'verify-auth-challenge-response',
     ];
-    const ALL = [...SYNC, 'custom-email-sender', 'custom-sms-sender', 'send-reminder', 'delete-unconfirmed-user', 'send-welcome-email'];
+    const ALL = [...SYNC, 'custom-email-sender', 'custom-sms-sender', 'send-reminder', 'delete-unconfirmed-user', 'send-welcome-email', 'notify-lockout'];
 
     it('answers every malformed event to every handler with a clear error or a safe answer, never a crash, and stays usable', async () => {
       const endpoints = { dynamodb: dynamo.endpoint, sesv2: ses.endpoint, sfn: stub.url, cognito: stub.url, kms: stub.url, secretsManager: stub.url };
@@ -360,7 +362,7 @@ describe('reliability: hostile input', function () {
       '{####}<iframe src=//evil>',
       'Frodo\r\nBcc: victim@evil.com',
     ];
-    const KINDS: MessageKind[] = ['SignUp', 'ResendCode', 'ForgotPassword', 'UpdateUserAttribute', 'VerifyUserAttribute', 'AdminCreateUser', 'Authentication', 'AccountTakeOverNotification', 'Welcome', 'Reminder', 'AccountDeleted'];
+    const KINDS: MessageKind[] = ['SignUp', 'ResendCode', 'ForgotPassword', 'UpdateUserAttribute', 'VerifyUserAttribute', 'AdminCreateUser', 'Authentication', 'AccountTakeOverNotification', 'Welcome', 'Reminder', 'AccountDeleted', 'AccountLocked'];
     const TEMPLATE_TAGS = new Set(['html', 'head', 'meta', 'title', 'body', 'div', 'table', 'tr', 'td', 'p', 'span', 'strong', 'a', 'br']);
 
     it('renders no injected tag, attribute or header in any email or SMS, for every message kind', () => {
@@ -368,7 +370,7 @@ describe('reliability: hostile input', function () {
       let rendered = 0;
       for (const kind of KINDS) {
         for (const name of ATTACKS) {
-          const ctx = { branding: { appName: 'Shire', appUrl: 'https://shire.example' }, recipient: { name, email: 'frodo@gmail.com' }, code: '{####}', username: '{username}' };
+          const ctx = { branding: { appName: 'Shire', appUrl: 'https://shire.example' }, recipient: { name, email: 'frodo@gmail.com' }, code: '{####}', username: '{username}', lock: { at: 0, until: 300_000 } };
           const email = renderEmail(kind, ctx);
           const sms = renderSms(kind, ctx);
           rendered += 1;

@@ -7,6 +7,7 @@
  */
 import { expect } from 'chai';
 import type { LockoutSettings } from '../../functions/common/config.ts';
+import { clearLockout } from '../../functions/common/lockout.ts';
 import { recordAttempt } from '../../functions/pre-authentication/attempts.ts';
 import { loadConfig } from '../../infra/config.ts';
 import { record } from './lib/figures.ts';
@@ -107,6 +108,75 @@ describe('reliability: a targeted lockout by an attacker who returns at every lo
       expect(result.peakInWindow).to.be.below(waf.signInLimit);
       // The trade-off stated plainly: a tireless attacker still keeps the owner out almost all the time.
       expect(result.lockedShare).to.be.greaterThan(0.99);
+    });
+  }
+
+  /**
+   * The same attacker, and an owner who is told of every lock and signs in once an hour. When a lock is in
+   * force, the owner (who has the lock's email) resets the password: the reset clears the lock and the
+   * counter (clearLockout, as post-confirmation does on PostConfirmation_ConfirmForgotPassword), and the
+   * sign-in goes ahead; a successful sign-in clears the counter (as post-authentication does). Both run
+   * on one virtual clock with the attacker's bursts.
+   */
+  async function siegeWithOwner(login: string, settings: LockoutSettings, horizonMs: number) {
+    let now = 0;
+    const deps = { db: dynamo.doc, tableName: dynamo.tableName, settings, now: () => now };
+    let attackerAt = 0;
+    let ownerAt = 30 * 60_000;
+    let locks = 0;
+    let signIns = 0;
+    let resets = 0;
+    let ownerAttempts = 0;
+    const attackerTimes: number[] = [];
+    while (Math.min(attackerAt, ownerAt) < horizonMs) {
+      if (attackerAt <= ownerAt) {
+        now = attackerAt;
+        const outcome = await recordAttempt(deps, login);
+        attackerTimes.push(now);
+        if (outcome.allowed) attackerAt = now + REQUEST_GAP_MS;
+        else {
+          if (outcome.reason === 'lock-engaged') locks++;
+          attackerAt = outcome.retryAt + REACTION_MS;
+        }
+        continue;
+      }
+      now = ownerAt;
+      ownerAttempts++;
+      let outcome = await recordAttempt(deps, login);
+      if (!outcome.allowed) {
+        resets++;
+        await clearLockout(dynamo.doc, dynamo.tableName, login);
+        ownerAttempts++;
+        outcome = await recordAttempt(deps, login);
+      }
+      if (outcome.allowed) {
+        signIns++;
+        await clearLockout(dynamo.doc, dynamo.tableName, login);
+      }
+      ownerAt += 60 * 60_000;
+    }
+    return { locks, signIns, resets, ownerAttempts, attackerRequests: attackerTimes.length, peakInWindow: peakIn(attackerTimes, waf.windowSeconds * 1000) };
+  }
+
+  for (const [label, env] of [['prod', 'prod'], ['defaults', '']] as const) {
+    it(`${label}, the owner told of each lock: every hourly sign-in succeeds, after a reset when a lock is in force, for one email per lock`, async () => {
+      const settings = settingsOf(env);
+      const result = await siegeWithOwner(`victim-told-${env || 'default'}@gmail.com`, settings, DAY_MS);
+      const ok = result.signIns === 24 && result.peakInWindow < waf.signInLimit;
+      record({
+        id: `lockout-denial-owner-told-${env || 'default'}`,
+        area: 'lockout',
+        scenario: `targeted lockout, ${label}, with the owner told of each lock (notify-lockout) and resetting the password when locked`,
+        load: `the same attacker for 1 day of virtual time; the owner signs in once an hour, and resets the password when the sign-in is refused`,
+        expected: 'every one of the owner\'s 24 sign-ins succeeds; the price is one email per lock, and a reset whenever the attacker holds a lock',
+        measured:
+          `${result.signIns} of 24 sign-ins succeeded, ${result.resets} of them after a reset; ${result.locks} locks, so ${result.locks} emails to the owner in the day; ` +
+          `attacker: ${result.attackerRequests} requests, at most ${result.peakInWindow} in any ${waf.windowSeconds / 60}-minute window, under the WAF sign-in limit of ${waf.signInLimit} per IP`,
+        ok,
+      });
+      expect(result.signIns, 'owner sign-ins').to.equal(24);
+      expect(result.resets, 'the attacker held a lock at most of the owner\'s sign-ins').to.be.greaterThan(12);
+      expect(result.peakInWindow).to.be.below(waf.signInLimit);
     });
   }
 

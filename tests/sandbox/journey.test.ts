@@ -60,6 +60,16 @@ describe('sandbox journey (custom senders)', function () {
     (await dynamo.send(new GetItemCommand({ TableName: sandbox.endpoints.dynamodb.tableName, Key: { pk: { S: `USER#${sub}` }, sk: { S: 'PROFILE' } }, ConsistentRead: true }))).Item;
   const sesTo = async (to: string) => (await sandbox.stores.ses()).filter((m) => m.to === to);
   const executionFor = (sub: string) => sandbox.workflows.find((input) => input.username === sub)[0];
+  /** The lock notices an address received (notify-lockout, through SES). */
+  const lockNotices = async (to: string) => (await sesTo(to)).filter((m) => /sign-in to your .+ account was paused/i.test(m.subject ?? ''));
+  /** Waits for the stream to deliver every lock written so far, then counts the notices `to` received. */
+  const settledLockNotices = async (to: string, atLeast: number) => {
+    await waitUntil(async () => (await lockNotices(to)).length >= atLeast).catch(() => undefined);
+    await sandbox.settle();
+    return lockNotices(to);
+  };
+  /** Frodo's answer to the attempt that locked him, kept to compare with an unknown login's (6c). */
+  let frodoLockAnswer: { name: string; message: string; status: number | undefined } | undefined;
 
   before(async function () {
     this.timeout(120_000);
@@ -153,7 +163,7 @@ describe('sandbox journey (custom senders)', function () {
     expect(audit.Count).to.equal(1);
   });
 
-  it('6. five wrong passwords lock Frodo out with the generic message, and after the short lock he signs in', async () => {
+  it('6. five wrong passwords lock Frodo out with the generic message, exactly one email tells him of the lock, and after the short lock he signs in', async () => {
     for (let i = 0; i < 5; i++) {
       const error = await rejection(signIn('frodo@gmail.com', `Wrong-Password-${i}x`));
       expect(error.name, `attempt ${i + 1}`).to.equal('NotAuthorizedException');
@@ -163,6 +173,13 @@ describe('sandbox journey (custom senders)', function () {
     expect(locked.name).to.equal('UserLambdaValidationException');
     expect(locked.message).to.match(/^PreAuthentication failed with error .+\.$/);
     expect(locked.message).to.not.include('frodo');
+    frodoLockAnswer = { name: locked.name, message: locked.message, status: (locked as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode };
+    // The lock reaches notify-lockout through the table's stream: exactly one email, with the time, the
+    // unchanged password and the reset page.
+    const notices = await settledLockNotices('frodo@gmail.com', 1);
+    expect(notices, 'lock notices').to.have.length(1);
+    expect(notices[0]!.text).to.include('Your password was not changed.').and.match(/At \d{4}-\d\d-\d\d \d\d:\d\d UTC/);
+    expect(notices[0]!.text).to.include(`Reset your password: ${sandbox.stack.functions.find((f) => f.name === 'notify-lockout')!.environment.ACCOUNT_RECOVERY_URL}`);
     const lockSeconds = Number(sandbox.stack.functions.find((f) => f.name === 'pre-authentication')!.environment.LOCKOUT_DURATION_SECONDS);
     expect(lockSeconds).to.be.at.most(10);
     await new Promise((r) => setTimeout(r, lockSeconds * 1000 + 250));
@@ -170,15 +187,18 @@ describe('sandbox journey (custom senders)', function () {
     expect(result.AuthenticationResult?.AccessToken).to.be.a('string');
   });
 
-  it('6b. locked out again, Frodo resets his password: the reset clears the lock and the counter, and he signs in at once', async () => {
+  it('6b. locked out again, Frodo gets one email for this lock, resets his password: the reset clears the lock and the counter, and he signs in at once', async () => {
     const lockItem = async () =>
       (await dynamo.send(new GetItemCommand({ TableName: sandbox.endpoints.dynamodb.tableName, Key: { pk: { S: 'LOCKOUT#frodo@gmail.com' }, sk: { S: 'STATE' } }, ConsistentRead: true }))).Item;
     for (let i = 0; i < 5; i++) await rejection(signIn('frodo@gmail.com', `Wrong-Password-${i}y`));
     const lockedAt = Date.now();
     expect((await rejection(signIn('frodo@gmail.com', PASSWORD))).name).to.equal('UserLambdaValidationException');
+    // Refused again during the lock: still the one lock, so still one email for it.
+    expect((await rejection(signIn('frodo@gmail.com', PASSWORD))).name).to.equal('UserLambdaValidationException');
     const locked = await lockItem();
     expect(Number(locked?.lockedUntil?.N), 'locked').to.be.greaterThan(lockedAt);
-    expect(Number(locked?.refused?.N)).to.be.at.least(1);
+    expect(Number(locked?.refused?.N)).to.be.at.least(2);
+    expect(await settledLockNotices('frodo@gmail.com', 2), 'one notice for the lock of test 6, one for this lock').to.have.length(2);
 
     await cognito.send(new ForgotPasswordCommand({ ClientId: clientId, Username: 'frodo@gmail.com' }));
     const mail = await sandbox.stores.waitFor('sendgrid', (m) => m.to === 'frodo@gmail.com' && /reset your .+ password/i.test(m.subject ?? ''));
@@ -188,6 +208,27 @@ describe('sandbox journey (custom senders)', function () {
     expect(await lockItem(), 'lock, counter and level cleared').to.equal(undefined);
     const result = await signIn('frodo@gmail.com', `${PASSWORD}-reset`);
     expect(result.AuthenticationResult?.AccessToken).to.be.a('string');
+    expect(await settledLockNotices('frodo@gmail.com', 2), 'the reset and the sign-in tell nobody of a lock').to.have.length(2);
+  });
+
+  it('6c. an unknown login locked the same way gets the same answer, byte for byte, and nobody is emailed', async () => {
+    const invocations = () => sandbox.mappings.deliveries.filter((d) => d.functionName.endsWith('notify-lockout')).length;
+    const before = { invocations: invocations(), mail: (await sandbox.stores.ses()).length };
+    for (let i = 0; i < 5; i++) {
+      const error = await rejection(signIn('nobody-here@gmail.com', `Wrong-Password-${i}z`));
+      expect(error.message, `attempt ${i + 1}`).to.equal('Incorrect username or password.');
+    }
+    const locked = await rejection(signIn('nobody-here@gmail.com', PASSWORD));
+    const answer = { name: locked.name, message: locked.message, status: (locked as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode };
+    expect(frodoLockAnswer, 'test 6 recorded the answer to an existing login').to.not.equal(undefined);
+    expect(Buffer.from(JSON.stringify(answer)).equals(Buffer.from(JSON.stringify(frodoLockAnswer)))).to.equal(true);
+    const item = await dynamo.send(new GetItemCommand({ TableName: sandbox.endpoints.dynamodb.tableName, Key: { pk: { S: 'LOCKOUT#nobody-here@gmail.com' }, sk: { S: 'STATE' } }, ConsistentRead: true }));
+    expect(Number(item.Item?.lockedUntil?.N), 'locked').to.be.greaterThan(0);
+    expect(item.Item, 'no owner on the lock').to.not.have.any.keys('lockOwner', 'lockPool');
+    await new Promise((r) => setTimeout(r, 1_500));
+    await sandbox.settle();
+    expect(invocations(), 'the mapping never invoked notify-lockout for it').to.equal(before.invocations);
+    expect((await sandbox.stores.ses()).length, 'no email to anyone').to.equal(before.mail);
   });
 
   it('7. Samwise never confirms: he is reminded, then deleted, and told so', async () => {

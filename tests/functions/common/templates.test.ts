@@ -29,6 +29,7 @@ const ALL_KINDS: MessageKind[] = [
   'Welcome',
   'Reminder',
   'AccountDeleted',
+  'AccountLocked',
 ];
 
 const branding = { appName: 'Acme Notes', appUrl: 'https://notes.example.com' };
@@ -39,6 +40,7 @@ function ctx(kind: MessageKind, overrides: Partial<MessageContext> = {}): Messag
     recipient: { name: 'Frodo', email: 'frodo@gmail.com' },
     ...(CODE_KINDS.has(kind) ? { code: CODE_PLACEHOLDER } : {}),
     ...(kind === 'AdminCreateUser' ? { username: USERNAME_PLACEHOLDER } : {}),
+    ...(kind === 'AccountLocked' ? { lock: { at: Date.UTC(2026, 11, 4, 1, 2, 3), until: Date.UTC(2026, 11, 4, 1, 7, 3) }, link: 'https://notes.example.com/reset-password' } : {}),
     ...overrides,
   };
 }
@@ -83,6 +85,19 @@ describe('templates', () => {
       expect(email.text).to.include(`Sign in to Acme Notes: ${link}`);
       expect(() => renderEmail('MagicLink', ctx('MagicLink'))).to.throw(TypeError, /link/);
       expect(() => renderEmail('MagicLink', ctx('MagicLink', { link: 'javascript:alert(1)' }))).to.throw(TypeError, /link/);
+    });
+
+    it('tells in an AccountLocked email when the lock began and ends (UTC), that the password was not changed, and links to the reset page, never the front page', () => {
+      const email = renderEmail('AccountLocked', ctx('AccountLocked'));
+      expect(email.subject).to.equal('Frodo, sign-in to your Acme Notes account was paused');
+      expect(email.text).to.include('At 2026-12-04 01:02 UTC').and.include('until 2026-12-04 01:07 UTC').and.include('Your password was not changed.');
+      expect(email.text).to.include('Reset your password: https://notes.example.com/reset-password');
+      expect(email.html).to.include('href="https://notes.example.com/reset-password"').and.not.include('href="https://notes.example.com/"');
+      const unlinked = renderEmail('AccountLocked', ctx('AccountLocked', { link: 'javascript:alert(1)' }));
+      expect(unlinked.html).to.not.include('<a href').and.not.include('javascript:');
+      expect(unlinked.text).to.include('Forgot your password?');
+      expect(() => renderEmail('AccountLocked', { branding, recipient: { email: 'frodo@gmail.com' } })).to.throw(TypeError, /lock/);
+      expect(renderSms('AccountLocked', ctx('AccountLocked'))).to.include('Your password was not changed.');
     });
 
     it('shows a passwordless sign-in code prominently in a SignInCode email and SMS', () => {
