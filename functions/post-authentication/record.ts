@@ -3,10 +3,11 @@
  * entry, and a cleared attempt counter — each exactly once, however often Cognito retries the trigger.
  *
  * Cognito's event carries no request id, so a retry is recognised by its content: a dedupe marker keyed
- * by a hash of the invocation-stable fields pins the sign-in's time on first sight. Every later write
- * derives from that pinned time and is idempotent on its own (audit row: put-if-absent on a key holding
- * the time; profile: update only if its last login is older), so a retry after a crash half-way finishes
- * the job instead of skipping it or doing it twice. See docs/lockout.md ("Post-authentication").
+ * by a hash of the invocation-stable fields pins the sign-in's time on first sight. The audit row and the
+ * profile derive from that pinned time and are idempotent on their own (audit row: put-if-absent on a key
+ * holding the time; profile: update only if its last login is older); the counter's clear needs no time
+ * and is a plain delete. So a retry after a crash half-way finishes the job instead of skipping it or
+ * doing it twice. See docs/lockout.md ("Post-authentication").
  */
 import { createHash } from 'node:crypto';
 import type { PostAuthenticationTriggerEvent } from 'aws-lambda';
@@ -155,6 +156,26 @@ export async function recordSignIn(deps: RecordDeps, event: PostAuthenticationTr
   if (typeof sub !== 'string' || sub === '') throw new Error('post-authentication event without a sub');
   const email = typeof attributes.email === 'string' && attributes.email.trim() !== '' ? attributes.email.trim() : undefined;
   const login = lockoutLogin({ userName: event.userName, email });
+  // The counter's clear needs nothing from the marker, so it goes out beside it: on a cold start the
+  // audit and profile writes then reuse the two open connections instead of opening a third.
+  const clearing = clearLockout(deps.db, deps.tableName, login).then((previous) => previous !== undefined);
+  // Handled from the start: a rejection while the marker is still being claimed must not go unhandled.
+  clearing.catch(() => undefined);
+  try {
+    return await recordWithClear(deps, event, { sub, email, login }, clearing);
+  } catch (error) {
+    // Nothing is left in flight when Lambda freezes the environment after the handler returns.
+    await clearing.catch(() => undefined);
+    throw error;
+  }
+}
+
+async function recordWithClear(
+  deps: RecordDeps,
+  event: PostAuthenticationTriggerEvent,
+  { sub, email, login }: { sub: string; email: string | undefined; login: string },
+  clearing: Promise<boolean>,
+): Promise<RecordResult> {
   const marker = deps.passwordless ? await signInMarker(deps, login) : undefined;
   const method: AuditedMethod = marker?.method ?? 'password';
   const hash = invocationHash(event, marker);
@@ -195,8 +216,6 @@ export async function recordSignIn(deps: RecordDeps, event: PostAuthenticationTr
     ),
   );
 
-  const cleared = clearLockout(deps.db, deps.tableName, login).then((previous) => previous !== undefined);
-
-  const [auditWritten, profileUpdated, lockoutCleared] = await Promise.all([audit, profile, cleared]);
+  const [auditWritten, profileUpdated, lockoutCleared] = await Promise.all([audit, profile, clearing]);
   return { retry, at: atIso, auditWritten, profileUpdated, lockoutCleared, method };
 }

@@ -34,7 +34,7 @@ describe('post-authentication', () => {
   });
 
   describe('recordSignIn', () => {
-    it('pins the time with a short-lived dedupe marker, then writes audit, profile and clears the counter', async () => {
+    it('pins the time with a short-lived dedupe marker, then writes audit and profile; the counter is cleared beside the marker', async () => {
       ddb.on(PutCommand).resolves({}).on(UpdateCommand).resolves({}).on(DeleteCommand).resolves({ Attributes: { pk: `LOCKOUT#${EMAIL}`, sk: 'STATE', attempts: 2, windowStart: T0 - 1 } });
       const event = postAuthenticationEvent({ newDeviceUsed: true });
       const result = await recordSignIn(deps(), event);
@@ -122,6 +122,44 @@ describe('post-authentication', () => {
       expect(invocationHash(event, first)).to.not.equal(invocationHash(event, second));
       expect(invocationHash(event, first)).to.equal(invocationHash(postAuthenticationEvent(), { ...first }));
       expect(invocationHash(event)).to.not.equal(invocationHash(event, first));
+    });
+
+    it('sends the counter\'s clear before the dedupe marker is answered, so a cold start opens one connection fewer', async () => {
+      let answerMarker!: () => void;
+      ddb.on(PutCommand, { Item: { sk: 'MARKER' } }).callsFake(() => new Promise((resolve) => (answerMarker = () => resolve({}))));
+      ddb.on(PutCommand, { Item: { at: ISO0 } }).resolves({}).on(UpdateCommand).resolves({}).on(DeleteCommand).resolves({});
+      const recording = recordSignIn({ ...deps(), passwordless: false }, postAuthenticationEvent());
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(ddb.commandCalls(DeleteCommand)).to.have.length(1);
+      expect(ddb.commandCalls(UpdateCommand)).to.have.length(0);
+      answerMarker();
+      expect(await recording).to.include({ auditWritten: true, profileUpdated: true, lockoutCleared: false });
+    });
+
+    it('rejects with the clear\'s failure once, never as an unhandled rejection, when it fails while the marker is pending', async () => {
+      const unhandled: unknown[] = [];
+      const onUnhandled = (reason: unknown) => unhandled.push(reason);
+      process.on('unhandledRejection', onUnhandled);
+      try {
+        const failure = new InternalServerError({ message: 'boom', $metadata: {} });
+        ddb.on(DeleteCommand).rejects(failure);
+        ddb.on(PutCommand).callsFake(() => new Promise((resolve) => setTimeout(() => resolve({}), 20))).on(UpdateCommand).resolves({});
+        const error = await recordSignIn({ ...deps(), passwordless: false }, postAuthenticationEvent()).catch((e: unknown) => e);
+        await new Promise((resolve) => setTimeout(resolve, 10));
+        expect(error).to.equal(failure);
+        expect(unhandled).to.deep.equal([]);
+      } finally {
+        process.off('unhandledRejection', onUnhandled);
+      }
+    });
+
+    it('waits for the clear to settle before rejecting a failed marker, so nothing is in flight when Lambda freezes', async () => {
+      let clearSettled = false;
+      ddb.on(PutCommand).rejects(new InternalServerError({ message: 'boom', $metadata: {} }));
+      ddb.on(DeleteCommand).callsFake(() => new Promise((resolve) => setTimeout(() => { clearSettled = true; resolve({}); }, 20)));
+      const error = await recordSignIn({ ...deps(), passwordless: false }, postAuthenticationEvent()).catch((e: unknown) => e);
+      expect(error).to.be.instanceOf(InternalServerError);
+      expect(clearSettled).to.equal(true);
     });
 
     it('gives up after three rounds of a marker that can be neither claimed nor read', async () => {
