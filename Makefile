@@ -76,7 +76,7 @@ sandbox: build ## Start the local sandbox on fixed ports and keep it running, wi
 example: $(INSTALL_STAMP) ## Serve the example web app (examples/web, Amplify v6 defaults) on http://127.0.0.1:3000/ against a running make sandbox
 	$(TSX) examples/web/serve.ts
 
-bench: build ## Measure cold starts, warm latency, sandbox latency, build and synth; writes bench/results.json
+bench: build ## Measure cold starts (plain HTTP and over TLS), warm latency, sandbox latency, build and synth; writes bench/results.json
 	$(TSX) bench/run.ts
 
 bench-smoke: build ## One quick round of the benchmark, to keep it working

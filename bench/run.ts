@@ -7,6 +7,7 @@
  *   node --import tsx bench/run.ts --smoke    one quick round; exits 0 unless the harness breaks
  *   options: --rounds N  --invocations N  --only a,b  --out FILE
  *            --experiments (also run build-option and import-cost experiments), --experiments-only
+ *            --no-tls (skip the cold-path rounds over TLS, bench/lib/tls.ts)
  */
 import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
@@ -28,7 +29,8 @@ import { measureWarm } from './lib/warm.ts';
 import { runExperiments, type ExperimentsResult } from './lib/experiments.ts';
 import { buildCalibration, CALIBRATION_BUILDS, type CalibrationBuild } from './lib/calibration.ts';
 import { calibrate, evaluateBudgets } from './lib/budgets.ts';
-import { printExperiments, printTable } from './lib/report.ts';
+import { printExperiments, printTable, printTls } from './lib/report.ts';
+import { measureColdOverTls, type TlsResult } from './lib/tls.ts';
 import { coldPathFigures, loadFigures, pathTotals, type Budgets, type FunctionResult, type LoadFigures, type Sizes } from './lib/results.ts';
 
 // The bench itself builds an SDK client (to encrypt sender codes); Node 20 would print a support notice.
@@ -43,6 +45,7 @@ const { values: args } = parseArgs({
     out: { type: 'string' },
     experiments: { type: 'boolean', default: false },
     'experiments-only': { type: 'boolean', default: false },
+    'no-tls': { type: 'boolean', default: false },
   },
 });
 
@@ -271,6 +274,7 @@ async function main(): Promise<number> {
     const calibrationBundles = await buildCalibration(path.join(tmp, 'calibration'));
     const stub = await startStubServer();
     let cold: Awaited<ReturnType<typeof measureCold>>;
+    let tls: TlsResult | { error: string } | undefined;
     let machineCalibration: ReturnType<typeof calibrate>;
     try {
       const encryptedCode = await encryptCode('123456', stub.url, USER_POOL_ID);
@@ -281,7 +285,8 @@ async function main(): Promise<number> {
         await writeFile(file, JSON.stringify(benchEvent(r.name, { encryptedCode })));
         events.set(r.name, file);
       }
-      cold = await measureCold(stage, results, calibrationBundles, { stub, events, floorBundle: await buildFloor(path.join(tmp, 'floor')) });
+      const floorBundle = await buildFloor(path.join(tmp, 'floor'));
+      cold = await measureCold(stage, results, calibrationBundles, { stub, events, floorBundle });
       machineCalibration = calibrate(budgets, cold.calibrationLoads, cold.calibrationErrors);
       log(`machine factor ${machineCalibration.factor}`);
       for (const r of results) {
@@ -291,6 +296,14 @@ async function main(): Promise<number> {
           log(`warm ${r.name} p50 ${r.warm.p50Ms} ms`);
         } catch (error) {
           r.errors.push(`warm: ${(error as Error).message}`);
+        }
+      }
+      if (!args['no-tls']) {
+        try {
+          await mkdir(path.join(tmp, 'tls'));
+          tls = await measureColdOverTls({ stage, results, events, floorBundle, dir: path.join(tmp, 'tls'), rounds, log });
+        } catch (error) {
+          tls = { error: (error as Error).message.slice(0, 500) };
         }
       }
     } finally {
@@ -322,15 +335,16 @@ async function main(): Promise<number> {
     const baseline = cold.baseline;
     const checks = evaluateBudgets(budgets, results, paths, build, synth, machineCalibration);
     const floor = cold.floor;
-    const output = { meta, budgets, baseline, machineCalibration, functions: results, ...(floor ? { floor } : {}), paths, build, synth, sandbox, checks, ...(experiments ? { experiments } : {}) };
+    const output = { meta, budgets, baseline, machineCalibration, functions: results, ...(floor ? { floor } : {}), paths, ...(tls ? { tls } : {}), build, synth, sandbox, checks, ...(experiments ? { experiments } : {}) };
     await writeFile(outFile, `${JSON.stringify(output, null, 2)}\n`);
     printTable(results, baseline, build, 'error' in synth ? synth : { wallMedianMs: synth.wallMedianMs }, sandbox, checks, machineCalibration, paths, floor);
+    if (tls) printTls(tls);
     if (experiments) printExperiments(experiments);
     log(`wrote ${path.relative(process.cwd(), outFile)}`);
 
     if (smoke) return 0;
     const failed = checks.filter((c) => !c.pass).length;
-    const broken = results.filter((r) => r.errors.length).length + (machineCalibration.errors.length ? 1 : 0);
+    const broken = results.filter((r) => r.errors.length).length + (machineCalibration.errors.length ? 1 : 0) + (tls && 'error' in tls ? 1 : 0);
     log(`${checks.length - failed}/${checks.length} budgets pass${broken ? `; ${broken} functions had errors` : ''}`);
     return failed || broken ? 1 : 0;
   } finally {

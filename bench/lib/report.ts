@@ -1,10 +1,11 @@
-/** The tables `make bench` prints: one row per function, the paths, the floor, the calibration and the verdicts. */
+/** The tables `make bench` prints: one row per function, the paths, the floor, the rounds over TLS, the calibration and the verdicts. */
 import type { MachineCalibration } from './calibration.ts';
 import type { ExperimentsResult } from './experiments.ts';
 import { FLOOR_PROBE } from './floor.ts';
 import type { ColdPathName } from './paths.ts';
 import type { BudgetCheck, ColdPathFigures, FunctionResult, PathTotal } from './results.ts';
 import type { SandboxResult } from './sandbox-e2e.ts';
+import type { TlsResult } from './tls.ts';
 
 function pad(value: unknown, width: number, right = true): string {
   const s = String(value ?? '-');
@@ -163,6 +164,37 @@ export function printTable(
     if (r.warm && r.warm.unknownCalls.length) lines.push(`WARN ${r.name}: stub had no answer for ${r.warm.unknownCalls.join(', ')}`);
   }
   for (const c of checks) lines.push(`${c.skipped ? 'SKIP' : c.pass ? 'PASS' : 'FAIL'} ${c.description}: ${c.actual ?? 'not measured'}${c.skipped ? ` (${c.skipped})` : ''}`);
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+/** The cold paths over TLS (bench/lib/tls.ts): informational, beside the plain-HTTP figures the budgets read. */
+export function printTls(tls: TlsResult | { error: string }): void {
+  if ('error' in tls) {
+    process.stdout.write(`cold path over TLS: not measured: ${tls.error}\n\n`);
+    return;
+  }
+  const lines = [
+    `${pad('cold path over TLS', 30, false)} ${pad('cpu ms', 7)} ${pad('naive', 7)} ${pad('ratio', 6)} ${pad('+tls', 6)} ${pad('naive', 6)} ${pad('1st cpu', 8)} ${pad('conns', 6)} ${pad('naive', 6)}`,
+  ];
+  for (const [name, f] of Object.entries(tls.functions)) {
+    if (!f) continue;
+    lines.push(
+      `${pad(name, 30, false)} ${pad(f.ours.cpuAboveNodeMs.toFixed(1), 7)} ${pad(f.naive.cpuAboveNodeMs.toFixed(1), 7)} ${pad(f.ratioCpu.toFixed(2), 6)} ` +
+        `${pad(f.addedCpuMs.ours.toFixed(1), 6)} ${pad(f.addedCpuMs.naive.toFixed(1), 6)} ${pad(f.ours.firstCallCpuMs.toFixed(1), 8)} ${pad(tls.connections[`${name}/ours`], 6)} ${pad(tls.connections[`${name}/naive`], 6)}`,
+    );
+  }
+  for (const [name, t] of Object.entries(tls.paths)) {
+    lines.push(
+      `${name} path over TLS: cold total ${t.ours.cpuMs.toFixed(1)} ms CPU vs ${t.naive.cpuMs.toFixed(1)} naive (ratio ${t.ratioCpu.toFixed(2)})` +
+        (t.floor ? `; at the floor ${t.floor.cpuMs.toFixed(1)} ms CPU (ratio ${t.floor.ratioCpu.toFixed(2)})` : ''),
+    );
+  }
+  if (tls.floor) lines.push(`floor over TLS: cold path ${tls.floor.cpuAboveNodeMs.toFixed(1)} ms CPU, ${tls.floor.firstCallCpuMs.toFixed(1)} of them the request`);
+  lines.push(
+    `over TLS = the same cold paths against the stub served over HTTPS (a verified RSA 2048 chain, ${tls.rounds} rounds of their own); cpu ms above bare node with the same environment; ` +
+      '+tls = CPU ms above the same build\'s plain-HTTP cold path; conns = TLS connections each build opened; informational, no budget',
+    '',
+  );
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 

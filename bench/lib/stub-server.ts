@@ -1,5 +1,5 @@
 /**
- * A loopback HTTP server that answers every remote call the functions make, instantly and with a
+ * A loopback HTTP server (HTTPS, for the TLS rounds of bench/lib/tls.ts) that answers every remote call the functions make, instantly and with a
  * minimal valid response: DynamoDB, SES v2, Step Functions, Cognito, KMS, Secrets Manager, SendGrid
  * and Twilio. The functions reach it through the same `AWS_ENDPOINT_URL_<SERVICE>` variables and API
  * base URLs the sandbox uses, so the warm benchmark runs the production code path unchanged while
@@ -9,7 +9,8 @@
  * encrypted through this stub can be decrypted through it again.
  */
 import { randomBytes } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { BENCH_KMS_KEY_ARN, BENCH_REGION } from './env.ts';
 
@@ -27,6 +28,8 @@ export interface StubServer {
   readonly unknown: string[];
   /** Replaces the per-operation responses (used per function). */
   setOverrides(overrides: StubOverrides): void;
+  /** TLS connections accepted so far (0 for the plain-HTTP stub). */
+  tlsConnections(): number;
   resetCounts(): void;
   close(): Promise<void>;
 }
@@ -113,14 +116,19 @@ function send(res: ServerResponse, status: number, body: unknown, contentType = 
   res.end(text);
 }
 
+/** How the stub is served: plain HTTP unless a key and certificate chain (PEM) are given. */
+export interface StubOptions {
+  readonly tls?: { readonly key: string; readonly cert: string };
+}
+
 /** Starts the stub on a free loopback port. */
-export async function startStubServer(): Promise<StubServer> {
+export async function startStubServer(options: StubOptions = {}): Promise<StubServer> {
   const calls = new Map<string, number>();
   const unknown: string[] = [];
   let overrides: StubOverrides = {};
   const count = (key: string) => calls.set(key, (calls.get(key) ?? 0) + 1);
 
-  const server: Server = createServer(async (req, res) => {
+  const listener: RequestListener = async (req, res) => {
     const raw = await readBody(req);
     const target = req.headers['x-amz-target'];
     const url = new URL(req.url ?? '/', 'http://stub');
@@ -153,12 +161,16 @@ export async function startStubServer(): Promise<StubServer> {
     }
     unknown.push(route);
     send(res, 404, { message: `bench stub has no route for ${route}` });
-  });
+  };
+  const server: Server | HttpsServer = options.tls ? createTlsServer({ key: options.tls.key, cert: options.tls.cert }, listener) : createServer(listener);
+  let secured = 0;
+  server.on('secureConnection', () => secured++);
   server.keepAliveTimeout = 60_000;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}`,
+    tlsConnections: () => secured,
     calls,
     unknown,
     setOverrides(next) {

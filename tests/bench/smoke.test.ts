@@ -14,6 +14,7 @@ import { LAMBDA_NODE_MAJOR } from '../../functions/runtime.ts';
 import { COLD_PATHS } from '../../bench/lib/paths.ts';
 import { SDK_FREE_FUNCTIONS } from '../../scripts/build.ts';
 import type { ColdPathFigures as ColdPath } from '../../bench/lib/results.ts';
+import { TLS_FUNCTIONS, type TlsResult } from '../../bench/lib/tls.ts';
 
 const root = path.resolve(import.meta.dirname, '../..');
 
@@ -35,6 +36,7 @@ interface SmokeResults {
     string,
     { functions: string[]; ours: { cpuMs: number; wallMs: number }; naive: { cpuMs: number; wallMs: number }; ratio: number; ratioCpu: number; floor?: { cpuMs: number; ratioCpu: number } }
   >;
+  tls?: TlsResult | { error: string };
   machineCalibration: { factor: number; builds: Record<string, { measuredMs: number; referenceMs: number; factor: number }>; errors: string[] };
   build: { wallMedianMs: number };
   synth: { wallMedianMs?: number; error?: string };
@@ -156,6 +158,26 @@ describe('benchmark smoke run (bench/run.ts --smoke)', function () {
       expect(results.paths[name]!.floor!.cpuMs, name).to.be.at.most(results.paths[name]!.ours.cpuMs + 0.1);
     }
     expect(run.stdout).to.match(/^floor \(floor-one-request: .*\): cold path [\d.]+ ms CPU/m);
+  });
+
+  it('measures every synchronous trigger\'s cold path again over TLS, ours and naive, against a chain the functions verify', () => {
+    expect(results.tls, 'tls').to.not.equal(undefined);
+    expect(results.tls, 'tls error').to.not.have.property('error');
+    const tls = results.tls as TlsResult;
+    expect(Object.keys(tls.functions)).to.have.members([...TLS_FUNCTIONS]);
+    for (const name of TLS_FUNCTIONS) {
+      const f = tls.functions[name]!;
+      expect(f.ours.rawCpuMs.length, name).to.be.greaterThan(0);
+      expect(f.naive.rawCpuMs.length, name).to.be.greaterThan(0);
+      expect(f.ratioCpu, name).to.be.closeTo(f.ours.cpuAboveNodeMs / f.naive.cpuAboveNodeMs, 0.01);
+    }
+    // Connections counted at the stub: the handshake happened, and only where the function calls AWS.
+    expect(tls.connections['pre-authentication/ours']).to.be.at.least(1);
+    expect(tls.connections['post-authentication/ours']).to.be.at.least(1);
+    expect(tls.connections['pre-token-generation/ours']).to.equal(0);
+    expect(tls.connections['floor-one-request']).to.equal(1);
+    expect(Object.keys(tls.paths)).to.have.members(Object.keys(COLD_PATHS));
+    expect(run.stdout).to.match(/^sign-in path over TLS: cold total [\d.]+ ms CPU/m);
   });
 
   it('builds the naive baseline with the SDKs our own clients replace and reports the same-source baseline beside it', () => {
