@@ -1,9 +1,10 @@
 /**
- * A loopback HTTP server (HTTPS, for the TLS rounds of bench/lib/tls.ts) that answers every remote call the functions make, instantly and with a
- * minimal valid response: DynamoDB, SES v2, Step Functions, Cognito, KMS, Secrets Manager, SendGrid
- * and Twilio. The functions reach it through the same `AWS_ENDPOINT_URL_<SERVICE>` variables and API
- * base URLs the sandbox uses, so the warm benchmark runs the production code path unchanged while
- * no time is spent anywhere but in our code, the SDK's (de)serialisation and one loopback round trip.
+ * A loopback HTTP server (HTTPS for the TLS rounds of bench/lib/tls.ts) that answers every remote call
+ * the functions make, instantly and with a minimal valid response: DynamoDB, SES v2, Step Functions,
+ * Cognito, KMS, Secrets Manager, SendGrid and Twilio. The functions reach it through the same
+ * `AWS_ENDPOINT_URL_<SERVICE>` variables and API base URLs the sandbox uses, so the warm benchmark runs
+ * the production code path unchanged while no time is spent anywhere but in our code, the SDK's
+ * (de)serialisation and one loopback round trip.
  *
  * KMS is stateless: a data key's "ciphertext" is a marker followed by the plaintext key, so anything
  * encrypted through this stub can be decrypted through it again.

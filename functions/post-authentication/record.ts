@@ -164,7 +164,7 @@ export async function recordSignIn(deps: RecordDeps, event: PostAuthenticationTr
   try {
     return await recordWithClear(deps, event, { sub, email, login }, clearing);
   } catch (error) {
-    // Nothing is left in flight when Lambda freezes the environment after the handler returns.
+    // The clear too is settled before the answer, however the marker or a write failed.
     await clearing.catch(() => undefined);
     throw error;
   }
@@ -216,6 +216,11 @@ async function recordWithClear(
     ),
   );
 
-  const [auditWritten, profileUpdated, lockoutCleared] = await Promise.all([audit, profile, clearing]);
-  return { retry, at: atIso, auditWritten, profileUpdated, lockoutCleared, method };
+  // Every write settles before the answer, a failed one included, so none is in flight when Lambda freezes.
+  const [auditWritten, profileUpdated, lockoutCleared] = await Promise.allSettled([audit, profile, clearing]).then((settled) => {
+    const failed = settled.find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    return settled.map((r) => (r as PromiseFulfilledResult<boolean>).value);
+  });
+  return { retry, at: atIso, auditWritten: auditWritten!, profileUpdated: profileUpdated!, lockoutCleared: lockoutCleared!, method };
 }

@@ -162,6 +162,16 @@ describe('post-authentication', () => {
       expect(clearSettled).to.equal(true);
     });
 
+    it('waits for every write to settle before rejecting one that failed, so none is in flight when Lambda freezes', async () => {
+      let profileSettled = false;
+      ddb.on(PutCommand, { Item: { sk: 'MARKER' } }).resolves({});
+      ddb.on(PutCommand, { Item: { at: ISO0 } }).rejects(new InternalServerError({ message: 'boom', $metadata: {} }));
+      ddb.on(UpdateCommand).callsFake(() => new Promise((resolve) => setTimeout(() => { profileSettled = true; resolve({}); }, 20))).on(DeleteCommand).resolves({});
+      const error = await recordSignIn({ ...deps(), passwordless: false }, postAuthenticationEvent()).catch((e: unknown) => e);
+      expect(error).to.be.instanceOf(InternalServerError);
+      expect(profileSettled).to.equal(true);
+    });
+
     it('gives up after three rounds of a marker that can be neither claimed nor read', async () => {
       ddb.on(PutCommand).rejects(conditionFailed()).on(GetCommand).resolves({});
       const error = await recordSignIn(deps(), postAuthenticationEvent()).catch((e: Error) => e.message);
