@@ -129,7 +129,7 @@ export function printTable(
   }
   if (floor) {
     lines.push(
-      `floor (${FLOOR_PROBE}: the logger, node:https and node:crypto loaded, one unsigned request): cold path ${floor.cpuAboveNodeMs.toFixed(1)} ms CPU, ` +
+      `floor (${FLOOR_PROBE}: the logger, node:tls, node:crypto and the HTTP/1.1 transport loaded, one unsigned request): cold path ${floor.cpuAboveNodeMs.toFixed(1)} ms CPU, ` +
         `${floor.firstCallCpuMs.toFixed(1)} of them the request; ${floor.aboveNodeMs.toFixed(1)} ms wall`,
     );
   }

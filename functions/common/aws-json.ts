@@ -1,5 +1,5 @@
 /**
- * The synchronous triggers' AWS client: one signed JSON request over Node's HTTP, for the AWS JSON
+ * The synchronous triggers' AWS client: one signed JSON request over HTTP/1.1 (`./http1.ts`), for the AWS JSON
  * protocol services they call (DynamoDB, Step Functions, Cognito user pools), and for the one REST-JSON
  * operation they call (SES v2 SendEmail, `POST /v2/email/outbound-emails`).
  *
@@ -26,9 +26,8 @@
  */
 import { SignatureV4 } from '@smithy/signature-v4';
 import { createHash, createHmac, randomUUID } from 'node:crypto';
-import http from 'node:http';
-import https from 'node:https';
 import type { ClientBudget } from './budgets.ts';
+import { ConnectionPool, type HttpResponse, type PendingRequest } from './http1.ts';
 
 /** What identifies an AWS service's endpoint and signature. */
 export interface AwsService {
@@ -93,7 +92,7 @@ const THROTTLING = new Set([
 ]);
 const TRANSIENT_NAMES = new Set(['TimeoutError', 'RequestTimeout', 'RequestTimeoutException']);
 const TRANSIENT_STATUS = new Set([500, 502, 503, 504]);
-/** Socket errors the SDK's HTTP handler renames `TimeoutError`. */
+/** Socket errors the SDK's HTTP handler renames `TimeoutError` (a connection cut short is `ECONNRESET`). */
 const TIMEOUT_CODES = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT']);
 /** Socket error codes the SDK's standard retry mode retries as transient (a refused connection too, under its own name). */
 const RETRIED_CODES = new Set([...TIMEOUT_CODES, 'ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
@@ -200,6 +199,8 @@ export interface AwsJsonClientOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** The backoff's jitter, a number in [0, 1); tests fix it. */
   readonly random?: () => number;
+  /** Trust anchors replacing Node's roots for an `https:` endpoint: a test's own authority. Functions never set it. */
+  readonly ca?: string;
 }
 
 /** Per-call options, as the SDK's `send` takes them. */
@@ -207,11 +208,7 @@ export interface CallOptions {
   readonly abortSignal?: AbortSignal;
 }
 
-interface Answer {
-  readonly status: number;
-  readonly headers: http.IncomingHttpHeaders;
-  readonly body: string;
-}
+type Answer = HttpResponse;
 
 /** One request's line and protocol headers, before the shared ones are added and it is signed. */
 interface RequestLine {
@@ -227,7 +224,7 @@ export class AwsJsonClient {
   private readonly service: AwsService;
   private readonly budget: ClientBudget;
   private readonly signer: SignatureV4 | undefined;
-  private readonly agent: http.Agent;
+  private readonly connections: ConnectionPool;
   private readonly host: string;
   private readonly random: () => number;
   /** The retry quota: retries spend from it, successes refill it (standard retry mode). */
@@ -242,8 +239,7 @@ export class AwsJsonClient {
     this.endpoint = resolveEndpoint(options.service, this.region, env);
     this.host = this.endpoint.port ? `${this.endpoint.hostname}:${this.endpoint.port}` : this.endpoint.hostname;
     this.random = options.random ?? Math.random;
-    const Agent = this.endpoint.protocol === 'https:' ? https.Agent : http.Agent;
-    this.agent = new Agent({ keepAlive: true, maxSockets: 50 });
+    this.connections = new ConnectionPool(this.endpoint, options.ca ? { ca: options.ca } : {});
     const accessKeyId = env.AWS_ACCESS_KEY_ID;
     const secretAccessKey = env.AWS_SECRET_ACCESS_KEY;
     // Without credentials a call fails as the SDK's would; the module still loads, as with the SDK.
@@ -324,7 +320,7 @@ export class AwsJsonClient {
 
   /** Closes the kept-alive connections. */
   destroy(): void {
-    this.agent.destroy();
+    this.connections.destroy();
   }
 
   /** One signed request and its whole answer, within the budget's timeouts. */
@@ -348,56 +344,58 @@ export class AwsJsonClient {
       },
       body,
     });
-    const transport = this.endpoint.protocol === 'https:' ? https : http;
+    const { connectionTimeoutMs, requestTimeoutMs } = this.budget;
     return new Promise<Answer>((resolve, reject) => {
-      const timers: NodeJS.Timeout[] = [];
+      let connecting: NodeJS.Timeout | undefined;
+      let connected = false;
+      let pending: PendingRequest;
+      try {
+        pending = this.connections.request(
+          // Node's kept-alive agent sends this header too; it is not signed.
+          { method: line.method, path: line.path, headers: { ...signed.headers, connection: 'keep-alive' }, body },
+          {
+            onConnect: () => {
+              connected = true;
+              clearTimeout(connecting);
+            },
+          },
+        );
+      } catch (error) {
+        reject(error);
+        return;
+      }
       let settled = false;
       const settle = (error: Error | undefined, answer?: Answer) => {
         if (settled) return;
         settled = true;
-        for (const t of timers) clearTimeout(t);
+        clearTimeout(connecting);
+        clearTimeout(overall);
         signal?.removeEventListener('abort', onAbort);
         if (error) reject(error);
         else resolve(answer!);
       };
-      const req = transport.request({
-        hostname: this.endpoint.hostname,
-        ...(this.endpoint.port ? { port: this.endpoint.port } : {}),
-        path: line.path,
-        method: line.method,
-        headers: signed.headers,
-        agent: this.agent,
-      });
       const fail = (error: Error) => {
-        req.destroy();
+        pending.cancel();
         settle(error);
       };
+      const overall = setTimeout(() => fail(timeoutError(`a request has exceeded the configured ${requestTimeoutMs} ms requestTimeout`, 'ETIMEDOUT')), requestTimeoutMs);
+      if (!connected) {
+        connecting = setTimeout(
+          () => fail(timeoutError(`the request socket did not establish a connection with the server within the configured timeout of ${connectionTimeoutMs} ms`)),
+          connectionTimeoutMs,
+        );
+      }
       const onAbort = () => fail(abortError(signal!));
       signal?.addEventListener('abort', onAbort, { once: true });
-      const { connectionTimeoutMs, requestTimeoutMs } = this.budget;
-      const connecting = setTimeout(
-        () => fail(timeoutError(`the request socket did not establish a connection with the server within the configured timeout of ${connectionTimeoutMs} ms`)),
-        connectionTimeoutMs,
+      pending.response.then(
+        (answer) => settle(undefined, answer),
+        (error: NodeJS.ErrnoException) => settle(TIMEOUT_CODES.has(error.code ?? '') ? Object.assign(error, { name: 'TimeoutError' }) : error),
       );
-      timers.push(connecting);
-      timers.push(setTimeout(() => fail(timeoutError(`a request has exceeded the configured ${requestTimeoutMs} ms requestTimeout`, 'ETIMEDOUT')), requestTimeoutMs));
-      req.on('socket', (socket) => {
-        if (!socket.connecting) clearTimeout(connecting);
-        else socket.once('connect', () => clearTimeout(connecting));
-      });
-      req.on('error', (error: NodeJS.ErrnoException) => settle(TIMEOUT_CODES.has(error.code ?? '') ? Object.assign(error, { name: 'TimeoutError' }) : error));
-      req.on('response', (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('error', (error) => settle(error));
-        res.on('end', () => settle(undefined, { status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
-      });
-      req.end(body);
     });
   }
 }
 
-function requestId(headers: http.IncomingHttpHeaders): string | undefined {
+function requestId(headers: Answer['headers']): string | undefined {
   const id = headers['x-amzn-requestid'] ?? headers['x-amz-request-id'];
   return typeof id === 'string' ? id : undefined;
 }
@@ -421,7 +419,7 @@ function serviceError(answer: Answer, metadata: ResponseMetadata): AwsServiceErr
 const RETRY_AFTER = Symbol('retryAfterMs');
 
 /** A `Retry-After` (seconds or an HTTP date) or `x-amz-retry-after` (milliseconds) hint, in milliseconds from now. */
-function retryAfterHeader(headers: http.IncomingHttpHeaders): number | undefined {
+function retryAfterHeader(headers: Answer['headers']): number | undefined {
   const amz = headers['x-amz-retry-after'];
   if (typeof amz === 'string' && Number.isFinite(Number(amz))) return Number(amz);
   const value = headers['retry-after'];

@@ -1,8 +1,13 @@
 import { SignatureV4 } from '@smithy/signature-v4';
 import { expect } from 'chai';
 import { createHash, createHmac } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import https from 'node:https';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { loopbackCertificate } from '../../../bench/lib/tls.ts';
 import { AwsJsonClient, COGNITO_USER_POOLS, DYNAMODB, RETRY, SES_V2, STEP_FUNCTIONS, resolveEndpoint } from '../../../functions/common/aws-json.ts';
 import { SYNC_TRIGGER_BUDGET, type ClientBudget } from '../../../functions/common/budgets.ts';
 import { rejection } from '../../fixtures/promises.ts';
@@ -88,6 +93,36 @@ describe('AWS JSON client (functions/common/aws-json.ts)', function () {
       { signingDate: new Date(`${date.slice(0, 4)}-${date.slice(4, 6)}-${date.slice(6, 8)}T${date.slice(9, 11)}:${date.slice(11, 13)}:${date.slice(13, 15)}Z`) },
     );
     expect(auth).to.equal(expected.headers.authorization);
+  });
+
+  it('calls an HTTPS endpoint over a verified chain, kept alive across calls, and refuses one it cannot verify', async function () {
+    this.timeout(60_000);
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'aws-json-tls-'));
+    stops.push(() => rm(dir, { recursive: true, force: true }));
+    const certificate = await loopbackCertificate(dir);
+    const hosts: string[] = [];
+    const server = https.createServer({ key: certificate.key, cert: certificate.chain }, (request, response) => {
+      hosts.push(String(request.headers.host));
+      request.resume();
+      request.on('end', () => response.writeHead(200, { 'content-type': 'application/x-amz-json-1.0' }).end('{"Count":1}'));
+    });
+    let connections = 0;
+    server.on('secureConnection', () => (connections += 1));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    stops.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const client = new AwsJsonClient({ service: DYNAMODB, budget: SYNC_TRIGGER_BUDGET, env: { AWS_REGION: 'eu-west-1', AWS_ENDPOINT_URL_DYNAMODB: url, ...CREDENTIALS }, ca: await readFile(certificate.rootFile, 'utf8') });
+    stops.push(async () => client.destroy());
+    expect(await client.call('Query', {})).to.deep.include({ Count: 1 });
+    expect(await client.call('Query', {})).to.deep.include({ Count: 1 });
+    expect(connections).to.equal(1);
+    expect(hosts).to.deep.equal([url.slice('https://'.length), url.slice('https://'.length)]);
+    const untrusting = dynamo(url);
+    stops.push(async () => untrusting.destroy());
+    const error = await rejection(untrusting.call('Query', {}));
+    expect(error).to.have.property('code').that.matches(/CERT|SIGNATURE|ISSUER/);
+    expect(error).to.not.have.property('name', 'TimeoutError');
+    expect(hosts).to.have.length(2);
   });
 
   it('fails a call as the SDK does when the environment holds no credentials, and still loads', async () => {
