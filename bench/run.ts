@@ -112,6 +112,8 @@ interface ColdPathSetup {
   readonly events: ReadonlyMap<FunctionName, string>;
   /** The floor probe's bundle (bench/lib/floor.ts), run in the same rounds as the functions. */
   readonly floorBundle: string;
+  /** The floor probe's event file, written whichever functions were selected. */
+  readonly floorEvent: string;
 }
 
 type Variant = 'ours' | 'naive' | 'sameSource';
@@ -152,8 +154,8 @@ async function measureCold(stage: Record<Variant, string>, results: FunctionResu
           const sample = await timeLoad(calibration[task.calibrate], { env: bareEnv });
           if (record) samples.set(key, [...(samples.get(key) ?? []), sample]);
         } else if ('floor' in task) {
-          // Any event will do: the probe only sends its one request. Its endpoint is pre-authentication's.
-          const sample = await timeColdPath(setup.floorBundle, setup.events.get('pre-authentication')!, FLOOR_PROBE, functionEnv('pre-authentication', setup.stub.url));
+          // The probe only sends its one request, to pre-authentication's endpoint, with its event.
+          const sample = await timeColdPath(setup.floorBundle, setup.floorEvent, FLOOR_PROBE, functionEnv('pre-authentication', setup.stub.url));
           if (record) coldSamples.set(key, [...(coldSamples.get(key) ?? []), sample]);
         } else {
           const { name } = task.r;
@@ -286,7 +288,9 @@ async function main(): Promise<number> {
         events.set(r.name, file);
       }
       const floorBundle = await buildFloor(path.join(tmp, 'floor'));
-      cold = await measureCold(stage, results, calibrationBundles, { stub, events, floorBundle });
+      const floorEvent = path.join(tmp, 'events', 'floor.json');
+      await writeFile(floorEvent, JSON.stringify(benchEvent('pre-authentication', { encryptedCode })));
+      cold = await measureCold(stage, results, calibrationBundles, { stub, events, floorBundle, floorEvent });
       machineCalibration = calibrate(budgets, cold.calibrationLoads, cold.calibrationErrors);
       log(`machine factor ${machineCalibration.factor}`);
       for (const r of results) {
@@ -301,7 +305,7 @@ async function main(): Promise<number> {
       if (!args['no-tls']) {
         try {
           await mkdir(path.join(tmp, 'tls'));
-          tls = await measureColdOverTls({ stage, results, events, floorBundle, dir: path.join(tmp, 'tls'), rounds, log });
+          tls = await measureColdOverTls({ stage, results, events, floorBundle, floorEvent, dir: path.join(tmp, 'tls'), rounds, log });
         } catch (error) {
           tls = { error: (error as Error).message.slice(0, 500) };
         }

@@ -92,6 +92,8 @@ export async function measureColdOverTls(options: {
   readonly results: readonly FunctionResult[];
   readonly events: ReadonlyMap<FunctionName, string>;
   readonly floorBundle: string;
+  /** The floor probe's event file. */
+  readonly floorEvent: string;
   readonly dir: string;
   readonly rounds: number;
   readonly log: (message: string) => void;
@@ -116,7 +118,7 @@ export async function measureColdOverTls(options: {
         const before = stub.tlsConnections();
         const sample =
           'floor' in task
-            ? await timeColdPath(options.floorBundle, options.events.get('pre-authentication')!, FLOOR_PROBE, env('pre-authentication'))
+            ? await timeColdPath(options.floorBundle, options.floorEvent, FLOOR_PROBE, env('pre-authentication'))
             : await timeColdPath(path.join(options.stage[task.variant], task.name, 'index.js'), options.events.get(task.name)!, task.name, env(task.name));
         connections[key] = stub.tlsConnections() - before;
         if (!record) continue;
