@@ -12,6 +12,8 @@
  * What it keeps from Node's kept-alive agent:
  * - a connection is reused only after its answer was read to the end, and only if the server did
  *   not ask to close it; one that closes or fails while idle is dropped from the pool;
+ * - each answer is read by a parser of its own, and a connection on which the server sends bytes
+ *   nobody asked for (while idle, or a second answer after the first) is closed;
  * - idle connections do not hold the process open (they are unreferenced, as the agent's free sockets are);
  * - TLS verifies the server's chain against Node's roots (and `NODE_EXTRA_CA_CERTS`) and checks the
  *   certificate's name, sending the host name as SNI;
@@ -97,12 +99,22 @@ function hangUp(): NodeJS.ErrnoException {
   return Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
 }
 
+/** One request's answer, as it is read. */
+interface Exchange {
+  readonly resolve: (response: HttpResponse) => void;
+  readonly reject: (error: Error) => void;
+  /** This exchange's own parser: bytes left over from an earlier answer never reach it. */
+  readonly parser: InstanceType<typeof HTTPParser>;
+  status: number;
+  headers: Record<string, string>;
+  chunks: Buffer[];
+  keepAlive: boolean;
+}
+
 /** One connection and the request it is answering, if any. */
 class Connection {
   readonly socket: net.Socket;
-  private readonly parser = new HTTPParser(HTTPParser.RESPONSE);
-  private exchange: { resolve: (response: HttpResponse) => void; reject: (error: Error) => void; status: number; headers: Record<string, string>; chunks: Buffer[] } | undefined;
-  private keepAlive = false;
+  private exchange: Exchange | undefined;
   /** Set once the socket has failed, ended or been destroyed: it is never used again. */
   closed = false;
 
@@ -114,24 +126,14 @@ class Connection {
         : net.connect({ host: origin.hostname, port });
     this.socket.setNoDelay(true);
     this.socket.setKeepAlive(true, 1_000);
-    this.parser[HTTPParser.kOnHeadersComplete] = (info) => {
-      if (!this.exchange) return;
-      this.exchange.status = info.statusCode;
-      this.exchange.headers = headerRecord(info.headers);
-      this.keepAlive = info.shouldKeepAlive;
-    };
-    this.parser[HTTPParser.kOnBody] = (chunk, offset, length) => {
-      this.exchange?.chunks.push(chunk.subarray(offset, offset + length));
-    };
-    this.parser[HTTPParser.kOnMessageComplete] = () => this.complete();
     this.socket.on('data', (chunk: Buffer) => {
       if (!this.exchange) return this.fail(new Error('the server sent data outside any answer'));
-      const parsed = this.parser.execute(chunk);
+      const parsed = this.exchange.parser.execute(chunk);
       if (parsed instanceof Error) this.fail(parsed);
     });
     this.socket.on('end', () => {
       // A close-delimited answer ends here (finish completes it); any other answer still open was cut short.
-      if (this.exchange) this.parser.finish();
+      this.exchange?.parser.finish();
       this.fail(hangUp());
     });
     this.socket.on('error', (error) => this.fail(error));
@@ -140,15 +142,27 @@ class Connection {
 
   /** Sends `head` and `body`, answering through `resolve` or `reject`. */
   send(head: string, body: string, resolve: (response: HttpResponse) => void, reject: (error: Error) => void): void {
-    this.exchange = { resolve, reject, status: 0, headers: {}, chunks: [] };
-    this.keepAlive = false;
+    const parser = new HTTPParser(HTTPParser.RESPONSE);
+    const exchange: Exchange = { resolve, reject, parser, status: 0, headers: {}, chunks: [], keepAlive: false };
+    // A second answer that nobody asked for, even in the same packet as this one, ends the connection.
+    parser[HTTPParser.kOnHeadersComplete] = (info) => {
+      if (this.exchange !== exchange) return this.fail(new Error('the server sent an answer nobody asked for'));
+      exchange.status = info.statusCode;
+      exchange.headers = headerRecord(info.headers);
+      exchange.keepAlive = info.shouldKeepAlive;
+    };
+    parser[HTTPParser.kOnBody] = (chunk, offset, length) => {
+      if (this.exchange === exchange) exchange.chunks.push(chunk.subarray(offset, offset + length));
+    };
+    parser[HTTPParser.kOnMessageComplete] = () => {
+      if (this.exchange === exchange) this.complete(exchange);
+    };
+    this.exchange = exchange;
     this.socket.ref();
     this.socket.write(head + body);
   }
 
-  private complete(): void {
-    const exchange = this.exchange;
-    if (!exchange) return;
+  private complete(exchange: Exchange): void {
     // An interim answer (100 Continue and the like) comes before the real one, on the same exchange.
     if (exchange.status >= 100 && exchange.status < 200 && exchange.status !== 101) {
       exchange.chunks = [];
@@ -156,7 +170,7 @@ class Connection {
     }
     this.exchange = undefined;
     exchange.resolve({ status: exchange.status, headers: exchange.headers, body: Buffer.concat(exchange.chunks).toString('utf8') });
-    if (this.keepAlive && !this.closed && exchange.status !== 101) {
+    if (exchange.keepAlive && !this.closed && exchange.status !== 101) {
       this.socket.unref();
       this.release(this);
     } else {

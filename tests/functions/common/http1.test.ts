@@ -152,6 +152,22 @@ describe('HTTP/1.1 transport (functions/common/http1.ts)', function () {
       expect(server.connections()).to.equal(2);
     });
 
+    it('ends a connection on which the server sends a second answer nobody asked for, even in the same packet', async () => {
+      const server = await serve((socket, index) => socket.write(index === 0 ? `${answer('{"first":1}')}${answer('{"unasked":1}')}` : answer('{"second":1}')));
+      const connections = pool(server.port);
+      expect((await connections.request(REQUEST).response).body).to.equal('{"first":1}');
+      expect(connections.size).to.equal(0);
+      expect((await connections.request(REQUEST).response).body).to.equal('{"second":1}');
+      expect(server.connections()).to.equal(2);
+    });
+
+    it('reads the next answer afresh when bytes of a partial extra answer followed the last one', async () => {
+      const server = await serve((socket, index) => socket.write(index === 0 ? `${answer('{"first":1}')}HTTP/1.1 200 OK\r\ncontent-le` : answer('{"second":1}')));
+      const connections = pool(server.port);
+      expect((await connections.request(REQUEST).response).body).to.equal('{"first":1}');
+      expect(await connections.request(REQUEST).response).to.deep.include({ status: 200, body: '{"second":1}' });
+    });
+
     it('skips an interim 100 Continue answer and returns the final one', async () => {
       const server = await serve((socket) => socket.write(`HTTP/1.1 100 Continue\r\n\r\n${answer('{"final":true}')}`));
       const response = await pool(server.port).request(REQUEST).response;
