@@ -56,7 +56,7 @@ export interface HttpResponse {
 export interface PendingRequest {
   /** Settles once: with the whole answer, or with the socket's error. */
   readonly response: Promise<HttpResponse>;
-  /** Destroys the request's connection; the response rejects, and the connection is never reused. */
+  /** Destroys the request's connection while it is still answering this request: the response rejects, and the connection is never reused. Once the answer is in, it does nothing. */
   cancel(): void;
 }
 
@@ -77,8 +77,8 @@ export interface RequestHooks {
 
 /** An HTTP token (RFC 9110 section 5.6.2): what a method or header name may be. */
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-/** A header value: visible ASCII, spaces and tabs; never CR, LF or NUL. */
-const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+/** A header value: visible ASCII, spaces and tabs; never CR, LF, NUL or anything beyond ASCII. */
+const FIELD_VALUE = /^[\t\x20-\x7e]*$/;
 /** A request target in origin form. */
 const ORIGIN_FORM = /^\/[\x21-\x7e]*$/;
 
@@ -140,8 +140,8 @@ class Connection {
     this.socket.on('close', () => this.fail(hangUp()));
   }
 
-  /** Sends `head` and `body`, answering through `resolve` or `reject`. */
-  send(head: string, body: string, resolve: (response: HttpResponse) => void, reject: (error: Error) => void): void {
+  /** Sends `head` and `body`, answering through `resolve` or `reject`; returns the exchange, for {@link cancel}. */
+  send(head: string, body: string, resolve: (response: HttpResponse) => void, reject: (error: Error) => void): Exchange {
     const parser = new HTTPParser(HTTPParser.RESPONSE);
     const exchange: Exchange = { resolve, reject, parser, status: 0, headers: {}, chunks: [], keepAlive: false };
     // A second answer that nobody asked for, even in the same packet as this one, ends the connection.
@@ -160,6 +160,12 @@ class Connection {
     this.exchange = exchange;
     this.socket.ref();
     this.socket.write(head + body);
+    return exchange;
+  }
+
+  /** Ends the connection if it is still carrying `exchange`; once that answer is in, the connection is someone else's. */
+  cancel(exchange: Exchange): void {
+    if (this.exchange === exchange) this.fail(Object.assign(new Error('request cancelled'), { code: 'ECANCELED' }));
   }
 
   private complete(exchange: Exchange): void {
@@ -220,10 +226,13 @@ export class ConnectionPool {
     const reused = connection !== undefined;
     connection ??= this.connect();
     const chosen = connection;
-    const response = new Promise<HttpResponse>((resolve, reject) => chosen.send(head, request.body, resolve, reject));
+    let exchange: Exchange | undefined;
+    const response = new Promise<HttpResponse>((resolve, reject) => {
+      exchange = chosen.send(head, request.body, resolve, reject);
+    });
     if (reused || !chosen.socket.connecting) hooks.onConnect?.();
     else chosen.socket.once('connect', () => hooks.onConnect?.());
-    return { response, cancel: () => chosen.fail(Object.assign(new Error('request cancelled'), { code: 'ECANCELED' })) };
+    return { response, cancel: () => chosen.cancel(exchange!) };
   }
 
   /** How many connections are open, idle or busy. */

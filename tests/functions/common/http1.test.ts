@@ -105,7 +105,7 @@ describe('HTTP/1.1 transport (functions/common/http1.ts)', function () {
       );
     });
 
-    it('refuses, before connecting, a method, path, header name or value that could split the request', async () => {
+    it('refuses, before connecting, a method, path, header name or value that could split the request or is not ASCII', async () => {
       const server = await serve((socket) => socket.write(answer('{}')));
       const connections = pool(server.port);
       for (const bad of [
@@ -116,6 +116,7 @@ describe('HTTP/1.1 transport (functions/common/http1.ts)', function () {
         { ...REQUEST, headers: { 'x-amz-target': 'GetItem\r\nx-injected: 1' } },
         { ...REQUEST, headers: { 'x-amz-target': 'GetItem\n' } },
         { ...REQUEST, headers: { 'x-amz-target': 'Get\u0000Item' } },
+        { ...REQUEST, headers: { 'x-amz-target': 'Get\u00e9Item' } },
       ]) {
         expect(() => connections.request(bad), JSON.stringify(bad)).to.throw(TypeError);
       }
@@ -248,6 +249,17 @@ describe('HTTP/1.1 transport (functions/common/http1.ts)', function () {
       expect(server.connections()).to.equal(2);
     });
 
+    it('does nothing when a request is cancelled after its answer is in, leaving the connection to the next request', async () => {
+      const server = await serve((socket) => socket.write(answer('{}')));
+      const connections = pool(server.port);
+      const first = connections.request(REQUEST);
+      await first.response;
+      const second = connections.request(REQUEST);
+      first.cancel();
+      expect((await second.response).status).to.equal(200);
+      expect(server.connections()).to.equal(1);
+    });
+
     it('reports the connection as established at once when it reuses one, and after connecting when it opens one', async () => {
       const server = await serve((socket) => socket.write(answer('{}')));
       const connections = pool(server.port);
@@ -296,7 +308,9 @@ describe('HTTP/1.1 transport (functions/common/http1.ts)', function () {
     it('verifies the server\'s chain up to a trusted root and reuses the connection', async () => {
       const server = await serve((socket) => socket.write(answer('{"tls":true}')), secure());
       const connections = pool(server.port, { protocol: 'https:', ca: root });
-      expect((await connections.request(REQUEST).response).body).to.equal('{"tls":true}');
+      let connected = 0;
+      expect((await connections.request(REQUEST, { onConnect: () => (connected += 1) }).response).body).to.equal('{"tls":true}');
+      expect(connected, 'onConnect fires for a TLS connection too').to.equal(1);
       expect((await connections.request(REQUEST).response).body).to.equal('{"tls":true}');
       expect(server.connections()).to.equal(1);
       expect(server.serverNames, 'no SNI for an IP address').to.deep.equal([]);
