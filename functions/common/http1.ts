@@ -20,6 +20,9 @@
  * - a connection that ends before its answer is complete fails with `ECONNRESET` ("socket hang up"),
  *   and socket errors keep their codes, so the caller's retry policy reads them as before.
  *
+ * There is one connection per request in flight and no cap (the agent's was 50): a trigger has at most
+ * a few requests in flight, and Lambda gives an environment one invocation at a time.
+ *
  * Timeouts and retries are the caller's: it cancels a request with {@link PendingRequest.cancel}.
  */
 import { HTTPParser } from 'http-parser-js';
@@ -29,6 +32,7 @@ import tls from 'node:tls';
 /** Where the connections go. */
 export interface Origin {
   readonly protocol: 'http:' | 'https:';
+  /** As a URL gives it: a name, an IPv4 address, or an IPv6 address in brackets. */
   readonly hostname: string;
   /** Defaults to 443 for `https:` and 80 for `http:`. */
   readonly port?: number;
@@ -120,10 +124,12 @@ class Connection {
 
   constructor(origin: Origin, ca: string | undefined, private readonly release: (connection: Connection) => void, private readonly drop: (connection: Connection) => void) {
     const port = origin.port ?? (origin.protocol === 'https:' ? 443 : 80);
+    // A URL writes an IPv6 address in brackets ([::1]); a socket takes it without them.
+    const host = origin.hostname.startsWith('[') && origin.hostname.endsWith(']') ? origin.hostname.slice(1, -1) : origin.hostname;
     this.socket =
       origin.protocol === 'https:'
-        ? tls.connect({ host: origin.hostname, port, ...(net.isIP(origin.hostname) ? {} : { servername: origin.hostname }), ...(ca ? { ca } : {}) })
-        : net.connect({ host: origin.hostname, port });
+        ? tls.connect({ host, port, ...(net.isIP(host) ? {} : { servername: host }), ...(ca ? { ca } : {}) })
+        : net.connect({ host, port });
     this.socket.setNoDelay(true);
     this.socket.setKeepAlive(true, 1_000);
     this.socket.on('data', (chunk: Buffer) => {

@@ -198,6 +198,15 @@ describe('HTTP/1.1 transport (functions/common/http1.ts)', function () {
       expect(connections.size).to.equal(0);
     });
 
+    it('connects to an IPv6 address written in brackets, as a URL gives it', async function () {
+      const server = net.createServer((socket) => socket.once('data', () => socket.end(answer('{"v6":true}'))));
+      const listening = await new Promise<boolean>((resolve) => server.once('error', () => resolve(false)).listen(0, '::1', () => resolve(true)));
+      if (!listening) this.skip();
+      stops.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+      const connections = pool((server.address() as net.AddressInfo).port, { hostname: '[::1]' });
+      expect((await connections.request(REQUEST).response).body).to.equal('{"v6":true}');
+    });
+
     it('keeps a refused connection\'s error code, for the caller\'s retry policy', async () => {
       const closed = net.createServer();
       await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
