@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -309,7 +309,7 @@ describe('HTTP/1.1 transport (functions/common/http1.ts)', function () {
     before(async () => {
       dir = await mkdtemp(path.join(os.tmpdir(), 'http1-tls-'));
       certificate = await loopbackCertificate(dir);
-      root = await import('node:fs/promises').then((fs) => fs.readFile(certificate.rootFile, 'utf8'));
+      root = await readFile(certificate.rootFile, 'utf8');
     });
     after(() => rm(dir, { recursive: true, force: true }));
     const secure = () => ({ key: certificate.key, cert: certificate.chain });
