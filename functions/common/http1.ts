@@ -227,16 +227,13 @@ export class ConnectionPool {
   /** Sends `request` on an idle connection, or on a new one. Throws at once on a request that is not valid HTTP. */
   request(request: HttpRequest, hooks: RequestHooks = {}): PendingRequest {
     const head = requestHead(request);
-    let connection = this.idle.pop();
-    while (connection?.closed) connection = this.idle.pop();
-    const reused = connection !== undefined;
-    connection ??= this.connect();
-    const chosen = connection;
+    // A connection that closes while idle has already left `idle` (see connect), so any found here is open.
+    const chosen = this.idle.pop() ?? this.connect();
     let exchange: Exchange | undefined;
     const response = new Promise<HttpResponse>((resolve, reject) => {
       exchange = chosen.send(head, request.body, resolve, reject);
     });
-    if (reused || !chosen.socket.connecting) hooks.onConnect?.();
+    if (!chosen.socket.connecting) hooks.onConnect?.();
     else chosen.socket.once('connect', () => hooks.onConnect?.());
     return { response, cancel: () => chosen.cancel(exchange!) };
   }
@@ -248,8 +245,8 @@ export class ConnectionPool {
 
   /** Closes every connection; requests in flight reject. */
   destroy(): void {
+    // Each connection leaves `open` and `idle` as it is destroyed.
     for (const connection of [...this.open]) connection.destroy();
-    this.idle.length = 0;
   }
 
   private connect(): Connection {

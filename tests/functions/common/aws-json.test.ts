@@ -3,13 +3,13 @@ import { expect } from 'chai';
 import { createHash, createHmac } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import https from 'node:https';
-import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { loopbackCertificate } from '../../../bench/lib/tls.ts';
 import { AwsJsonClient, COGNITO_USER_POOLS, DYNAMODB, RETRY, SES_V2, STEP_FUNCTIONS, resolveEndpoint } from '../../../functions/common/aws-json.ts';
 import { SYNC_TRIGGER_BUDGET, type ClientBudget } from '../../../functions/common/budgets.ts';
+import { closedPort } from '../../fixtures/http.ts';
 import { rejection } from '../../fixtures/promises.ts';
 import { awsJsonError, awsRestError, FORWARD, startBlackHole, startFaultProxy, type FaultProxy, type ProxiedRequest, type ProxyAction } from '../../reliability/lib/net.ts';
 
@@ -256,11 +256,7 @@ describe('AWS JSON client (functions/common/aws-json.ts)', function () {
     });
 
     it('retries a refused connection, which keeps its own name as with the SDK\'s HTTP handler', async () => {
-      const closed = createServer();
-      await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
-      const { port } = closed.address() as AddressInfo;
-      await new Promise<void>((resolve) => closed.close(() => resolve()));
-      const error = await rejection(dynamo(`http://127.0.0.1:${port}`).call('UpdateItem', {}));
+      const error = await rejection(dynamo(`http://127.0.0.1:${await closedPort()}`).call('UpdateItem', {}));
       expect(error).to.include({ code: 'ECONNREFUSED' });
       expect(error).to.not.have.property('name', 'TimeoutError');
       expect(error).to.have.nested.property('$metadata.attempts', SYNC_TRIGGER_BUDGET.maxAttempts);

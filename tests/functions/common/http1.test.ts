@@ -7,6 +7,7 @@ import path from 'node:path';
 import tls from 'node:tls';
 import { loopbackCertificate, type LoopbackCertificate } from '../../../bench/lib/tls.ts';
 import { ConnectionPool, requestHead, type HttpRequest } from '../../../functions/common/http1.ts';
+import { closedPort } from '../../fixtures/http.ts';
 import { rejection } from '../../fixtures/promises.ts';
 
 const REQUEST: HttpRequest = {
@@ -208,11 +209,7 @@ describe('HTTP/1.1 transport (functions/common/http1.ts)', function () {
     });
 
     it('keeps a refused connection\'s error code, for the caller\'s retry policy', async () => {
-      const closed = net.createServer();
-      await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
-      const { port } = closed.address() as net.AddressInfo;
-      await new Promise<void>((resolve) => closed.close(() => resolve()));
-      expect(await rejection(pool(port).request(REQUEST).response)).to.include({ code: 'ECONNREFUSED' });
+      expect(await rejection(pool(await closedPort()).request(REQUEST).response)).to.include({ code: 'ECONNREFUSED' });
     });
   });
 
