@@ -337,7 +337,7 @@ async function main(): Promise<number> {
 
     const paths = pathTotals(results, cold.floor);
     const baseline = cold.baseline;
-    const checks = evaluateBudgets(budgets, results, paths, build, synth, machineCalibration);
+    const checks = evaluateBudgets(budgets, results, paths, build, synth, machineCalibration, baseline);
     const floor = cold.floor;
     const output = { meta, budgets, baseline, machineCalibration, functions: results, ...(floor ? { floor } : {}), paths, ...(tls ? { tls } : {}), build, synth, sandbox, checks, ...(experiments ? { experiments } : {}) };
     await writeFile(outFile, `${JSON.stringify(output, null, 2)}\n`);
@@ -348,9 +348,13 @@ async function main(): Promise<number> {
 
     if (smoke) return 0;
     const failed = checks.filter((c) => !c.pass).length;
-    const broken = results.filter((r) => r.errors.length).length + (machineCalibration.errors.length ? 1 : 0) + (tls && 'error' in tls ? 1 : 0);
-    log(`${checks.length - failed}/${checks.length} budgets pass${broken ? `; ${broken} functions had errors` : ''}`);
-    return failed || broken ? 1 : 0;
+    const broken = [
+      ...results.filter((r) => r.errors.length).map((r) => r.name),
+      ...(machineCalibration.errors.length ? ['the calibration workload or the floor probe'] : []),
+      ...(tls && 'error' in tls ? ['the rounds over TLS'] : []),
+    ];
+    log(`${checks.length - failed}/${checks.length} budgets pass${broken.length ? `; errors in ${broken.join(', ')}` : ''}`);
+    return failed || broken.length ? 1 : 0;
   } finally {
     await rm(tmp, { recursive: true, force: true });
   }

@@ -4,8 +4,8 @@
  */
 import { CALIBRATION_BUILDS, machineFactor, type CalibrationBuild, type MachineCalibration } from './calibration.ts';
 import { COLD_PATHS, type ColdPathName } from './paths.ts';
-import type { BudgetCheck, Budgets, FunctionResult, LoadFigures, PathTotal } from './results.ts';
-import { round } from './stats.ts';
+import type { BudgetCheck, Budgets, ColdPathFigures, FunctionResult, LoadFigures, PathTotal } from './results.ts';
+import { ratioInterval, round, type RatioTerm } from './stats.ts';
 
 /** The run's machine factor, read in the budgets' load metric. */
 export function calibrate(budgets: Budgets, loads: Partial<Record<CalibrationBuild, LoadFigures>>, errors: readonly string[]): MachineCalibration & { loads: typeof loads; errors: readonly string[] } {
@@ -24,12 +24,22 @@ export function evaluateBudgets(
   build: { wallMedianMs: number },
   synth: { wallMedianMs: number } | { error: string },
   machine: MachineCalibration,
+  baseline: { medianMs: number; cpuMedianMs: number },
 ): BudgetCheck[] {
   const checks: BudgetCheck[] = [];
   const check = (id: string, description: string, limit: number, actual: number | undefined | null) =>
     checks.push({ id, description, limit, actual: actual ?? null, pass: actual !== undefined && actual !== null && Number.isFinite(actual) && actual <= limit });
   const cpu = budgets.loadMetric === 'cpu';
   const metric = cpu ? 'CPU' : 'wall';
+  const base = cpu ? baseline.cpuMedianMs : baseline.medianMs;
+  const raw = (figures: LoadFigures | ColdPathFigures | undefined) => (figures ? (cpu ? figures.rawCpuMs : figures.rawMs) : []);
+  /** Gives the last ratio check the bootstrap interval of its ratio, read from the same samples as its figure. */
+  const withInterval = (terms: RatioTerm[]) => {
+    const last = checks[checks.length - 1]!;
+    if (last.skipped || last.actual === null) return;
+    const [low, high] = ratioInterval(terms, base);
+    if (Number.isFinite(low) && Number.isFinite(high)) last.interval = [round(low, 3), round(high, 3)];
+  };
   /** Marks the last ratio check as not judged: naive is at the floor already (see ratioAppliesAboveNaiveMs). */
   const skip = (naiveMs: number, what: string) => {
     const last = checks[checks.length - 1]!;
@@ -46,6 +56,7 @@ export function evaluateBudgets(
     );
     const naiveMs = cpu ? r.naive.load?.cpuAboveNodeMs : r.naive.load?.aboveNodeMs;
     if (naiveMs !== undefined && naiveMs < budgets.ratioAppliesAboveNaiveMs) skip(naiveMs, 'load');
+    withInterval([{ ours: raw(r.ours.load), naive: raw(r.naive.load) }]);
     // The cap is milliseconds on the reference machine: the raw figure divided by this run's machine factor.
     const rawMs = cpu ? r.ours.load?.cpuAboveNodeMs : r.ours.load?.aboveNodeMs;
     check(
@@ -66,6 +77,7 @@ export function evaluateBudgets(
       );
       const naivePathMs = cpu ? r.naive.coldPath?.cpuAboveNodeMs : r.naive.coldPath?.aboveNodeMs;
       if (naivePathMs !== undefined && naivePathMs < budgets.ratioAppliesAboveNaiveMs) skip(naivePathMs, 'cold path');
+      withInterval([{ ours: raw(r.ours.coldPath), naive: raw(r.naive.coldPath) }]);
     }
   }
   for (const [name, limit] of Object.entries(budgets.pathColdRatio) as Array<[ColdPathName, number]>) {
@@ -76,6 +88,8 @@ export function evaluateBudgets(
       limit,
       total ? (cpu ? total.ratioCpu : total.ratio) : undefined,
     );
+    const members = COLD_PATHS[name].map((m) => results.find((r) => r.name === m));
+    if (total) withInterval(members.map((r) => ({ ours: raw(r?.ours.coldPath), naive: raw(r?.naive.coldPath) })));
   }
   check('build', `all bundles built in under ${budgets.buildMs} ms (median wall time of the build command)`, budgets.buildMs, build.wallMedianMs);
   check('synth', `synth in under ${budgets.synthMs} ms (median wall time of node --import tsx main.ts)`, budgets.synthMs, 'error' in synth ? null : synth.wallMedianMs);

@@ -16,6 +16,13 @@ function kb(bytes: number): string {
   return (bytes / 1024).toFixed(1);
 }
 
+/** A ratio check's bootstrap interval, and whether its limit lies inside it. */
+function interval(c: BudgetCheck): string {
+  if (!c.interval) return '';
+  const [low, high] = c.interval;
+  return ` (90% interval ${low}–${high}${low <= c.limit && c.limit <= high ? ', the limit inside it: within this run\'s noise' : ''})`;
+}
+
 export function printTable(
   results: FunctionResult[],
   baseline: { medianMs: number; cpuMedianMs: number },
@@ -163,7 +170,7 @@ export function printTable(
     if (r.warm && Object.keys(r.warm.errors).length) lines.push(`WARN ${r.name}: warm handler threw ${JSON.stringify(r.warm.errors)}`);
     if (r.warm && r.warm.unknownCalls.length) lines.push(`WARN ${r.name}: stub had no answer for ${r.warm.unknownCalls.join(', ')}`);
   }
-  for (const c of checks) lines.push(`${c.skipped ? 'SKIP' : c.pass ? 'PASS' : 'FAIL'} ${c.description}: ${c.actual ?? 'not measured'}${c.skipped ? ` (${c.skipped})` : ''}`);
+  for (const c of checks) lines.push(`${c.skipped ? 'SKIP' : c.pass ? 'PASS' : 'FAIL'} ${c.description}: ${c.actual ?? 'not measured'}${c.skipped ? ` (${c.skipped})` : ''}${interval(c)}`);
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 

@@ -41,7 +41,7 @@ interface SmokeResults {
   build: { wallMedianMs: number };
   synth: { wallMedianMs?: number; error?: string };
   sandbox: { status: string; reason?: string };
-  checks: Array<{ id: string; limit: number; actual: number | null; pass: boolean }>;
+  checks: Array<{ id: string; limit: number; actual: number | null; pass: boolean; skipped?: string; interval?: [number, number] }>;
 }
 
 let running: ChildProcess | undefined;
@@ -235,5 +235,18 @@ describe('benchmark smoke run (bench/run.ts --smoke)', function () {
     for (const f of FUNCTIONS) expect(ids).to.include.members([`${f.name}.size`, `${f.name}.load-ratio`, `${f.name}.load-ms`]);
     for (const f of FUNCTIONS.filter((s) => s.kind === 'sync-trigger')) expect(ids).to.include(`${f.name}.cold-path-ratio`);
     expect(ids).to.include.members(['build', 'synth']);
+  });
+
+  it('gives every judged ratio its bootstrap interval, which one sample per build narrows to the ratio itself', () => {
+    const ratios = results.checks.filter((c) => /\.(load-ratio|cold-path-ratio|cold-ratio)$/.test(c.id) && !c.skipped && c.actual !== null);
+    expect(ratios.length).to.be.greaterThan(FUNCTIONS.length);
+    for (const c of ratios) {
+      expect(c.interval, c.id).to.be.an('array').with.length(2);
+      // --smoke measures each build once, so every resample is that one sample.
+      expect(c.interval![0], c.id).to.equal(c.interval![1]);
+      expect(c.interval![0], c.id).to.be.closeTo(c.actual!, 0.01);
+    }
+    for (const c of results.checks.filter((k) => k.skipped)) expect(c.interval, c.id).to.equal(undefined);
+    expect(run.stdout).to.match(/^(PASS|FAIL) sign-in path .*\(90% interval [\d.]+–[\d.]+/m);
   });
 });
