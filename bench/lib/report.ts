@@ -5,6 +5,7 @@ import { FLOOR_PROBE } from './floor.ts';
 import type { ColdPathName } from './paths.ts';
 import type { BudgetCheck, ColdPathFigures, FunctionResult, PathTotal } from './results.ts';
 import type { SandboxResult } from './sandbox-e2e.ts';
+import { INTERVAL_LEVEL } from './stats.ts';
 import type { TlsResult } from './tls.ts';
 
 function pad(value: unknown, width: number, right = true): string {
@@ -20,7 +21,7 @@ function kb(bytes: number): string {
 function interval(c: BudgetCheck): string {
   if (!c.interval) return '';
   const [low, high] = c.interval;
-  return ` (90% interval ${low}–${high}${low <= c.limit && c.limit <= high ? ', the limit inside it: within this run\'s noise' : ''})`;
+  return ` (${INTERVAL_LEVEL * 100}% interval ${low}–${high}${low <= c.limit && c.limit <= high ? ', the limit inside it: within this run\'s noise' : ''})`;
 }
 
 export function printTable(

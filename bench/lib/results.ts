@@ -101,8 +101,9 @@ export interface BudgetCheck {
   /** Why the check was not judged (it then counts as passing). */
   skipped?: string;
   /**
-   * For a judged ratio: its 90% bootstrap interval over the run's samples (bench/lib/stats.ts). The
-   * verdict still reads `actual`; a limit inside the interval means this run cannot settle the check.
+   * For a judged ratio: its bootstrap interval over the run's samples (`INTERVAL_LEVEL`, 90%, of
+   * bench/lib/stats.ts). The verdict still reads `actual`; a limit inside the interval means this run
+   * cannot settle the check.
    */
   interval?: [number, number];
   /** For the calibrated load caps: the figure as measured on this machine, before the machine factor. */

@@ -53,8 +53,11 @@ export interface RatioTerm {
   readonly naive: readonly number[];
 }
 
+/** The share of resampled ratios a reported interval holds. */
+export const INTERVAL_LEVEL = 0.9;
+
 export interface IntervalOptions {
-  /** Share of the resampled ratios the interval holds; 0.9 by default. */
+  /** Share of the resampled ratios the interval holds; {@link INTERVAL_LEVEL} by default. */
   readonly level?: number;
   /** Number of resamples; 2000 by default. */
   readonly resamples?: number;
@@ -69,7 +72,7 @@ export interface IntervalOptions {
  * inside the interval is one this run cannot settle either way.
  */
 export function ratioInterval(terms: readonly RatioTerm[], base: number, options: IntervalOptions = {}): [number, number] {
-  const { level = 0.9, resamples = 2000, seed = 0x5eed } = options;
+  const { level = INTERVAL_LEVEL, resamples = 2000, seed = 0x5eed } = options;
   if (terms.length === 0 || terms.some((t) => t.ours.length === 0 || t.naive.length === 0)) return [Number.NaN, Number.NaN];
   const next = seededRandom(seed);
   const scratch: number[] = [];
