@@ -76,6 +76,61 @@ export function platformPointDecompression(): Plugin {
   };
 }
 
+/** The Encryption SDK modules whose ASN.1 code {@link platformKeyEncoding} keeps off the decrypt path. */
+export const PEM_HELPERS_MODULE = /[\\/]@aws-crypto[\\/]material-management[\\/]build[\\/](module|main)[\\/]src[\\/]pem_helpers\.js$/;
+export const ECDSA_SIGNATURE_MODULE = /[\\/]@aws-crypto[\\/]serialize[\\/]build[\\/](module|main)[\\/]src[\\/]ecdsa_signature\.js$/;
+const PEM_REPLACEMENT = path.join(root, 'functions', 'common', 'ecc-pem.ts');
+/** The suffix under which the swapped modules load as published, for the exports that stay the library's. */
+const AS_PUBLISHED = '?as-published';
+
+/**
+ * The Encryption SDK loads `asn1.js`, with its own copy of `bn.js`, into every sender's cold start:
+ * `pem_helpers` (material-management) defines the key schemas it writes PEMs with, and
+ * `ecdsa_signature` (serialize) defines the signature schema WebCrypto needs, each when it loads. A
+ * decrypting function on Node uses one export of the two: `publicKeyPem`, once per message. This
+ * plugin takes it from functions/common/ecc-pem.ts, which has OpenSSL write the same PEM, and turns
+ * the other exports (signing keys, WebCrypto signatures) into calls that load the published module on
+ * first use, so they behave as before if anything ever calls them. tests/functions/common/ecc-pem.test.ts
+ * proves the PEMs equal; the build fails if either module moves and the swap stops applying.
+ */
+export function platformKeyEncoding(): Plugin {
+  const deferred = (modulePath: string, names: readonly string[]) =>
+    names.map((name) => `export function ${name}(...args) { return require(${JSON.stringify(modulePath + AS_PUBLISHED)}).${name}(...args); }`);
+  return {
+    name: 'platform-key-encoding',
+    setup(b) {
+      const swapped = new Set<'pem_helpers' | 'ecdsa_signature'>();
+      const bundled = new Set<'pem_helpers' | 'ecdsa_signature'>();
+      b.onLoad({ filter: PEM_HELPERS_MODULE }, (args) => {
+        if (args.suffix === AS_PUBLISHED) return undefined;
+        swapped.add('pem_helpers');
+        const contents = [`export { publicKeyPem } from ${JSON.stringify(PEM_REPLACEMENT)};`, ...deferred(args.path, ['privateKeyPem', 'chunk64'])];
+        return { contents: `${contents.join('\n')}\n`, loader: 'js', resolveDir: root };
+      });
+      b.onLoad({ filter: ECDSA_SIGNATURE_MODULE }, (args) => {
+        if (args.suffix === AS_PUBLISHED) return undefined;
+        swapped.add('ecdsa_signature');
+        return { contents: `${deferred(args.path, ['der2raw', 'raw2der']).join('\n')}\n`, loader: 'js', resolveDir: root };
+      });
+      // The modules that import the two: seeing one loaded means the library is in the bundle.
+      b.onLoad({ filter: /[\\/]@aws-crypto[\\/]material-management[\\/]build[\\/].*[\\/]signature_key\.js$/ }, () => {
+        bundled.add('pem_helpers');
+        return undefined;
+      });
+      b.onLoad({ filter: /[\\/]@aws-crypto[\\/]serialize[\\/]build[\\/](module|main)[\\/]src[\\/]index\.js$/ }, () => {
+        bundled.add('ecdsa_signature');
+        return undefined;
+      });
+      b.onEnd((result) => {
+        const missed = [...bundled].filter((m) => !swapped.has(m));
+        if (missed.length > 0 && result.errors.length === 0) {
+          throw new Error(`the Encryption SDK is bundled but its ${missed.join(' and ')} module was not found: check PEM_HELPERS_MODULE and ECDSA_SIGNATURE_MODULE against the installed version`);
+        }
+      });
+    },
+  };
+}
+
 /**
  * The functions whose AWS clients are functions/common/aws-clients.ts rather than the SDK's: the
  * synchronous triggers, which a user waits for (docs/performance.md, "The cold path").
@@ -135,7 +190,7 @@ export function productionOptions(entryPoints: Record<string, string>, outdir: s
     legalComments: 'none',
     logLevel: 'warning',
     metafile: true,
-    plugins: [environmentCredentialsOnly(), platformPointDecompression(), ...(sdkFree.length > 0 ? [sdkCommandClasses()] : [])],
+    plugins: [environmentCredentialsOnly(), platformPointDecompression(), platformKeyEncoding(), ...(sdkFree.length > 0 ? [sdkCommandClasses()] : [])],
   };
 }
 

@@ -14,7 +14,7 @@ import { build, type BuildOptions } from 'esbuild';
 import { mkdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { FunctionName } from '../../functions/catalog.ts';
-import { entryPoints, environmentCredentialsOnly, platformPointDecompression, productionOptions, zipDirectory } from '../../scripts/build.ts';
+import { entryPoints, environmentCredentialsOnly, platformKeyEncoding, platformPointDecompression, productionOptions, zipDirectory } from '../../scripts/build.ts';
 import { repoRoot } from './builds.ts';
 import { timeBareNode, timeLoad, type ProcessSample } from './cold.ts';
 import { functionEnv } from './env.ts';
@@ -91,11 +91,16 @@ function functionVariants(name: FunctionName, dir: string): Variant[] {
     v('cjs-main-fields', "esbuild's default main fields (the SDK's CommonJS builds)", prod('cjs-main-fields', { mainFields: ['main', 'module'] })),
     v('no-minify', 'minify: false', prod('no-minify', { minify: false })),
     v('node-stream', "@aws-crypto's readable-stream resolved to node:stream (not shipped: stream semantics differ)", prod('node-stream', { alias: { 'readable-stream': 'node:stream' } })),
-    v('full-credential-chain', "the SDK's whole default credential chain (no environment-only substitution)", prod('full-credential-chain', { plugins: [platformPointDecompression()] })),
+    v('full-credential-chain', "the SDK's whole default credential chain (no environment-only substitution)", prod('full-credential-chain', { plugins: [platformPointDecompression(), platformKeyEncoding()] })),
     v(
       'library-point-decompression',
       "@aws-crypto/material-management's own ecc_decode (bn.js Montgomery set-up at load) instead of OpenSSL's",
-      prod('library-point-decompression', { plugins: [environmentCredentialsOnly()] }),
+      prod('library-point-decompression', { plugins: [environmentCredentialsOnly(), platformKeyEncoding()] }),
+    ),
+    v(
+      'library-key-encoding',
+      "@aws-crypto's own pem_helpers and ecdsa_signature (asn1.js and a second bn.js at load) instead of OpenSSL's PEM",
+      prod('library-key-encoding', { plugins: [environmentCredentialsOnly(), platformPointDecompression()] }),
     ),
   ];
 }

@@ -68,10 +68,11 @@ describe('public-key point decompression through OpenSSL (functions/common/ecc-d
     const result = await build({ ...productionOptions(entryPoints(['custom-email-sender']), out), write: false, logLevel: 'silent' });
     const inputs = Object.entries(Object.values(result.metafile!.outputs).find((o) => o.entryPoint)!.inputs);
     expect(inputs.some(([i]) => i.endsWith('functions/common/ecc-decode.ts'))).to.equal(true);
-    // The library's module is still resolved, but what it contributes is only the re-export of ours.
+    // The library's module is still resolved, but what it contributes is only the re-export of ours
+    // (inside a lazy-init wrapper of a few bytes, since platformKeyEncoding defers some of the library to a require).
     const swapped = inputs.filter(([i]) => ECC_DECODE_MODULE.test(`/${i}`));
     expect(swapped).to.have.length(1);
-    expect(swapped[0]![1].bytesInOutput).to.equal(0);
+    expect(swapped[0]![1].bytesInOutput).to.be.below(40);
     const bundle = result.outputFiles.find((f) => f.path.endsWith('index.js'))!.text;
     expect(bundle).to.include('convertKey');
     // The library module's eager `BN.mont(p)` calls, one per curve, start from these hex primes.
