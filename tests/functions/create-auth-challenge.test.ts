@@ -8,6 +8,8 @@ import { parseLinkToken, secretHash } from '../../functions/common/passwordless.
 import { THROTTLED_MESSAGE, createChallenge, type ChallengeDeps } from '../../functions/create-auth-challenge/logic.ts';
 import { EMAIL, confirmedUserAttributes, createAuthChallengeEvent, type SessionEntry } from '../fixtures/events.ts';
 import { captureLogs } from '../fixtures/logs.ts';
+import { withEnvironment } from '../fixtures/env.ts';
+import { conditionFailedAnswer, withAwsEndpoint } from '../fixtures/aws-endpoint.ts';
 
 const T0 = Date.UTC(2025, 0, 1, 12, 0, 0);
 const POLICY = createDomainPolicy({ allowedDomains: ['gmail.com'], allowSubdomains: false });
@@ -193,5 +195,33 @@ describe('create-auth-challenge', () => {
     const event = createAuthChallengeEvent();
     event.request.challengeName = 'PASSWORD_VERIFIER';
     expect(await createChallenge(deps, event).catch((e: unknown) => e)).to.be.instanceOf(UserFacingError).and.include({ reason: 'malformed-event' });
+  });
+  describe('handler', () => {
+    withEnvironment({
+      TABLE_NAME: 'handler-table',
+      SIGN_IN_LINK_URL: 'https://app.example.com/sign-in/link',
+      APP_NAME: 'Example',
+      FROM_EMAIL_ADDRESS: 'no-reply@example.com',
+      ALLOWED_EMAIL_DOMAINS: 'gmail.com',
+      ALLOW_SUBDOMAINS: 'false',
+      AWS_REGION: 'eu-west-1',
+    });
+    // The handler's clients are the synchronous triggers' own (functions/common/aws-clients.ts): a loopback endpoint answers them.
+    const aws = withAwsEndpoint();
+
+    it('asks for the method without a request, then takes the message allowance from the configured table before any message, refusing with the throttle message', async () => {
+      const { handler } = await import('../../functions/create-auth-challenge/index.ts');
+      const first = await handler(createAuthChallengeEvent());
+      expect(first.response.challengeMetadata).to.equal('METHOD');
+      expect(aws.operations()).to.deep.equal([]);
+
+      aws.on('UpdateItem', () => conditionFailedAnswer());
+      const refused = await handler(createAuthChallengeEvent({ session: [method], clientMetadata: { signInMethod: 'code' } })).catch((e: unknown) => e);
+      // The dynamically imported handler may load its own copy of errors.ts, so compare by name, not class.
+      expect(refused).to.include({ name: 'UserFacingError', message: THROTTLED_MESSAGE });
+      // Both of the throttle's conditional writes (open a window, else count within it) were refused, and nothing was sent.
+      expect(aws.operations()).to.deep.equal(['UpdateItem', 'UpdateItem']);
+      for (const input of aws.inputs('UpdateItem')) expect(input).to.include({ TableName: 'handler-table' });
+    });
   });
 });

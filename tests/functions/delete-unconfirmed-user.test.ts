@@ -16,6 +16,7 @@ import { deleteUnconfirmedUser } from '../../functions/delete-unconfirmed-user/l
 import { EMAIL, NAME, POOL_ID, SUB } from '../fixtures/events.ts';
 import { rejection } from '../fixtures/promises.ts';
 import { captureLogs, quietLogger } from '../fixtures/logs.ts';
+import { withEnvironment } from '../fixtures/env.ts';
 
 // Created per suite and restored after it: client mocks patch the class prototype for the whole process.
 let cognito: AwsClientStub<CognitoIdentityProviderClient>;
@@ -120,5 +121,23 @@ describe('delete-unconfirmed-user task', () => {
   it('rejects malformed input before touching the pool', async () => {
     expect(await rejection(deleteUnconfirmedUser({ userPoolId: POOL_ID }, deps()))).to.be.instanceOf(InvalidTaskInput);
     expect(cognito.calls()).to.have.length(0);
+  });
+
+  describe('handler', () => {
+    withEnvironment({ APP_NAME: 'Middle-earth Mail', FROM_EMAIL_ADDRESS: 'no-reply@example.com', AWS_REGION: 'eu-west-1' });
+
+    it('deletes with its own clients and signs the notice with the configured sender; malformed input reaches the state machine as thrown', async () => {
+      const { handler } = await import('../../functions/delete-unconfirmed-user/index.ts');
+      pool('UNCONFIRMED');
+      // The handler's own logger (a copy loaded with the handler) writes to stdout: captured here, and checked for the address.
+      const run = await captureLogs(() => handler(INPUT));
+      expect(run.result).to.deep.equal({ deleted: true, status: 'UNCONFIRMED', notified: true });
+      expect(run.output).to.include('Unconfirmed user deleted');
+      expect(run.output).not.to.include(EMAIL);
+      expect(cognito.commandCalls(AdminDeleteUserCommand)).to.have.length(1);
+      expect(ses.commandCalls(SendEmailCommand)[0]!.args[0].input.FromEmailAddress).to.equal('Middle-earth Mail <no-reply@example.com>');
+      // The dynamically imported handler may load its own copy of workflow-task.ts, so compare by name, not class.
+      expect(await rejection(handler({ userPoolId: POOL_ID } as typeof INPUT))).to.have.property('name', 'InvalidTaskInput');
+    });
   });
 });

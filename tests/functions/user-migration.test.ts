@@ -22,6 +22,8 @@ import { cognitoLegacyDirectory, type LegacyDirectory } from '../../functions/us
 import { emailVerified, migratableAttributes, migrateUser, REFUSAL_MESSAGE, STANDARD_ATTRIBUTES } from '../../functions/user-migration/logic.ts';
 import { EMAIL, userMigrationEvent } from '../fixtures/events.ts';
 import { captureLogs, quietLogger } from '../fixtures/logs.ts';
+import { withEnvironment } from '../fixtures/env.ts';
+import { awsJsonError, withAwsEndpoint } from '../fixtures/aws-endpoint.ts';
 
 const POLICY = createDomainPolicy({ allowedDomains: ['gmail.com', 'icloud.com', 'outlook.com'], allowSubdomains: false });
 const LEGACY = { userPoolId: 'eu-west-1_Legacy123', clientId: 'legacyclient0000000000000' };
@@ -261,6 +263,27 @@ describe('user migration', () => {
           return Object.keys(out).every((name) => STANDARD_ATTRIBUTES.has(name));
         }),
       );
+    });
+  });
+
+  describe('handler', () => {
+    withEnvironment({ LEGACY_USER_POOL_ID: LEGACY.userPoolId, LEGACY_CLIENT_ID: LEGACY.clientId, ALLOWED_EMAIL_DOMAINS: 'gmail.com', ALLOW_SUBDOMAINS: 'false', AWS_REGION: 'eu-west-1' });
+    // The handler's legacy client is the synchronous triggers' own (functions/common/aws-clients.ts): a loopback endpoint answers it.
+    const aws = withAwsEndpoint();
+
+    it('reaches the configured legacy pool: migrates a user whose password it accepts, and refuses a wrong one with the one generic message', async () => {
+      const { handler } = await import('../../functions/user-migration/index.ts');
+      aws.on('AdminInitiateAuth', () => ({ AuthenticationResult: { AccessToken: 'legacy-access', IdToken: 'legacy-id', RefreshToken: 'legacy-refresh' } }));
+      aws.on('AdminGetUser', () => ({ Username: EMAIL, Enabled: true, UserStatus: 'CONFIRMED', UserAttributes: LEGACY_ATTRIBUTES }));
+      const migrated = await handler(userMigrationEvent({ password: PASSWORD }));
+      expect(migrated.response.finalUserStatus).to.equal('CONFIRMED');
+      expect(migrated.response.userAttributes).to.include({ email: EMAIL, name: 'Frodo Baggins' });
+      expect(aws.inputs('AdminInitiateAuth')[0]).to.deep.include({ UserPoolId: LEGACY.userPoolId, ClientId: LEGACY.clientId, AuthFlow: 'ADMIN_USER_PASSWORD_AUTH' });
+
+      aws.on('AdminInitiateAuth', () => awsJsonError('NotAuthorizedException', 400, 'Incorrect username or password.'));
+      const refused = await handler(userMigrationEvent({ password: 'wrong-password' })).catch((e: unknown) => e);
+      // The dynamically imported handler may load its own copy of errors.ts, so compare by name, not class.
+      expect(refused).to.include({ name: 'UserFacingError', message: REFUSAL_MESSAGE });
     });
   });
 
