@@ -5,8 +5,9 @@
  * tsx's CommonJS hook, while every child a suite starts (`node --import tsx` for the reliability
  * handlers, synth, the scripts) loads the same files through its ESM hook: the same URL with
  * different generated code. c8 merges V8's byte ranges by URL, so adding a child's report to this
- * one corrupts both, and which lines come out covered then depends on the order the reports are
- * read in; seen as the same file at 65% in one run and 89% in the next. The bench smoke's children
+ * one miscounts the file (one reliability child alone took user-migration/logic.ts from 100% of
+ * lines to 76%), by amounts that differ from run to run: the same file read 65% in one run and 89%
+ * in the next, and a run could fall under the thresholds with no test failing. The bench smoke's children
  * also wrote about 190 MB of reports that counted for nothing (their bundles lie outside the tree).
  * Node fixed this process's own report directory at start-up, so removing the variable here only
  * keeps it from the children.

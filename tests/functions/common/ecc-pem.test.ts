@@ -132,22 +132,27 @@ describe('verification-key PEMs through OpenSSL (functions/common/ecc-pem.ts)', 
       }
     });
 
-    it('fails the build rather than ship the ASN.1 code when the library no longer has the module where expected', async () => {
-      // Stand-in for a library release that moves the module: its import resolves somewhere the swap does not look.
-      const dir = await mkdtemp(path.join(os.tmpdir(), 'ecc-pem-moved-'));
-      const moved = path.join(dir, 'pem_helpers_moved.js');
-      await writeFile(moved, 'export const publicKeyPem = () => ""; export const privateKeyPem = () => "";\n');
-      const relocate: Plugin = { name: 'relocate', setup: (b) => b.onResolve({ filter: /^\.\/pem_helpers$/ }, () => ({ path: moved })) };
-      const options = productionOptions(entryPoints(['custom-email-sender']), dir);
-      try {
-        const failure = await build({ ...options, write: false, logLevel: 'silent', plugins: [relocate, ...(options.plugins ?? [])] }).then(
-          () => undefined,
-          (error: unknown) => error as Error,
-        );
-        expect(failure?.message).to.include('its pem_helpers module was not found');
-      } finally {
-        await rm(dir, { recursive: true, force: true });
-      }
-    });
+    for (const [module, stub] of [
+      ['pem_helpers', 'export const publicKeyPem = () => ""; export const privateKeyPem = () => "";'],
+      ['ecdsa_signature', 'export const der2raw = () => new Uint8Array(); export const raw2der = () => new Uint8Array();'],
+    ] as const) {
+      it(`fails the build rather than ship the ASN.1 code when the library no longer has ${module} where expected`, async () => {
+        // Stand-in for a library release that moves the module: its import resolves somewhere the swap does not look.
+        const dir = await mkdtemp(path.join(os.tmpdir(), 'ecc-pem-moved-'));
+        const moved = path.join(dir, `${module}_moved.js`);
+        await writeFile(moved, `${stub}\n`);
+        const relocate: Plugin = { name: 'relocate', setup: (b) => b.onResolve({ filter: new RegExp(`^\\./${module}$`) }, () => ({ path: moved })) };
+        const options = productionOptions(entryPoints(['custom-email-sender']), dir);
+        try {
+          const failure = await build({ ...options, write: false, logLevel: 'silent', plugins: [relocate, ...(options.plugins ?? [])] }).then(
+            () => undefined,
+            (error: unknown) => error as Error,
+          );
+          expect(failure?.message).to.include(`its ${module} module was not found`);
+        } finally {
+          await rm(dir, { recursive: true, force: true });
+        }
+      });
+    }
   });
 });
