@@ -217,8 +217,7 @@ describe('create-auth-challenge', () => {
 
       aws.on('UpdateItem', () => conditionFailedAnswer());
       const refused = await handler(createAuthChallengeEvent({ session: [method], clientMetadata: { signInMethod: 'code' } })).catch((e: unknown) => e);
-      // The dynamically imported handler may load its own copy of errors.ts, so compare by name, not class.
-      expect(refused).to.include({ name: 'UserFacingError', message: THROTTLED_MESSAGE });
+      expect(refused).to.be.instanceOf(UserFacingError).and.include({ message: THROTTLED_MESSAGE });
       // Both of the throttle's conditional writes (open a window, else count within it) were refused, and nothing was sent.
       expect(aws.operations()).to.deep.equal(['UpdateItem', 'UpdateItem']);
       for (const input of aws.inputs('UpdateItem')) expect(input).to.include({ TableName: 'handler-table' });

@@ -180,8 +180,7 @@ describe('pre-sign-up', () => {
       expect(aws.inputs('StartExecution')).to.have.length(1);
       expect(aws.inputs('StartExecution')[0]).to.include({ stateMachineArn: ARN });
       const refused = await handler(preSignUpEvent({ email: 'x@evil.example' })).catch((e: unknown) => e);
-      // The dynamically imported handler may load its own copy of errors.ts, so compare by name, not class.
-      expect(refused).to.include({ name: 'UserFacingError', message: 'Sign-up is open only to email addresses at gmail.com or icloud.com' });
+      expect(refused).to.be.instanceOf(UserFacingError).and.include({ message: 'Sign-up is open only to email addresses at gmail.com or icloud.com' });
       // An event so broken that the logic itself throws still reaches Cognito as the generic message.
       const broken = await handler(null as unknown as PreSignUpTriggerEvent).catch((e: unknown) => e);
       expect(broken).to.have.property('name', 'UserFacingError');

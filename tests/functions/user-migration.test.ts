@@ -282,8 +282,7 @@ describe('user migration', () => {
 
       aws.on('AdminInitiateAuth', () => awsJsonError('NotAuthorizedException', 400, 'Incorrect username or password.'));
       const refused = await handler(userMigrationEvent({ password: 'wrong-password' })).catch((e: unknown) => e);
-      // The dynamically imported handler may load its own copy of errors.ts, so compare by name, not class.
-      expect(refused).to.include({ name: 'UserFacingError', message: REFUSAL_MESSAGE });
+      expect(refused).to.be.instanceOf(UserFacingError).and.include({ message: REFUSAL_MESSAGE });
     });
   });
 

@@ -9,7 +9,6 @@ import type http from 'node:http';
 import type net from 'node:net';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import sesServer from 'aws-ses-v2-local';
 import type { Stoppable } from './net.ts';
 import { createProjectTable } from '../../../sandbox/lib/table.ts';
 import { readSesStore, type SesStoreEmail } from '../../../sandbox/providers.ts';
@@ -17,6 +16,8 @@ import { readSesStore, type SesStoreEmail } from '../../../sandbox/providers.ts'
 const require = createRequire(import.meta.url);
 // dynalite ships no types; this is the one call the suite makes.
 const dynalite = require('dynalite') as (options: { createTableMs: number; deleteTableMs: number; updateTableMs: number }) => http.Server;
+// A CommonJS module whose server is its `default` export: required, so it reads the same under either module loader.
+const { default: sesServer } = require('aws-ses-v2-local') as typeof import('aws-ses-v2-local');
 
 /** Region and throwaway credentials for every local client. */
 export const LOCAL_AWS = { region: 'us-east-1', credentials: { accessKeyId: 'AKIDLOCALRELIABILITY', secretAccessKey: 'local-only' } } as const;
