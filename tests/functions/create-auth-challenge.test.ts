@@ -196,6 +196,7 @@ describe('create-auth-challenge', () => {
     event.request.challengeName = 'PASSWORD_VERIFIER';
     expect(await createChallenge(deps, event).catch((e: unknown) => e)).to.be.instanceOf(UserFacingError).and.include({ reason: 'malformed-event' });
   });
+
   describe('handler', () => {
     withEnvironment({
       TABLE_NAME: 'handler-table',
