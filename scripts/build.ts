@@ -40,6 +40,65 @@ export function environmentCredentialsOnly(): Plugin {
   };
 }
 
+/** The suffix under which a swapped module loads as published, for the exports that stay the library's. */
+const AS_PUBLISHED = '?as-published';
+
+/** One library module a build plugin replaces with a stand-in. */
+interface ModuleSwap {
+  /** The module's file name, for the build error. */
+  readonly name: string;
+  /** Matches the module's path; exported from here under `constant`, which the build error names. */
+  readonly module: RegExp;
+  readonly constant: string;
+  /** Matches a module that imports it: seeing that one loaded means the library is in the bundle. */
+  readonly importer: RegExp;
+  /** The stand-in's source, given the replaced module's path. */
+  readonly contents: (modulePath: string) => string;
+}
+
+/**
+ * A plugin that loads each swap's stand-in in place of its module, unless the module is asked for
+ * under {@link AS_PUBLISHED}. The build fails when a library release moves a module (its importer is
+ * bundled but the module never loads), instead of silently shipping the code the swap keeps out.
+ */
+function moduleSwaps(pluginName: string, library: string, swaps: readonly ModuleSwap[]): Plugin {
+  return {
+    name: pluginName,
+    setup(b) {
+      const swapped = new Set<string>();
+      const bundled = new Set<string>();
+      for (const swap of swaps) {
+        b.onLoad({ filter: swap.module }, (args) => {
+          if (args.suffix === AS_PUBLISHED) return undefined;
+          swapped.add(swap.name);
+          return { contents: swap.contents(args.path), loader: 'js', resolveDir: root };
+        });
+        b.onLoad({ filter: swap.importer }, () => {
+          bundled.add(swap.name);
+          return undefined;
+        });
+      }
+      // An error added to the result here would only be reported; throwing fails the build.
+      b.onEnd((result) => {
+        const missed = swaps.filter((swap) => bundled.has(swap.name) && !swapped.has(swap.name));
+        if (missed.length > 0 && result.errors.length === 0) {
+          throw new Error(
+            `${library} is bundled but its ${missed.map((m) => m.name).join(' and ')} module was not found: ` +
+              `check ${missed.map((m) => m.constant).join(' and ')} against the installed version`,
+          );
+        }
+      });
+    },
+  };
+}
+
+/** Exports `names` from the published module at `modulePath`, each loading it on its first call. */
+function deferredExports(modulePath: string, names: readonly string[]): string[] {
+  return names.map((name) => `export function ${name}(...args) { return require(${JSON.stringify(modulePath + AS_PUBLISHED)}).${name}(...args); }`);
+}
+
+const SIGNATURE_KEY_MODULE = /[\\/]@aws-crypto[\\/]material-management[\\/]build[\\/].*[\\/]signature_key\.js$/;
+
 /** The Encryption SDK module whose point decompression {@link platformPointDecompression} replaces. */
 export const ECC_DECODE_MODULE = /[\\/]@aws-crypto[\\/]material-management[\\/]build[\\/](module|main)[\\/]src[\\/]ecc_decode\.js$/;
 const ECC_DECODE_REPLACEMENT = path.join(root, 'functions', 'common', 'ecc-decode.ts');
@@ -53,35 +112,21 @@ const ECC_DECODE_REPLACEMENT = path.join(root, 'functions', 'common', 'ecc-decod
  * applying, instead of silently shipping the slower code.
  */
 export function platformPointDecompression(): Plugin {
-  return {
-    name: 'platform-point-decompression',
-    setup(b) {
-      const swapped = new Set<string>();
-      let libraryBundled = false;
-      b.onLoad({ filter: ECC_DECODE_MODULE }, (args) => {
-        swapped.add(args.path);
-        return { contents: `export { decodeNamedCurves } from ${JSON.stringify(ECC_DECODE_REPLACEMENT)};\n`, loader: 'js', resolveDir: root };
-      });
-      b.onLoad({ filter: /[\\/]@aws-crypto[\\/]material-management[\\/]build[\\/].*[\\/]signature_key\.js$/ }, () => {
-        libraryBundled = true;
-        return undefined;
-      });
-      // An error added to the result here would only be reported; throwing fails the build.
-      b.onEnd((result) => {
-        if (libraryBundled && swapped.size === 0 && result.errors.length === 0) {
-          throw new Error('@aws-crypto/material-management is bundled but its ecc_decode module was not found: check ECC_DECODE_MODULE against the installed version');
-        }
-      });
+  return moduleSwaps('platform-point-decompression', '@aws-crypto/material-management', [
+    {
+      name: 'ecc_decode',
+      module: ECC_DECODE_MODULE,
+      constant: 'ECC_DECODE_MODULE',
+      importer: SIGNATURE_KEY_MODULE,
+      contents: () => `export { decodeNamedCurves } from ${JSON.stringify(ECC_DECODE_REPLACEMENT)};\n`,
     },
-  };
+  ]);
 }
 
 /** The Encryption SDK modules whose ASN.1 code {@link platformKeyEncoding} keeps off the decrypt path. */
 export const PEM_HELPERS_MODULE = /[\\/]@aws-crypto[\\/]material-management[\\/]build[\\/](module|main)[\\/]src[\\/]pem_helpers\.js$/;
 export const ECDSA_SIGNATURE_MODULE = /[\\/]@aws-crypto[\\/]serialize[\\/]build[\\/](module|main)[\\/]src[\\/]ecdsa_signature\.js$/;
 const PEM_REPLACEMENT = path.join(root, 'functions', 'common', 'ecc-pem.ts');
-/** The suffix under which the swapped modules load as published, for the exports that stay the library's. */
-const AS_PUBLISHED = '?as-published';
 
 /**
  * The Encryption SDK loads `asn1.js`, with its own copy of `bn.js`, into every sender's cold start:
@@ -94,41 +139,22 @@ const AS_PUBLISHED = '?as-published';
  * proves the PEMs equal; the build fails if either module moves and the swap stops applying.
  */
 export function platformKeyEncoding(): Plugin {
-  const deferred = (modulePath: string, names: readonly string[]) =>
-    names.map((name) => `export function ${name}(...args) { return require(${JSON.stringify(modulePath + AS_PUBLISHED)}).${name}(...args); }`);
-  return {
-    name: 'platform-key-encoding',
-    setup(b) {
-      const swapped = new Set<'pem_helpers' | 'ecdsa_signature'>();
-      const bundled = new Set<'pem_helpers' | 'ecdsa_signature'>();
-      b.onLoad({ filter: PEM_HELPERS_MODULE }, (args) => {
-        if (args.suffix === AS_PUBLISHED) return undefined;
-        swapped.add('pem_helpers');
-        const contents = [`export { publicKeyPem } from ${JSON.stringify(PEM_REPLACEMENT)};`, ...deferred(args.path, ['privateKeyPem', 'chunk64'])];
-        return { contents: `${contents.join('\n')}\n`, loader: 'js', resolveDir: root };
-      });
-      b.onLoad({ filter: ECDSA_SIGNATURE_MODULE }, (args) => {
-        if (args.suffix === AS_PUBLISHED) return undefined;
-        swapped.add('ecdsa_signature');
-        return { contents: `${deferred(args.path, ['der2raw', 'raw2der']).join('\n')}\n`, loader: 'js', resolveDir: root };
-      });
-      // The modules that import the two: seeing one loaded means the library is in the bundle.
-      b.onLoad({ filter: /[\\/]@aws-crypto[\\/]material-management[\\/]build[\\/].*[\\/]signature_key\.js$/ }, () => {
-        bundled.add('pem_helpers');
-        return undefined;
-      });
-      b.onLoad({ filter: /[\\/]@aws-crypto[\\/]serialize[\\/]build[\\/](module|main)[\\/]src[\\/]index\.js$/ }, () => {
-        bundled.add('ecdsa_signature');
-        return undefined;
-      });
-      b.onEnd((result) => {
-        const missed = [...bundled].filter((m) => !swapped.has(m));
-        if (missed.length > 0 && result.errors.length === 0) {
-          throw new Error(`the Encryption SDK is bundled but its ${missed.join(' and ')} module was not found: check PEM_HELPERS_MODULE and ECDSA_SIGNATURE_MODULE against the installed version`);
-        }
-      });
+  return moduleSwaps('platform-key-encoding', 'the Encryption SDK', [
+    {
+      name: 'pem_helpers',
+      module: PEM_HELPERS_MODULE,
+      constant: 'PEM_HELPERS_MODULE',
+      importer: SIGNATURE_KEY_MODULE,
+      contents: (modulePath) => `${[`export { publicKeyPem } from ${JSON.stringify(PEM_REPLACEMENT)};`, ...deferredExports(modulePath, ['privateKeyPem', 'chunk64'])].join('\n')}\n`,
     },
-  };
+    {
+      name: 'ecdsa_signature',
+      module: ECDSA_SIGNATURE_MODULE,
+      constant: 'ECDSA_SIGNATURE_MODULE',
+      importer: /[\\/]@aws-crypto[\\/]serialize[\\/]build[\\/](module|main)[\\/]src[\\/]index\.js$/,
+      contents: (modulePath) => `${deferredExports(modulePath, ['der2raw', 'raw2der']).join('\n')}\n`,
+    },
+  ]);
 }
 
 /**

@@ -11,19 +11,21 @@
  * big-number code returns some other point and leaves it to the signature check to fail.
  */
 import { ECDH } from 'node:crypto';
+import { SIGNING_CURVES, type SigningCurve } from './ecc-curves.ts';
 
 /** Maps a compressed point (0x02/0x03 ‖ x) to the uncompressed form (0x04 ‖ x ‖ y). */
 export type PointDecoder = (compressedPoint: Uint8Array) => Uint8Array;
 
-function decoder(curve: 'prime256v1' | 'secp384r1', coordinateBytes: number): PointDecoder {
+function decoder({ openssl, coordinateBytes }: SigningCurve): PointDecoder {
   return (compressedPoint) => {
     if (compressedPoint.byteLength !== 1 + coordinateBytes) throw new Error('Compressed point length is not correct.');
-    return new Uint8Array(ECDH.convertKey(Buffer.from(compressedPoint), curve, undefined, undefined, 'uncompressed') as Buffer);
+    return new Uint8Array(ECDH.convertKey(Buffer.from(compressedPoint), openssl, undefined, undefined, 'uncompressed') as Buffer);
   };
 }
 
-const prime256v1 = decoder('prime256v1', 32);
-const secp384r1 = decoder('secp384r1', 48);
+const [p256, p384] = SIGNING_CURVES;
+const prime256v1 = decoder(p256);
+const secp384r1 = decoder(p384);
 
 /** The named curves the Encryption SDK signs with, under both the OpenSSL and the WebCrypto names. */
 export const decodeNamedCurves: Readonly<Record<'prime256v1' | 'secp384r1' | 'P-256' | 'P-384', PointDecoder>> = Object.freeze({

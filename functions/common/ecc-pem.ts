@@ -12,26 +12,20 @@
  * code encodes any bytes and leaves it to the signature check to fail.
  */
 import { createPublicKey } from 'node:crypto';
-
-/** Coordinate length and JWK curve name of the curves the Encryption SDK signs with, under both the OpenSSL and the WebCrypto names. */
-const CURVES: Readonly<Record<string, { readonly bytes: number; readonly jwk: 'P-256' | 'P-384' }>> = Object.freeze({
-  prime256v1: { bytes: 32, jwk: 'P-256' },
-  'P-256': { bytes: 32, jwk: 'P-256' },
-  secp384r1: { bytes: 48, jwk: 'P-384' },
-  'P-384': { bytes: 48, jwk: 'P-384' },
-});
+import { signingCurve } from './ecc-curves.ts';
 
 /**
  * The SubjectPublicKeyInfo PEM of an uncompressed EC point (0x04 ‖ x ‖ y), as the library's
  * `publicKeyPem` writes it: 64-character lines and a final newline.
  */
 export function publicKeyPem(curve: string, publicKey: Uint8Array): string {
-  const spec = Object.hasOwn(CURVES, curve) ? CURVES[curve] : undefined;
+  const spec = signingCurve(curve);
   if (!spec) throw new Error('Unsupported curve.');
-  if (publicKey.byteLength !== 1 + 2 * spec.bytes || publicKey[0] !== 0x04) throw new Error('Malformed public key.');
+  const bytes = spec.coordinateBytes;
+  if (publicKey.byteLength !== 1 + 2 * bytes || publicKey[0] !== 0x04) throw new Error('Malformed public key.');
   const point = Buffer.from(publicKey.buffer, publicKey.byteOffset, publicKey.byteLength);
   const key = createPublicKey({
-    key: { kty: 'EC', crv: spec.jwk, x: point.subarray(1, 1 + spec.bytes).toString('base64url'), y: point.subarray(1 + spec.bytes).toString('base64url') },
+    key: { kty: 'EC', crv: spec.web, x: point.subarray(1, 1 + bytes).toString('base64url'), y: point.subarray(1 + bytes).toString('base64url') },
     format: 'jwk',
   });
   return key.export({ type: 'spki', format: 'pem' }) as string;

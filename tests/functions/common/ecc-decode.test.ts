@@ -12,16 +12,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { build, type Plugin } from 'esbuild';
 import { decodeNamedCurves, type PointDecoder } from '../../../functions/common/ecc-decode.ts';
+import { SIGNING_CURVES } from '../../../functions/common/ecc-curves.ts';
 import { ECC_DECODE_MODULE, entryPoints, productionOptions } from '../../../scripts/build.ts';
 
 const require = createRequire(import.meta.url);
 /** The library's own module, loaded as published (the tests run unbundled, so nothing is swapped here). */
 const library = require('@aws-crypto/material-management/build/main/src/ecc_decode.js') as { decodeNamedCurves: Record<string, PointDecoder> };
 
-const CURVES = [
-  ['prime256v1', 'P-256'],
-  ['secp384r1', 'P-384'],
-] as const;
+const CURVES = SIGNING_CURVES.map((c) => [c.openssl, c.web] as const);
 
 describe('public-key point decompression through OpenSSL (functions/common/ecc-decode.ts)', () => {
   for (const [curve, webName] of CURVES) {

@@ -14,6 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { build, type Plugin } from 'esbuild';
 import { publicKeyPem } from '../../../functions/common/ecc-pem.ts';
+import { SIGNING_CURVES } from '../../../functions/common/ecc-curves.ts';
 import { PEM_HELPERS_MODULE, entryPoints, platformKeyEncoding, productionOptions } from '../../../scripts/build.ts';
 
 const require = createRequire(import.meta.url);
@@ -26,10 +27,7 @@ const signature = require('@aws-crypto/serialize/build/main/src/ecdsa_signature.
   der2raw: (der: Uint8Array, suite: { signatureCurve: string }) => Uint8Array;
 };
 
-const CURVES = [
-  ['prime256v1', 'P-256'],
-  ['secp384r1', 'P-384'],
-] as const;
+const CURVES = SIGNING_CURVES.map((c) => [c.openssl, c.web] as const);
 
 describe('verification-key PEMs through OpenSSL (functions/common/ecc-pem.ts)', () => {
   for (const [curve, webName] of CURVES) {
