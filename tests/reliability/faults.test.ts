@@ -50,7 +50,7 @@ import * as ev from './lib/events.ts';
 import { quietLogger } from '../fixtures/logs.ts';
 import { formatMs, record } from './lib/figures.ts';
 import { awsJsonError, awsRestError, FORWARD, startFaultProxy, timed, type FaultProxy, type ProxyAction } from './lib/net.ts';
-import { LOCAL_AWS, startDynamo, startSes, type LocalDynamo, type LocalSes } from './lib/services.ts';
+import { LOCAL_AWS, startDynamo, startSes, startTogether, type LocalDynamo, type LocalSes } from './lib/services.ts';
 import { startStubAws } from './lib/stub-aws.ts';
 
 const LOCKOUT: LockoutSettings = { maxAttempts: 5, windowSeconds: 900, lockSeconds: 300, escalate: false, maxLockSeconds: 3600, failMode: 'closed' };
@@ -64,11 +64,11 @@ describe('reliability: faults in each dependency', function () {
   const stops: Array<() => Promise<void>> = [];
 
   before(async () => {
-    [dynamo, ses] = await Promise.all([startDynamo(), startSes()]);
+    [dynamo, ses] = await startTogether(startDynamo(), startSes());
   });
   after(async () => {
     for (const stop of stops.reverse()) await stop();
-    await Promise.all([dynamo.stop(), ses.stop()]);
+    await Promise.all([dynamo?.stop(), ses?.stop()]);
   });
   async function proxy(upstream: string): Promise<FaultProxy> {
     const p = await startFaultProxy(upstream);

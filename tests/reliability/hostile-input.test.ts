@@ -14,7 +14,7 @@ import { quietLogger } from '../fixtures/logs.ts';
 import { record } from './lib/figures.ts';
 import { runHandler, type ChildRun } from './lib/handlers.ts';
 import { awsJsonError, type FaultProxy } from './lib/net.ts';
-import { startDynamo, startSes, type LocalDynamo, type LocalSes } from './lib/services.ts';
+import { startDynamo, startSes, startTogether, type LocalDynamo, type LocalSes } from './lib/services.ts';
 import { startStubAws } from './lib/stub-aws.ts';
 
 const ALLOWED = ['gmail.com', 'icloud.com', 'outlook.com'];
@@ -221,7 +221,7 @@ describe('reliability: hostile input', function () {
     let ses: LocalSes;
     let stub: FaultProxy;
     before(async () => {
-      [dynamo, ses] = await Promise.all([startDynamo(), startSes()]);
+      [dynamo, ses] = await startTogether(startDynamo(), startSes());
       stub = await startStubAws({
         StartExecution: () => ({ executionArn: 'arn:aws:states:us-east-1:123456789012:execution:x:y', startDate: Date.now() / 1000 }),
         AdminInitiateAuth: () => awsJsonError('NotAuthorizedException', 400, 'Incorrect username or password.'),
@@ -231,7 +231,7 @@ describe('reliability: hostile input', function () {
       });
     });
     after(async () => {
-      await Promise.all([dynamo.stop(), ses.stop(), stub.stop()]);
+      await Promise.all([dynamo?.stop(), ses?.stop(), stub?.stop()]);
     });
 
     const HUGE = 'x'.repeat(1_000_000);

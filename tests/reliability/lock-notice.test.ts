@@ -27,7 +27,7 @@ import { EventSourceMappings } from '../../sandbox/lambda/event-source-mapping.t
 import * as ev from './lib/events.ts';
 import { quietLogger } from '../fixtures/logs.ts';
 import { formatMs, record } from './lib/figures.ts';
-import { LOCAL_AWS, startDynamo, startSes, type LocalDynamo, type LocalSes } from './lib/services.ts';
+import { LOCAL_AWS, startDynamo, startSes, startTogether, type LocalDynamo, type LocalSes } from './lib/services.ts';
 
 const SETTINGS: LockoutSettings = { maxAttempts: 5, windowSeconds: 900, lockSeconds: 300, escalate: false, maxLockSeconds: 3600, failMode: 'closed' };
 const STREAM_ARN = 'arn:aws:dynamodb:us-east-1:123456789012:table/lock-notice/stream/reliability';
@@ -51,7 +51,7 @@ describe('reliability: one lock notice per lock under parallel attempts (real pr
   let streamed = 0;
 
   before(async () => {
-    [dynamo, ses] = await Promise.all([startDynamo('lock-notice', { inProcess: false }), startSes()]);
+    [dynamo, ses] = await startTogether(startDynamo('lock-notice', { inProcess: false }), startSes());
     tableStream = new TableStreamProxy({
       upstream: dynamo.endpoint,
       region: 'us-east-1',

@@ -71,7 +71,13 @@ export async function startDynamo(tableName = 'reliability-table', options: { in
     stopServer = () => close(server);
   }
   const raw = new DynamoDBClient({ ...LOCAL_AWS, endpoint });
-  await createProjectTable(raw, tableName);
+  try {
+    await createProjectTable(raw, tableName);
+  } catch (error) {
+    raw.destroy();
+    await stopServer();
+    throw error;
+  }
   const doc = DynamoDBDocumentClient.from(raw);
   return {
     endpoint,
@@ -116,4 +122,19 @@ export async function startSes(): Promise<LocalSes> {
     emailsTo: async (to) => (await all()).filter((e) => e.destination.to.some((x) => x.toLowerCase().includes(to.toLowerCase()))),
     stop: () => close(server),
   };
+}
+
+/**
+ * Starts services side by side. If one fails to start, stops those that did before rethrowing: a
+ * `before` hook that fails then leaves no server or child process open, so mocha reports the failure
+ * and exits instead of waiting on them.
+ */
+export async function startTogether<const T extends readonly Promise<Stoppable>[]>(...starting: T): Promise<{ -readonly [K in keyof T]: Awaited<T[K]> }> {
+  const settled = await Promise.allSettled(starting);
+  const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failed) {
+    await Promise.allSettled(settled.map((s) => (s.status === 'fulfilled' ? s.value.stop() : undefined)));
+    throw failed.reason;
+  }
+  return settled.map((s) => (s as PromiseFulfilledResult<Stoppable>).value) as { -readonly [K in keyof T]: Awaited<T[K]> };
 }
