@@ -335,7 +335,7 @@ async function main(): Promise<number> {
     let experiments: ExperimentsResult | undefined;
     if (args.experiments) experiments = await runExperiments(path.join(tmp, 'experiments'), smoke ? 1 : rounds, invocations, log);
 
-    const paths = pathTotals(results, cold.floor);
+    const paths = pathTotals(results, cold.floor, cold.baseline.rawCpuMs);
     const baseline = cold.baseline;
     const checks = evaluateBudgets(budgets, results, paths, build, synth, machineCalibration, baseline);
     const floor = cold.floor;

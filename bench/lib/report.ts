@@ -132,7 +132,8 @@ export function printTable(
     lines.push(
       `${name} path (${t.functions.join(' + ')}): cold total ${t.ours.cpuMs.toFixed(1)} ms CPU vs ${t.naive.cpuMs.toFixed(1)} naive (ratio ${t.ratioCpu.toFixed(2)}), ` +
         `${t.ours.wallMs.toFixed(1)} ms wall vs ${t.naive.wallMs.toFixed(1)} (ratio ${t.ratio.toFixed(2)})` +
-        (t.floor ? `; at the floor ${t.floor.cpuMs.toFixed(1)} ms CPU (ratio ${t.floor.ratioCpu.toFixed(2)})` : ''),
+        (t.floor ? `; at the floor ${t.floor.cpuMs.toFixed(1)} ms CPU (ratio ${t.floor.ratioCpu.toFixed(2)})` : '') +
+        (t.lowerQuartile ? `; CPU ratio at every figure's lower quartile ${t.lowerQuartile.ratioCpu.toFixed(3)} (informational)` : ''),
     );
   }
   if (floor) {

@@ -147,7 +147,7 @@ export async function measureColdOverTls(options: {
     baselineCpuMs: round(base.cpu),
     functions,
     ...(floor ? { floor } : {}),
-    paths: pathTotals(overTls, floor),
+    paths: pathTotals(overTls, floor, baseline.map((b) => b.cpuMs)),
     connections,
   };
 }

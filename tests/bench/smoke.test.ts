@@ -12,6 +12,7 @@ import path from 'node:path';
 import { FUNCTIONS } from '../../functions/catalog.ts';
 import { LAMBDA_NODE_MAJOR } from '../../functions/runtime.ts';
 import { COLD_PATHS } from '../../bench/lib/paths.ts';
+import { quantile } from '../../bench/lib/stats.ts';
 import { SDK_FREE_FUNCTIONS } from '../../scripts/build.ts';
 import type { ColdPathFigures as ColdPath } from '../../bench/lib/results.ts';
 import { TLS_FUNCTIONS, type TlsResult } from '../../bench/lib/tls.ts';
@@ -20,7 +21,7 @@ const root = path.resolve(import.meta.dirname, '../..');
 
 interface SmokeResults {
   meta: { mode: string; date: string; machine: { nproc: number; cpuModel: string; node: string; functionsNode: string } };
-  baseline: { medianMs: number; samples: number };
+  baseline: { medianMs: number; samples: number; rawCpuMs: number[] };
   functions: Array<{
     name: string;
     kind: string;
@@ -34,7 +35,7 @@ interface SmokeResults {
   floor?: ColdPath;
   paths: Record<
     string,
-    { functions: string[]; ours: { cpuMs: number; wallMs: number }; naive: { cpuMs: number; wallMs: number }; ratio: number; ratioCpu: number; floor?: { cpuMs: number; ratioCpu: number } }
+    { functions: string[]; ours: { cpuMs: number; wallMs: number }; naive: { cpuMs: number; wallMs: number }; ratio: number; ratioCpu: number; floor?: { cpuMs: number; ratioCpu: number }; lowerQuartile?: { ratioCpu: number } }
   >;
   tls?: TlsResult | { error: string };
   machineCalibration: { factor: number; builds: Record<string, { measuredMs: number; referenceMs: number; factor: number }>; errors: string[] };
@@ -124,13 +125,17 @@ describe('benchmark smoke run (bench/run.ts --smoke)', function () {
       for (const variant of ['ours', 'naive'] as const) {
         const cold = f[variant].coldPath;
         expect(cold?.rawCpuMs.length, `${f.name} ${variant}`).to.be.greaterThan(0);
-        // The first invocation runs inside the cold path: it cannot cost more than the whole.
-        expect(cold!.firstCallCpuMs, `${f.name} ${variant}`).to.be.greaterThan(0).and.at.most(cold!.cpuAboveNodeMs + 1);
+        // The first invocation runs inside the cold path: in each process it costs less than the whole.
+        // (Compared process by process: the figure above bare node subtracts another process's time,
+        // which on this machine's slow phases can exceed what the load cost.)
+        expect(cold!.firstCallCpuMs, `${f.name} ${variant}`).to.be.greaterThan(0);
+        cold!.rawFirstCallCpuMs.forEach((call, i) => expect(call, `${f.name} ${variant} process ${i}`).to.be.below(cold!.rawCpuMs[i]!));
         expect(cold!.firstCallMs, `${f.name} ${variant}`).to.be.greaterThan(0);
         expect(cold!.peakRssMiB, `${f.name} ${variant}`).to.be.greaterThan(10).and.below(1024);
       }
-      expect(f.ratios.coldPathCpu, f.name).to.be.a('number').and.greaterThan(0);
-      expect(f.ratios.coldPath, f.name).to.be.a('number');
+      // One process per build: a figure above bare node can come out near zero, or below it, on a slow phase.
+      expect(f.ratios.coldPathCpu, f.name).to.be.a('number').and.satisfy(Number.isFinite);
+      expect(f.ratios.coldPath, f.name).to.be.a('number').and.satisfy(Number.isFinite);
     }
     expect(run.stdout).to.match(/^cold path\s+load cpu/m);
   });
@@ -144,14 +149,20 @@ describe('benchmark smoke run (bench/run.ts --smoke)', function () {
       expect(total.ours.cpuMs, name).to.be.closeTo(sum, 0.1);
       expect(total.ratioCpu, name).to.be.closeTo(total.ours.cpuMs / total.naive.cpuMs, 0.01);
       expect(results.checks.map((c) => c.id), name).to.include(`path.${name}.cold-ratio`);
+      const bare = quantile(results.baseline.rawCpuMs, 0.25);
+      const atQuartile = (variant: 'ours' | 'naive') =>
+        members.reduce((t, m) => t + quantile(results.functions.find((f) => f.name === m)![variant].coldPath!.rawCpuMs, 0.25) - bare, 0);
+      expect(total.lowerQuartile?.ratioCpu, `${name} at the lower quartile`).to.be.closeTo(atQuartile('ours') / atQuartile('naive'), 0.001);
     }
     expect(run.stdout).to.match(/^sign-in path \(pre-authentication \+ post-authentication \+ pre-token-generation\): cold total/m);
+    expect(run.stdout).to.match(/CPU ratio at every figure's lower quartile [\d.]+ \(informational\)/);
   });
 
   it('measures the floor probe in the same rounds and puts each path at its floor, each trigger at the probe or below', () => {
     const floor = results.floor;
     expect(floor?.rawCpuMs.length, 'floor probe samples').to.be.greaterThan(0);
-    expect(floor!.firstCallCpuMs).to.be.greaterThan(0).and.at.most(floor!.cpuAboveNodeMs + 1);
+    expect(floor!.firstCallCpuMs).to.be.greaterThan(0);
+    floor!.rawFirstCallCpuMs.forEach((call, i) => expect(call, `floor process ${i}`).to.be.below(floor!.rawCpuMs[i]!));
     for (const [name, members] of Object.entries(COLD_PATHS)) {
       const atFloor = members.reduce((t, m) => t + Math.min(results.functions.find((f) => f.name === m)!.ours.coldPath!.cpuAboveNodeMs, floor!.cpuAboveNodeMs), 0);
       expect(results.paths[name]!.floor?.cpuMs, name).to.be.closeTo(atFloor, 0.1);
