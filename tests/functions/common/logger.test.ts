@@ -1,0 +1,141 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { expect } from 'chai';
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { PassThrough } from 'node:stream';
+import sinon from 'sinon';
+import { emailDomain, fingerprint, lazyConsoleSink, logger } from '../../../functions/common/logger.ts';
+
+const repoRoot = path.resolve(import.meta.dirname, '../../..');
+
+/** Two in-memory streams and how often the sink asked for each. */
+function memoryStreams() {
+  const text = { stdout: '', stderr: '' };
+  const asked = { stdout: 0, stderr: 0 };
+  const stream = (name: 'stdout' | 'stderr') => {
+    const s = new PassThrough();
+    s.setEncoding('utf8').on('data', (chunk: string) => (text[name] += chunk));
+    return s;
+  };
+  const out = stream('stdout');
+  const err = stream('stderr');
+  return {
+    text,
+    asked,
+    streams: {
+      stdout: () => (asked.stdout++, out),
+      stderr: () => (asked.stderr++, err),
+    },
+  };
+}
+
+describe('logger', () => {
+  describe('lazyConsoleSink', () => {
+    it('asks for neither stream until a line is written, then for each stream once', () => {
+      const m = memoryStreams();
+      const sink = lazyConsoleSink(m.streams);
+      expect(m.asked).to.deep.equal({ stdout: 0, stderr: 0 });
+      sink.info('one');
+      sink.debug('two');
+      expect(m.asked).to.deep.equal({ stdout: 1, stderr: 0 });
+      sink.warn('three');
+      sink.error('four');
+      expect(m.asked).to.deep.equal({ stdout: 1, stderr: 1 });
+    });
+
+    it('writes TRACE to INFO on stdout and WARN and above on stderr, one line each, as Powertools does', () => {
+      const m = memoryStreams();
+      const sink = lazyConsoleSink(m.streams);
+      for (const method of ['trace', 'debug', 'info', 'log', 'warn', 'error'] as const) sink[method](`{"m":"${method}"}`);
+      expect(m.text.stdout).to.equal('{"m":"trace"}\n{"m":"debug"}\n{"m":"info"}\n{"m":"log"}\n');
+      expect(m.text.stderr).to.equal('{"m":"warn"}\n{"m":"error"}\n');
+    });
+
+    it('writes a line that holds format specifiers as it is', () => {
+      const m = memoryStreams();
+      lazyConsoleSink(m.streams).info('{"message":"100%s done %d %o"}');
+      expect(m.text.stdout).to.equal('{"message":"100%s done %d %o"}\n');
+    });
+  });
+
+  describe('the functions\' logger', () => {
+    it('replaces the console Powertools would build, through the method its constructor calls', () => {
+      // If a Powertools release renames or drops setConsole, the override silently stops applying.
+      expect(Object.hasOwn(Logger.prototype, 'setConsole'), 'Powertools Logger.prototype.setConsole').to.equal(true);
+      expect(logger).to.be.instanceOf(Logger);
+      const sink = (logger as unknown as { console: object }).console;
+      expect(Object.keys(sink).sort()).to.deep.equal(['debug', 'error', 'info', 'log', 'trace', 'warn']);
+    });
+
+    it('does not make Node create stdout or stderr when it is built, only when it first writes to each', () => {
+      // A fresh process, so the streams do not exist yet; the getters are watched before the module loads.
+      const script = `
+        const seen = [];
+        for (const name of ['stdout', 'stderr']) {
+          const get = Object.getOwnPropertyDescriptor(process, name).get;
+          Object.defineProperty(process, name, { configurable: true, get() { seen.push(name); return get.call(process); } });
+        }
+        const { logger } = await import(${JSON.stringify(path.join(repoRoot, 'functions/common/logger.ts'))});
+        const built = [...new Set(seen)];
+        logger.info('first');
+        const afterInfo = [...new Set(seen)];
+        logger.warn('second');
+        require('node:fs').writeSync(3, JSON.stringify({ built, afterInfo, afterWarn: [...new Set(seen)] }));
+      `;
+      const run = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', `import { createRequire } from 'node:module'; const require = createRequire(import.meta.url); ${script}`], {
+        cwd: repoRoot,
+        env: { ...process.env, POWERTOOLS_DEV: '', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+        stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
+      expect(run.status, run.stderr).to.equal(0);
+      const report = JSON.parse(String(run.output[3])) as { built: string[]; afterInfo: string[]; afterWarn: string[] };
+      expect(report.built).to.deep.equal([]);
+      expect(report.afterInfo).to.deep.equal(['stdout']);
+      expect(report.afterWarn).to.deep.equal(['stdout', 'stderr']);
+      expect(JSON.parse(run.stdout.trim())).to.include({ level: 'INFO', message: 'first' });
+      expect(JSON.parse(run.stderr.trim())).to.include({ level: 'WARN', message: 'second' });
+    });
+
+    it('writes DEBUG and INFO lines to stdout and WARN, ERROR and CRITICAL lines to stderr, with the function\'s fields first', () => {
+      const written = { stdout: [] as string[], stderr: [] as string[] };
+      const level = logger.getLevelName();
+      logger.setLogLevel('DEBUG');
+      const out = sinon.stub(process.stdout, 'write').callsFake((chunk: string | Uint8Array) => (written.stdout.push(chunk.toString()), true));
+      const err = sinon.stub(process.stderr, 'write').callsFake((chunk: string | Uint8Array) => (written.stderr.push(chunk.toString()), true));
+      try {
+        logger.debug('d');
+        logger.info('i');
+        logger.warn('w');
+        logger.error('e');
+        logger.critical('c');
+      } finally {
+        out.restore();
+        err.restore();
+        logger.setLogLevel(level as Parameters<typeof logger.setLogLevel>[0]);
+      }
+      const read = (chunks: string[]) => chunks.join('').trimEnd().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+      expect(read(written.stdout).map((l) => [l.level, l.message])).to.deep.equal([['DEBUG', 'd'], ['INFO', 'i']]);
+      expect(read(written.stderr).map((l) => [l.level, l.message])).to.deep.equal([['WARN', 'w'], ['ERROR', 'e'], ['CRITICAL', 'c']]);
+      expect(Object.keys(read(written.stdout)[0]!).slice(0, 4)).to.deep.equal(['timestamp', 'level', 'service', 'message']);
+    });
+  });
+
+  describe('fingerprint', () => {
+    it('is the first 64 bits of the SHA-256 of the trimmed, lower-cased value', () => {
+      // `printf %s frodo@gmail.com | sha256sum | cut -c1-16`
+      expect(fingerprint('  Frodo@Gmail.com ')).to.equal('bb0996515bcd29b7');
+      expect(fingerprint('frodo@gmail.com')).not.to.equal(fingerprint('sam@gmail.com'));
+    });
+  });
+
+  describe('emailDomain', () => {
+    it('gives the lower-cased part after the last @, and nothing for a value without one', () => {
+      expect(emailDomain('Frodo@Shire.Example')).to.equal('shire.example');
+      expect(emailDomain('"a@b"@gmail.com')).to.equal('gmail.com');
+      expect(emailDomain('no-at-sign')).to.equal(undefined);
+      expect(emailDomain(undefined)).to.equal(undefined);
+    });
+  });
+});
