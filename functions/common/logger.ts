@@ -8,7 +8,7 @@ import { Console } from 'node:console';
 import { createHash } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
 
-/** The console methods Powertools' Logger writes its lines with, one per level (CRITICAL through `error`). */
+/** The console methods Powertools' Logger writes its lines with: one per level, named as the level (CRITICAL's is `error`). */
 export type LogSink = Pick<Console, 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'log'>;
 
 /**

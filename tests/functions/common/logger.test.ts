@@ -1,6 +1,9 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { expect } from 'chai';
+import { build } from 'esbuild';
 import { spawnSync } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import sinon from 'sinon';
@@ -67,35 +70,44 @@ describe('logger', () => {
       expect(Object.keys(sink).sort()).to.deep.equal(['debug', 'error', 'info', 'log', 'trace', 'warn']);
     });
 
-    it('does not make Node create stdout or stderr when it is built, only when it first writes to each', () => {
-      // A fresh process, so the streams do not exist yet; the getters are watched before the module loads.
-      const script = `
-        const seen = [];
-        for (const name of ['stdout', 'stderr']) {
-          const get = Object.getOwnPropertyDescriptor(process, name).get;
-          Object.defineProperty(process, name, { configurable: true, get() { seen.push(name); return get.call(process); } });
-        }
-        const { logger } = await import(${JSON.stringify(path.join(repoRoot, 'functions/common/logger.ts'))});
-        const built = [...new Set(seen)];
-        logger.info('first');
-        const afterInfo = [...new Set(seen)];
-        logger.warn('second');
-        require('node:fs').writeSync(3, JSON.stringify({ built, afterInfo, afterWarn: [...new Set(seen)] }));
-      `;
-      const run = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', `import { createRequire } from 'node:module'; const require = createRequire(import.meta.url); ${script}`], {
-        cwd: repoRoot,
-        env: { ...process.env, POWERTOOLS_DEV: '', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
-        stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
-        encoding: 'utf8',
-        timeout: 30_000,
-      });
-      expect(run.status, run.stderr).to.equal(0);
-      const report = JSON.parse(String(run.output[3])) as { built: string[]; afterInfo: string[]; afterWarn: string[] };
-      expect(report.built).to.deep.equal([]);
-      expect(report.afterInfo).to.deep.equal(['stdout']);
-      expect(report.afterWarn).to.deep.equal(['stdout', 'stderr']);
-      expect(JSON.parse(run.stdout.trim())).to.include({ level: 'INFO', message: 'first' });
-      expect(JSON.parse(run.stderr.trim())).to.include({ level: 'WARN', message: 'second' });
+    it('does not make Node create stdout or stderr when it is built, only when it first writes to each', async () => {
+      // The module as the build bundles it, loaded by a fresh plain node (as Lambda loads a bundle), whose
+      // stream getters are watched before the bundle loads. Not through tsx: its first compile of a file
+      // starts esbuild, which reads both streams itself.
+      const dir = await mkdtemp(path.join(os.tmpdir(), 'logger-streams-'));
+      try {
+        const bundle = path.join(dir, 'logger.cjs');
+        await build({ entryPoints: [path.join(repoRoot, 'functions/common/logger.ts')], outfile: bundle, bundle: true, platform: 'node', format: 'cjs', logLevel: 'silent' });
+        const script = `
+          const seen = new Set();
+          for (const name of ['stdout', 'stderr']) {
+            const get = Object.getOwnPropertyDescriptor(process, name).get;
+            Object.defineProperty(process, name, { configurable: true, get() { seen.add(name); return get.call(process); } });
+          }
+          const { logger } = require(${JSON.stringify(bundle)});
+          const built = [...seen];
+          logger.info('first');
+          const afterInfo = [...seen];
+          logger.warn('second');
+          require('node:fs').writeSync(3, JSON.stringify({ built, afterInfo, afterWarn: [...seen] }));
+        `;
+        const run = spawnSync(process.execPath, ['-e', script], {
+          cwd: dir,
+          env: { PATH: process.env.PATH ?? '' },
+          stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
+          encoding: 'utf8',
+          timeout: 30_000,
+        });
+        expect(run.status, run.stderr).to.equal(0);
+        const report = JSON.parse(String(run.output[3])) as { built: string[]; afterInfo: string[]; afterWarn: string[] };
+        expect(report.built, 'streams read while the module loaded').to.deep.equal([]);
+        expect(report.afterInfo).to.deep.equal(['stdout']);
+        expect(report.afterWarn).to.deep.equal(['stdout', 'stderr']);
+        expect(JSON.parse(run.stdout.trim())).to.include({ level: 'INFO', message: 'first' });
+        expect(JSON.parse(run.stderr.trim())).to.include({ level: 'WARN', message: 'second' });
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
     });
 
     it('writes DEBUG and INFO lines to stdout and WARN, ERROR and CRITICAL lines to stderr, with the function\'s fields first', () => {
