@@ -7,7 +7,7 @@ import { createDomainPolicy } from '../../functions/common/identity.ts';
 import { parseLinkToken, secretHash } from '../../functions/common/passwordless.ts';
 import { THROTTLED_MESSAGE, createChallenge, type ChallengeDeps } from '../../functions/create-auth-challenge/logic.ts';
 import { EMAIL, confirmedUserAttributes, createAuthChallengeEvent, type SessionEntry } from '../fixtures/events.ts';
-import { captureLogs } from '../fixtures/logs.ts';
+import { captureLogs, quietLogger } from '../fixtures/logs.ts';
 import { withEnvironment } from '../fixtures/env.ts';
 import { conditionFailedAnswer, withAwsEndpoint } from '../fixtures/aws-endpoint.ts';
 
@@ -23,6 +23,7 @@ interface Sent {
 }
 
 describe('create-auth-challenge', () => {
+  quietLogger();
   let ddb: AwsClientStub<DynamoDBDocumentClient>;
   before(() => {
     ddb = mockClient(DynamoDBDocumentClient);

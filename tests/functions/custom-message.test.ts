@@ -6,7 +6,7 @@ import { UserFacingError } from '../../functions/common/errors.ts';
 import { checkSignUpEmail, createDomainPolicy } from '../../functions/common/identity.ts';
 import { MAX_EMAIL_CHARS, MAX_SMS_CHARS } from '../../functions/common/templates.ts';
 import { EMAIL, SOURCES, confirmedUserAttributes, customMessageEvent } from '../fixtures/events.ts';
-import { captureLogs } from '../fixtures/logs.ts';
+import { captureLogs, quietLogger } from '../fixtures/logs.ts';
 import { withEnvironment } from '../fixtures/env.ts';
 
 const policy = createDomainPolicy({ allowedDomains: ['gmail.com', 'icloud.com', 'outlook.com'], allowSubdomains: false });
@@ -24,6 +24,7 @@ function refusal(event: CustomMessageTriggerEvent): UserFacingError {
 }
 
 describe('custom-message', () => {
+  quietLogger();
   for (const triggerSource of SOURCES.customMessage) {
     it(`composes a personalised subject, HTML email and SMS for ${triggerSource} that keep the code placeholder`, () => {
       const result = customMessage(customMessageEvent({ triggerSource }), deps);

@@ -3,6 +3,7 @@ import { decide } from '../../functions/define-auth-challenge/logic.ts';
 import { handler } from '../../functions/define-auth-challenge/index.ts';
 import { MAX_WRONG_ANSWERS } from '../../functions/common/passwordless.ts';
 import { defineAuthChallengeEvent, type SessionEntry } from '../fixtures/events.ts';
+import { quietLogger } from '../fixtures/logs.ts';
 
 const ID = 'a'.repeat(32);
 const method = (): SessionEntry => ({ challengeName: 'CUSTOM_CHALLENGE', challengeResult: false, challengeMetadata: 'METHOD' });
@@ -10,6 +11,7 @@ const code = (challengeResult: boolean): SessionEntry => ({ challengeName: 'CUST
 const link = (challengeResult: boolean): SessionEntry => ({ challengeName: 'CUSTOM_CHALLENGE', challengeResult, challengeMetadata: `LINK:${ID}` });
 
 describe('define-auth-challenge', () => {
+  quietLogger();
   describe('decide', () => {
     it('starts every session with a custom challenge (the method round)', () => {
       expect(decide([])).to.deep.equal({ next: 'challenge', reason: 'first-round' });

@@ -11,12 +11,13 @@ import { withEnvironment } from '../fixtures/env.ts';
 import { withAwsEndpoint } from '../fixtures/aws-endpoint.ts';
 import { conditionFailed } from '../fixtures/dynamodb.ts';
 import { loadHandler } from '../fixtures/handlers.ts';
-import { captureLogs } from '../fixtures/logs.ts';
+import { captureLogs, quietLogger } from '../fixtures/logs.ts';
 
 const T0 = Date.UTC(2025, 0, 1, 12, 0, 0);
 const ISO0 = new Date(T0).toISOString();
 
 describe('post-authentication', () => {
+  quietLogger();
   // Mocked only while this suite runs: a mock installed at load time would also capture the real
   // clients of every other suite in the same mocha process (the dynalite tests among them).
   let ddb: AwsClientStub<DynamoDBDocumentClient>;

@@ -12,7 +12,7 @@ import { withEnvironment } from '../fixtures/env.ts';
 import { awsJsonError, conditionFailedAnswer, withAwsEndpoint } from '../fixtures/aws-endpoint.ts';
 import { conditionFailed } from '../fixtures/dynamodb.ts';
 import { loadHandler } from '../fixtures/handlers.ts';
-import { captureLogs } from '../fixtures/logs.ts';
+import { captureLogs, quietLogger } from '../fixtures/logs.ts';
 
 const T0 = Date.UTC(2025, 0, 1, 12, 0, 0);
 const KEY = { pk: `LOCKOUT#${EMAIL}`, sk: 'STATE' };
@@ -29,6 +29,7 @@ function state(overrides: StateOverrides = {}) {
 }
 
 describe('pre-authentication', () => {
+  quietLogger();
   // Mocked only while this suite runs: a mock installed at load time would also capture the real
   // clients of every other suite in the same mocha process (the dynalite tests among them).
   let ddb: AwsClientStub<DynamoDBDocumentClient>;

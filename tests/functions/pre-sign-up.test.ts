@@ -6,7 +6,7 @@ import { GENERIC_MESSAGE, UserFacingError } from '../../functions/common/errors.
 import { createDomainPolicy } from '../../functions/common/identity.ts';
 import { preSignUp, reminderExecutionName, startReminder, type PreSignUpDeps } from '../../functions/pre-sign-up/logic.ts';
 import { EMAIL, POOL_ID, SOURCES, SUB, preSignUpEvent } from '../fixtures/events.ts';
-import { captureLogs } from '../fixtures/logs.ts';
+import { captureLogs, quietLogger } from '../fixtures/logs.ts';
 import { withEnvironment } from '../fixtures/env.ts';
 import { withAwsEndpoint } from '../fixtures/aws-endpoint.ts';
 
@@ -14,6 +14,7 @@ const ARN = 'arn:aws:states:eu-west-1:123456789012:stateMachine:signup-reminder'
 const NOW = Date.UTC(2025, 0, 2, 3, 4, 5);
 
 describe('pre-sign-up', () => {
+  quietLogger();
   // Created per suite and restored after it: client mocks patch the class prototype, which other suites mock too.
   let sfn: AwsClientStub<SFNClient>;
   before(() => {

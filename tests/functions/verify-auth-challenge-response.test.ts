@@ -8,6 +8,7 @@ import { verifyAnswer, type VerifyDeps } from '../../functions/verify-auth-chall
 import { awsJsonError, withAwsEndpoint } from '../fixtures/aws-endpoint.ts';
 import { withEnvironment } from '../fixtures/env.ts';
 import { EMAIL, verifyAuthChallengeEvent } from '../fixtures/events.ts';
+import { quietLogger } from '../fixtures/logs.ts';
 
 const T0 = Date.UTC(2025, 0, 1, 12, 0, 0);
 const ID = '0123456789abcdef0123456789abcdef';
@@ -21,6 +22,7 @@ function challenge(step: 'code' | 'link', overrides: Partial<PrivateChallenge> =
 }
 
 describe('verify-auth-challenge-response', () => {
+  quietLogger();
   let ddb: AwsClientStub<DynamoDBDocumentClient>;
   before(() => {
     ddb = mockClient(DynamoDBDocumentClient);

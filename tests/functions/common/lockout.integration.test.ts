@@ -24,6 +24,7 @@ import { checkSignInAttempt } from '../../../functions/pre-authentication/logic.
 import { DEDUPE_WINDOW_SECONDS, recordSignIn, type RecordDeps } from '../../../functions/post-authentication/record.ts';
 import { EMAIL, SUB, confirmedUserAttributes, postAuthenticationEvent, preAuthenticationEvent } from '../../fixtures/events.ts';
 import { createProjectTable } from '../../../sandbox/lib/table.ts';
+import { quietLogger } from '../../fixtures/logs.ts';
 
 const require = createRequire(import.meta.url);
 // dynalite ships no types; this is the one call made.
@@ -82,6 +83,7 @@ function patchDynaliteAllOld(): () => void {
 }
 
 describe('lockout against dynalite', function () {
+  quietLogger();
   // Generous for a loaded machine; the whole file takes a few seconds on an idle one.
   this.timeout(120_000);
   let server: Server;
