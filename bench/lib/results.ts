@@ -156,9 +156,9 @@ export interface PathTotal {
   readonly floor?: { cpuMs: number; wallMs: number; ratio: number; ratioCpu: number };
   /**
    * Informational, never a budget: the CPU ratio with every figure (each trigger's cold paths and the
-   * bare node) read at its lower quartile instead of its median. This machine has a slow mode that
-   * takes about half of all processes, bare node's included, some 40% slower; a median of 21 then
-   * lands on either side of the gap, and the lower quartile stays in the fast mode
+   * bare node) read at its lower quartile instead of its median. This machine has a slow phase that
+   * takes a third to a half of all processes, bare node's included, some 40% slower; a median of 21
+   * then lands on either side of the gap, and the lower quartile stays in the fast phase
    * (docs/performance.md, "How it is measured, and why").
    */
   readonly lowerQuartile?: { ratioCpu: number };
