@@ -167,6 +167,7 @@ export interface PathTotal {
 /** `bareCpuMs`, the bare-node processes' CPU times, adds {@link PathTotal.lowerQuartile}. */
 export function pathTotals(results: FunctionResult[], floor: ColdPathFigures | undefined, bareCpuMs?: readonly number[]): Partial<Record<ColdPathName, PathTotal>> {
   const totals: Partial<Record<ColdPathName, PathTotal>> = {};
+  const bareQuartile = bareCpuMs && bareCpuMs.length > 0 ? quantile(bareCpuMs, 0.25) : undefined;
   for (const [name, members] of Object.entries(COLD_PATHS) as Array<[ColdPathName, readonly FunctionName[]]>) {
     const measured = members.map((m) => results.find((r) => r.name === m));
     if (measured.some((r) => !r?.ours.coldPath || !r.naive.coldPath)) continue;
@@ -175,7 +176,6 @@ export function pathTotals(results: FunctionResult[], floor: ColdPathFigures | u
     const naive = { cpuMs: sum('naive', 'cpuAboveNodeMs'), wallMs: sum('naive', 'aboveNodeMs') };
     const atFloor = (field: 'cpuAboveNodeMs' | 'aboveNodeMs') => round(measured.reduce((t, r) => t + Math.min(r!.ours.coldPath![field], floor![field]), 0), 1);
     const floorTotal = floor ? { cpuMs: atFloor('cpuAboveNodeMs'), wallMs: atFloor('aboveNodeMs') } : undefined;
-    const bareQuartile = bareCpuMs && bareCpuMs.length > 0 ? quantile(bareCpuMs, 0.25) : undefined;
     const quartileSum = (variant: 'ours' | 'naive') => measured.reduce((t, r) => t + quantile(r![variant].coldPath!.rawCpuMs, 0.25) - bareQuartile!, 0);
     totals[name] = {
       functions: members,

@@ -6,8 +6,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
-import sinon from 'sinon';
 import { emailDomain, fingerprint, lazyConsoleSink, logger } from '../../../functions/common/logger.ts';
+import { captureLogs } from '../../fixtures/logs.ts';
 
 const repoRoot = path.resolve(import.meta.dirname, '../../..');
 
@@ -110,27 +110,18 @@ describe('logger', () => {
       }
     });
 
-    it('writes DEBUG and INFO lines to stdout and WARN, ERROR and CRITICAL lines to stderr, with the function\'s fields first', () => {
-      const written = { stdout: [] as string[], stderr: [] as string[] };
-      const level = logger.getLevelName();
-      logger.setLogLevel('DEBUG');
-      const out = sinon.stub(process.stdout, 'write').callsFake((chunk: string | Uint8Array) => (written.stdout.push(chunk.toString()), true));
-      const err = sinon.stub(process.stderr, 'write').callsFake((chunk: string | Uint8Array) => (written.stderr.push(chunk.toString()), true));
-      try {
+    it('writes DEBUG and INFO lines to stdout and WARN, ERROR and CRITICAL lines to stderr, with the function\'s fields first', async () => {
+      const { streams } = await captureLogs(async () => {
         logger.debug('d');
         logger.info('i');
         logger.warn('w');
         logger.error('e');
         logger.critical('c');
-      } finally {
-        out.restore();
-        err.restore();
-        logger.setLogLevel(level as Parameters<typeof logger.setLogLevel>[0]);
-      }
-      const read = (chunks: string[]) => chunks.join('').trimEnd().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
-      expect(read(written.stdout).map((l) => [l.level, l.message])).to.deep.equal([['DEBUG', 'd'], ['INFO', 'i']]);
-      expect(read(written.stderr).map((l) => [l.level, l.message])).to.deep.equal([['WARN', 'w'], ['ERROR', 'e'], ['CRITICAL', 'c']]);
-      expect(Object.keys(read(written.stdout)[0]!).slice(0, 4)).to.deep.equal(['timestamp', 'level', 'service', 'message']);
+      });
+      const read = (text: string) => text.trimEnd().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+      expect(read(streams.stdout).map((l) => [l.level, l.message])).to.deep.equal([['DEBUG', 'd'], ['INFO', 'i']]);
+      expect(read(streams.stderr).map((l) => [l.level, l.message])).to.deep.equal([['WARN', 'w'], ['ERROR', 'e'], ['CRITICAL', 'c']]);
+      expect(Object.keys(read(streams.stdout)[0]!).slice(0, 4)).to.deep.equal(['timestamp', 'level', 'service', 'message']);
     });
   });
 
