@@ -136,6 +136,8 @@ async function measureCold(stage: Record<Variant, string>, results: FunctionResu
     { floor: true },
   ];
   const baseline: ProcessSample[] = [];
+  // The calibration workload loads in a plain node, as its reference figures were measured, against a plain node.
+  const plainBaseline: ProcessSample[] = [];
   const samples = new Map<string, ProcessSample[]>();
   const coldSamples = new Map<string, ColdPathSample[]>();
   const failed = new Set<string>();
@@ -148,10 +150,11 @@ async function measureCold(stage: Record<Variant, string>, results: FunctionResu
     for (const task of shuffled(tasks, 0x5eed + round)) {
       const key = 'calibrate' in task ? `calibration/${task.calibrate}` : 'floor' in task ? FLOOR_PROBE : `${task.r.name}/${task.variant}`;
       if (failed.has(key)) continue;
-      const bare = await timeBareNode(bareEnv);
+      const plainNode = 'calibrate' in task;
+      const bare = await timeBareNode(bareEnv, { plainNode });
       try {
         if ('calibrate' in task) {
-          const sample = await timeLoad(calibration[task.calibrate], { env: bareEnv });
+          const sample = await timeLoad(calibration[task.calibrate], { env: bareEnv, plainNode });
           if (record) samples.set(key, [...(samples.get(key) ?? []), sample]);
         } else if ('floor' in task) {
           // The probe only sends its one request, to pre-authentication's endpoint, with its event.
@@ -166,7 +169,7 @@ async function measureCold(stage: Record<Variant, string>, results: FunctionResu
             coldSamples.set(key, [...(coldSamples.get(key) ?? []), sample]);
           }
         }
-        if (record) baseline.push(bare);
+        if (record) (plainNode ? plainBaseline : baseline).push(bare);
       } catch (error) {
         failed.add(key);
         if ('calibrate' in task) calibrationErrors.push(`calibration ${task.calibrate} failed to load: ${(error as Error).message}`);
@@ -176,7 +179,9 @@ async function measureCold(stage: Record<Variant, string>, results: FunctionResu
     }
     log(`cold round ${round + 1}/${totalRounds}${record ? '' : ' (warm-up, discarded)'}`);
   }
-  const base = { wall: median(baseline.map((b) => b.wallMs)), cpu: median(baseline.map((b) => b.cpuMs)) };
+  const medians = (xs: readonly ProcessSample[]) => ({ wall: median(xs.map((b) => b.wallMs)), cpu: median(xs.map((b) => b.cpuMs)) });
+  const base = medians(baseline);
+  const plainBase = medians(plainBaseline);
   for (const r of results) {
     for (const variant of ['ours', 'naive', 'sameSource'] as const) {
       const figures = r[variant];
@@ -203,7 +208,7 @@ async function measureCold(stage: Record<Variant, string>, results: FunctionResu
   const calibrationLoads: Partial<Record<CalibrationBuild, LoadFigures>> = {};
   for (const variant of CALIBRATION_BUILDS) {
     const figures = samples.get(`calibration/${variant}`);
-    if (figures) calibrationLoads[variant] = loadFigures(figures, base);
+    if (figures) calibrationLoads[variant] = loadFigures(figures, plainBase);
   }
   return {
     baseline: {

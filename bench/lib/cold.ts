@@ -4,7 +4,9 @@
  * invocation, next to the same measurement for a bare node.
  *
  * Spawn-to-exit is what a Lambda cold start pays on top of the runtime's own start, so the figures
- * reported are above the bare-node baseline of the same run.
+ * reported are above the bare-node baseline of the same run. Every process, the baseline included,
+ * first loads what Lambda's runtime has loaded before it loads a handler (./lambda-runtime.cjs), unless
+ * it is told to be a plain node (the machine calibration, whose references were measured in one).
  */
 import { spawn } from 'node:child_process';
 import path from 'node:path';
@@ -44,9 +46,14 @@ export interface LoadOptions {
   readonly nodeFlags?: readonly string[];
   /** Code run after the load, inside the timed span (e.g. formatting an error's stack). */
   readonly afterLoad?: string;
+  /** A plain node, without what Lambda's runtime loads first (./lambda-runtime.cjs). Only the machine calibration asks for it. */
+  readonly plainNode?: boolean;
 }
 
 const CHILD = path.join(import.meta.dirname, 'cold-child.cjs');
+/** Node flags that make a child start as Lambda's runtime has before it loads a handler. */
+const LAMBDA_RUNTIME_FLAGS: readonly string[] = ['--require', path.join(import.meta.dirname, 'lambda-runtime.cjs')];
+const startFlags = (plainNode = false): readonly string[] => (plainNode ? [] : LAMBDA_RUNTIME_FLAGS);
 const CPU = 'cpuMs:(({user,system})=>(user+system)/1e3)(process.cpuUsage())';
 const REPORT = (fields: string) => `require('node:fs').writeSync(3,JSON.stringify({${fields}}))`;
 
@@ -87,14 +94,17 @@ function run<T extends { cpuMs?: number; error?: string }>(args: readonly string
   });
 }
 
-/** A bare node that only reports its CPU time: the floor every figure is reported against. */
-export function timeBareNode(env: Record<string, string>): Promise<ProcessSample> {
-  return run<ProcessSample>([CHILD], env, process.cwd());
+/**
+ * A node that only reports its CPU time: the floor every figure is reported against. It has loaded what
+ * Lambda's runtime loads before a handler, as every timed process has, unless `plainNode` is set.
+ */
+export function timeBareNode(env: Record<string, string>, options: { readonly plainNode?: boolean } = {}): Promise<ProcessSample> {
+  return run<ProcessSample>([...startFlags(options.plainNode), CHILD], env, process.cwd());
 }
 
 /** A fresh node that loads `bundle` (absolute path) with its directory as the working directory, like /var/task. */
 export function timeLoad(bundle: string, options: LoadOptions): Promise<ProcessSample> {
-  const flags = options.nodeFlags ?? [];
+  const flags = [...startFlags(options.plainNode), ...(options.nodeFlags ?? [])];
   // The child requires; an ES module bundle, or code to run after the load, needs the inline loader.
   const inline = bundle.endsWith('.mjs') || options.afterLoad !== undefined;
   return run<ProcessSample>(inline ? [...flags, '-e', loaderScript(bundle, options.afterLoad)] : [...flags, CHILD, bundle], options.env, path.dirname(bundle));
@@ -106,5 +116,5 @@ export function timeLoad(bundle: string, options: LoadOptions): Promise<ProcessS
  * success path.
  */
 export function timeColdPath(bundle: string, eventFile: string, functionName: string, env: Record<string, string>, nodeFlags: readonly string[] = []): Promise<ColdPathSample> {
-  return run<ColdPathSample>([...nodeFlags, CHILD, bundle, eventFile, functionName], env, path.dirname(bundle));
+  return run<ColdPathSample>([...LAMBDA_RUNTIME_FLAGS, ...nodeFlags, CHILD, bundle, eventFile, functionName], env, path.dirname(bundle));
 }
