@@ -1,7 +1,9 @@
 'use strict';
 /**
  * The process a cold start is timed in, run on the Lambda runtime's Node.js as plain CommonJS (no
- * loader hooks, nothing the function would not pay for itself):
+ * loader hooks, nothing the function would not pay for itself). bench/lib/cold.ts starts it with
+ * ./lambda-runtime.cjs preloaded, as Lambda's runtime is when it loads a handler, except for the
+ * machine calibration:
  *
  *   node cold-child.cjs                                   bare: reports the CPU time of a node that does nothing
  *   node cold-child.cjs <bundle>                          load: requires the bundle, checks it exports a handler

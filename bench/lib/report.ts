@@ -143,8 +143,9 @@ export function printTable(
     );
   }
   lines.push(
-    'cold path = a fresh process on the Lambda runtime\'s Node.js loads the bundle, then runs its first invocation against the local stub; ' +
-      'cpu ms and wall ms are above bare node, 1st = the first invocation alone; RSS = peak resident set at the end of it, runtime included',
+    'cold path = a fresh process on the Lambda runtime\'s Node.js, with what that runtime loads before a handler already loaded (bench/lib/lambda-runtime.cjs), ' +
+      'loads the bundle, then runs its first invocation against the local stub; ' +
+      'cpu ms and wall ms are above bare node, started the same way; 1st = the first invocation alone; RSS = peak resident set at the end of it, runtime included',
     '',
   );
   const calibrated = Object.entries(machine.builds)
