@@ -6,7 +6,7 @@ import { expect } from 'chai';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { timeColdPath, timeLoad } from '../../bench/lib/cold.ts';
+import { timeBareNode, timeColdPath, timeLoad } from '../../bench/lib/cold.ts';
 
 /** Throws, failing the child, unless `node:http` was loaded as `loaded` says before this line ran. */
 const requireHttp = (loaded: boolean) =>
@@ -38,7 +38,22 @@ describe('cold-start processes (bench/lib/cold.ts)', function () {
     expect(sample.cpuMs).to.be.above(0);
   });
 
-  it('runs a cold path in the same start as the loads: a bundle that finds node:http missing fails it', async () => {
+  it('starts the bare node every figure is taken above in the same way, and the calibration\'s plain', async () => {
+    // The bare child runs no code of ours, so a preload checks, as the process exits, what it had loaded.
+    const exitCheck = (loaded: boolean) => {
+      const file = path.join(dir, `exit-check-${loaded}.cjs`);
+      return writeFile(file, `process.on('exit', () => { if (process.moduleLoadList.includes('NativeModule http') !== ${loaded}) process.exitCode = 9; });\n`).then(() => file);
+    };
+    const withCheck = async (loaded: boolean) => ({ ...env, NODE_OPTIONS: `--require ${await exitCheck(loaded)}` });
+    expect((await timeBareNode(await withCheck(true))).cpuMs).to.be.above(0);
+    expect((await timeBareNode(await withCheck(false), { plainNode: true })).cpuMs).to.be.above(0);
+    await timeBareNode(await withCheck(false)).then(
+      () => expect.fail('the bare node started plain'),
+      (error: Error) => expect(error.message).to.match(/exited 9/),
+    );
+  });
+
+  it('runs a cold path in the runtime\'s start too: a bundle that needs a plain node fails there', async () => {
     const probe = path.join(dir, 'probe.js');
     await writeFile(probe, `${requireHttp(true)}\nexports.handler = async () => undefined;\n`);
     const sample = await timeColdPath(probe, event, 'probe', env);
