@@ -98,7 +98,7 @@ function run<T extends { cpuMs?: number; error?: string }>(args: readonly string
  * A node that only reports its CPU time: the floor every figure is reported against. It has loaded what
  * Lambda's runtime loads before a handler, as every timed process has, unless `plainNode` is set.
  */
-export function timeBareNode(env: Record<string, string>, options: { readonly plainNode?: boolean } = {}): Promise<ProcessSample> {
+export function timeBareNode(env: Record<string, string>, options: Pick<LoadOptions, 'plainNode'> = {}): Promise<ProcessSample> {
   return run<ProcessSample>([...startFlags(options.plainNode), CHILD], env, process.cwd());
 }
 
@@ -116,5 +116,5 @@ export function timeLoad(bundle: string, options: LoadOptions): Promise<ProcessS
  * success path.
  */
 export function timeColdPath(bundle: string, eventFile: string, functionName: string, env: Record<string, string>, nodeFlags: readonly string[] = []): Promise<ColdPathSample> {
-  return run<ColdPathSample>([...LAMBDA_RUNTIME_FLAGS, ...nodeFlags, CHILD, bundle, eventFile, functionName], env, path.dirname(bundle));
+  return run<ColdPathSample>([...startFlags(), ...nodeFlags, CHILD, bundle, eventFile, functionName], env, path.dirname(bundle));
 }

@@ -44,7 +44,7 @@ describe('cold-start processes (bench/lib/cold.ts)', function () {
       const file = path.join(dir, `exit-check-${loaded}.cjs`);
       return writeFile(file, `process.on('exit', () => { if (process.moduleLoadList.includes('NativeModule http') !== ${loaded}) process.exitCode = 9; });\n`).then(() => file);
     };
-    const withCheck = async (loaded: boolean) => ({ ...env, NODE_OPTIONS: `--require ${await exitCheck(loaded)}` });
+    const withCheck = async (loaded: boolean) => ({ ...env, NODE_OPTIONS: `--require ${JSON.stringify(await exitCheck(loaded))}` });
     expect((await timeBareNode(await withCheck(true))).cpuMs).to.be.above(0);
     expect((await timeBareNode(await withCheck(false), { plainNode: true })).cpuMs).to.be.above(0);
     await timeBareNode(await withCheck(false)).then(
